@@ -1,0 +1,59 @@
+"""costmodel: self-host an open-weight LLM or pay an API per token?
+
+Every figure traces to a sourced, dated row of the store or to a named assumption.
+
+Public API (polars in, polars out; units in every name):
+
+Store and catalog
+    store.build()              build the DuckDB store from data/*.csv and genai-prices, atomically
+    store.info()               rows, dates and stale rows per table
+    store.query(sql)           read-only SQL on the store, as a polars DataFrame
+    store.table(name)          one store table
+    gpu_prices(as_of=...)      GPU rental prices in force on a date [USD/GPU-hour]
+    api_prices(as_of=...)      API prices in force on a date [USD/M tokens]
+    models(), gpus()           the catalog tables
+    get_model(name), get_gpu(name)             typed records, aliases resolved
+    resolve_model_id(name), resolve_gpu_id(name), resolve_precision_id(name)
+
+Errors
+    CostmodelError             base class; DataError (file, line, field), UnknownIdError (closest ids)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import store
+from .catalog import (
+    Gpu,
+    Model,
+    get_gpu,
+    get_model,
+    gpus,
+    models,
+    resolve_gpu_id,
+    resolve_model_id,
+    resolve_precision_id,
+)
+from .errors import CostmodelError, DataError, StoreError, UnknownIdError
+from .store import api_prices, gpu_prices
+
+__all__ = [
+    "__version__",
+    "store",
+    "api_prices",
+    "gpu_prices",
+    "models",
+    "gpus",
+    "get_model",
+    "get_gpu",
+    "Model",
+    "Gpu",
+    "resolve_model_id",
+    "resolve_gpu_id",
+    "resolve_precision_id",
+    "CostmodelError",
+    "DataError",
+    "StoreError",
+    "UnknownIdError",
+]

@@ -1,0 +1,53 @@
+"""Where the seed CSVs and the DuckDB store live.
+
+Inside a checkout the CSVs are ``data/*.csv`` and the store is ``data/costmodel.duckdb``.
+Pip-installed, the CSVs ship inside the wheel (``costmodel/_data``) and the store goes to the
+user's cache directory. ``COSTMODEL_DB`` overrides the store path and ``COSTMODEL_DATA_DIR``
+the CSV folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SCHEMA_PATH = PACKAGE_DIR / "schema.sql"
+DB_FILENAME = "costmodel.duckdb"
+ENV_DB = "COSTMODEL_DB"
+ENV_DATA_DIR = "COSTMODEL_DATA_DIR"
+
+
+def checkout_root() -> Path | None:
+    """The repository root when running from a source checkout, else None."""
+    root = PACKAGE_DIR.parent
+    if (root / "pyproject.toml").is_file() and (root / "data" / "sources.csv").is_file():
+        return root
+    return None
+
+
+def data_dir() -> Path:
+    """Folder holding the seed CSV files."""
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR]).expanduser()
+    root = checkout_root()
+    if root is not None:
+        return root / "data"
+    return PACKAGE_DIR / "_data"
+
+
+def user_cache_dir() -> Path:
+    """Per-user cache folder for the store of a pip-installed package."""
+    from platformdirs import user_cache_dir as _ucd
+
+    return Path(_ucd("costmodel", appauthor=False))
+
+
+def db_path() -> Path:
+    """Path of the DuckDB store."""
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB]).expanduser()
+    root = checkout_root()
+    if root is not None:
+        return root / "data" / DB_FILENAME
+    return user_cache_dir() / DB_FILENAME

@@ -1,0 +1,52 @@
+"""Errors a user can act on: each says what was wrong, where, and what is accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class CostmodelError(ValueError):
+    """Base class of every error costmodel raises for a user's input or data."""
+
+
+class DataError(CostmodelError):
+    """A data file (or imported record) broke a rule: names the file, line and field."""
+
+    def __init__(self, file: str, line: int | None, field: str | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.detail = message
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if field:
+            where += f", field {field}"
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownIdError(CostmodelError, KeyError):
+    """An id (model, GPU, precision, provider, ...) that the store does not know."""
+
+    def __init__(self, kind: str, value: str, suggestions: Iterable[str] = ()) -> None:
+        self.kind = kind
+        self.value = value
+        self.suggestions = list(suggestions)
+        message = f"unknown {kind} {value!r}"
+        if self.suggestions:
+            message += f"; closest known: {', '.join(self.suggestions)}"
+        else:
+            message += f"; list the known ones with `costmodel {kind_to_command(kind)}`"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+def kind_to_command(kind: str) -> str:
+    """The CLI sub-command that lists ids of a kind."""
+    return {"model": "models", "GPU": "gpus"}.get(kind, "db info")
+
+
+class StoreError(CostmodelError):
+    """The store is missing, unreadable or failed to build."""

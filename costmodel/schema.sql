@@ -1,0 +1,393 @@
+-- costmodel store schema: the one definition of every table, column, unit and constraint.
+-- Column names end in their unit (see the glossary in README.md). Every fact row carries
+-- source_id (a key into sources) and observed_on (the date the fact was observed).
+-- The data dictionary (data/DATA_DICTIONARY.md) is generated from the comments below.
+-- Tables are listed in load order: a table only references tables above it.
+
+CREATE TABLE sources (
+    source_id VARCHAR PRIMARY KEY CHECK (regexp_matches(source_id, '^[a-z0-9][a-z0-9.-]*$')),
+    title VARCHAR NOT NULL,
+    url_or_citation VARCHAR NOT NULL,
+    licence VARCHAR NOT NULL,
+    retrieved_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE sources IS 'Registry of every source a fact row cites; source_id ''assumption'' marks a named, explained assumption.';
+COMMENT ON COLUMN sources.source_id IS 'Stable lower-case id of the source.';
+COMMENT ON COLUMN sources.title IS 'Title of the document, page, dataset or package.';
+COMMENT ON COLUMN sources.url_or_citation IS 'URL, repository path with commit, or a citation.';
+COMMENT ON COLUMN sources.licence IS 'Licence of the source material, or ''facts (not copyrightable)''.';
+COMMENT ON COLUMN sources.retrieved_on IS 'Date the source was read.';
+COMMENT ON COLUMN sources.note IS 'Free text: caveats about the source.';
+
+CREATE TABLE precisions (
+    precision_id VARCHAR PRIMARY KEY,
+    bits_per_weight DOUBLE NOT NULL CHECK (bits_per_weight > 0 AND bits_per_weight <= 32),
+    number_format VARCHAR NOT NULL CHECK (number_format IN ('float', 'integer', 'block-scaled')),
+    description VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE precisions IS 'Numeric precisions for weights and KV cache, with effective bits per weight including scales and zero points.';
+COMMENT ON COLUMN precisions.precision_id IS 'Precision id: bf16, fp16, fp8, int8, int4, fp4, q4_k_m, q8_0.';
+COMMENT ON COLUMN precisions.bits_per_weight IS 'Effective storage per weight including block scales [bit].';
+COMMENT ON COLUMN precisions.number_format IS 'float, integer, or block-scaled (a shared scale per block of weights).';
+COMMENT ON COLUMN precisions.description IS 'What the precision is and how its bits were counted.';
+COMMENT ON COLUMN precisions.source_id IS 'Source of the figure (sources.source_id).';
+COMMENT ON COLUMN precisions.observed_on IS 'Date the figure was observed.';
+COMMENT ON COLUMN precisions.note IS 'Free text.';
+
+CREATE TABLE engines (
+    engine_id VARCHAR PRIMARY KEY,
+    display_name VARCHAR NOT NULL,
+    url_or_citation VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE engines IS 'Serving engines throughput is measured and modelled for.';
+COMMENT ON COLUMN engines.engine_id IS 'Engine id: vllm, sglang, tensorrt-llm, llama.cpp, transformers.';
+COMMENT ON COLUMN engines.display_name IS 'Human-readable name.';
+COMMENT ON COLUMN engines.url_or_citation IS 'Project home.';
+COMMENT ON COLUMN engines.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN engines.observed_on IS 'Date observed.';
+COMMENT ON COLUMN engines.note IS 'Free text.';
+
+CREATE TABLE models (
+    model_id VARCHAR PRIMARY KEY CHECK (regexp_matches(model_id, '^[a-z0-9][a-z0-9.-]*$')),
+    display_name VARCHAR NOT NULL,
+    open_weights BOOLEAN NOT NULL,
+    hf_repo VARCHAR,
+    family VARCHAR NOT NULL,
+    total_params_b DOUBLE CHECK (total_params_b > 0),
+    active_params_b DOUBLE CHECK (active_params_b > 0 AND active_params_b <= total_params_b),
+    num_layers INTEGER CHECK (num_layers > 0),
+    kv_layers INTEGER CHECK (kv_layers > 0 AND kv_layers <= num_layers),
+    sliding_window_layers INTEGER CHECK (sliding_window_layers >= 0 AND sliding_window_layers <= kv_layers),
+    sliding_window_tokens INTEGER CHECK (sliding_window_tokens > 0),
+    sliding_window_layer_pattern VARCHAR,
+    hidden_size INTEGER CHECK (hidden_size > 0),
+    intermediate_size INTEGER CHECK (intermediate_size > 0),
+    num_attention_heads INTEGER CHECK (num_attention_heads > 0),
+    num_kv_heads INTEGER CHECK (num_kv_heads > 0 AND num_kv_heads <= num_attention_heads),
+    head_dim INTEGER CHECK (head_dim > 0),
+    vocab_size INTEGER CHECK (vocab_size > 0),
+    context_tokens INTEGER CHECK (context_tokens > 0),
+    attention_kind VARCHAR CHECK (attention_kind IN ('GQA', 'MHA', 'MLA', 'MLA+DSA', 'GQA+SWA', 'GQA+SWA-hybrid',
+                                                     'GQA+chunked-hybrid', 'GQA+cross-attn')),
+    mla_kv_lora_rank INTEGER CHECK (mla_kv_lora_rank > 0),
+    mla_qk_rope_head_dim INTEGER CHECK (mla_qk_rope_head_dim > 0),
+    num_experts INTEGER CHECK (num_experts > 0),
+    experts_per_token INTEGER CHECK (experts_per_token > 0 AND experts_per_token <= num_experts),
+    shared_experts INTEGER CHECK (shared_experts >= 0),
+    tie_embeddings BOOLEAN,
+    licence VARCHAR NOT NULL,
+    commercial_use VARCHAR NOT NULL CHECK (commercial_use IN ('yes', 'restricted', 'no', 'api-only')),
+    release_date DATE,
+    seed_discrepancy VARCHAR,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    CHECK (NOT open_weights OR (total_params_b IS NOT NULL AND num_layers IS NOT NULL AND kv_layers IS NOT NULL
+                                AND hidden_size IS NOT NULL AND num_kv_heads IS NOT NULL AND head_dim IS NOT NULL
+                                AND attention_kind IS NOT NULL)),
+    CHECK (attention_kind NOT IN ('MLA', 'MLA+DSA') OR (mla_kv_lora_rank IS NOT NULL AND mla_qk_rope_head_dim IS NOT NULL)),
+    CHECK ((sliding_window_layers IS NULL OR sliding_window_layers = 0) OR sliding_window_tokens IS NOT NULL)
+);
+COMMENT ON TABLE models IS 'Model architectures (open weights) and the proprietary API models they are compared with (open_weights = false, no architecture).';
+COMMENT ON COLUMN models.model_id IS 'Project model id, lower-case and hyphenated (e.g. llama-3.1-8b).';
+COMMENT ON COLUMN models.display_name IS 'Human-readable name.';
+COMMENT ON COLUMN models.open_weights IS 'True when the weights can be downloaded and self-hosted.';
+COMMENT ON COLUMN models.hf_repo IS 'Hugging Face repository of the base checkpoint.';
+COMMENT ON COLUMN models.family IS 'Model family (llama-3.1, qwen-2.5, ...).';
+COMMENT ON COLUMN models.total_params_b IS 'Total parameters, all experts included [billion].';
+COMMENT ON COLUMN models.active_params_b IS 'Parameters used per token (MoE: routed + shared experts + attention) [billion].';
+COMMENT ON COLUMN models.num_layers IS 'Transformer layers [count].';
+COMMENT ON COLUMN models.kv_layers IS 'Layers that keep a per-token KV cache of the text sequence [count] (excludes cross-attention layers).';
+COMMENT ON COLUMN models.sliding_window_layers IS 'Of kv_layers, those attending only to the last sliding_window_tokens [count]; 0 for full attention.';
+COMMENT ON COLUMN models.sliding_window_tokens IS 'Sliding window or attention chunk length [token].';
+COMMENT ON COLUMN models.sliding_window_layer_pattern IS 'Which layers are windowed, in words.';
+COMMENT ON COLUMN models.hidden_size IS 'Model (residual) width [count].';
+COMMENT ON COLUMN models.intermediate_size IS 'FFN width; per expert for MoE models [count].';
+COMMENT ON COLUMN models.num_attention_heads IS 'Query heads [count].';
+COMMENT ON COLUMN models.num_kv_heads IS 'Key/value heads after grouped-query attention [count]; nominal under MLA.';
+COMMENT ON COLUMN models.head_dim IS 'Dimension of one attention head [count]; q/k dim for MLA.';
+COMMENT ON COLUMN models.vocab_size IS 'Vocabulary [token].';
+COMMENT ON COLUMN models.context_tokens IS 'Maximum context from the model card [token].';
+COMMENT ON COLUMN models.attention_kind IS 'GQA, MHA, MLA, MLA+DSA, GQA+SWA, GQA+SWA-hybrid, GQA+chunked-hybrid or GQA+cross-attn.';
+COMMENT ON COLUMN models.mla_kv_lora_rank IS 'MLA compressed KV latent width per layer per token [count].';
+COMMENT ON COLUMN models.mla_qk_rope_head_dim IS 'MLA decoupled RoPE key width per layer per token [count].';
+COMMENT ON COLUMN models.num_experts IS 'Routed experts per MoE layer [count]; empty for dense models.';
+COMMENT ON COLUMN models.experts_per_token IS 'Routed experts chosen per token [count].';
+COMMENT ON COLUMN models.shared_experts IS 'Always-active shared experts per MoE layer [count].';
+COMMENT ON COLUMN models.tie_embeddings IS 'True when input embedding and LM head share weights.';
+COMMENT ON COLUMN models.licence IS 'Licence of the weights (or ''proprietary'').';
+COMMENT ON COLUMN models.commercial_use IS 'yes, restricted (conditions such as a user cap), no, or api-only.';
+COMMENT ON COLUMN models.release_date IS 'Release date of the weights or API.';
+COMMENT ON COLUMN models.seed_discrepancy IS 'Where the seed article misstates this model, what it says and what is real.';
+COMMENT ON COLUMN models.source_id IS 'Source of the architecture facts (sources.source_id).';
+COMMENT ON COLUMN models.observed_on IS 'Date the facts were observed.';
+COMMENT ON COLUMN models.note IS 'Free text: how figures were derived, conflicts, unverified values.';
+
+CREATE TABLE model_aliases (
+    alias VARCHAR PRIMARY KEY CHECK (alias = lower(alias)),
+    model_id VARCHAR NOT NULL REFERENCES models (model_id)
+);
+COMMENT ON TABLE model_aliases IS 'Other names of a model (Hugging Face repos, marketing names), matched case-insensitively.';
+COMMENT ON COLUMN model_aliases.alias IS 'Alias in lower case.';
+COMMENT ON COLUMN model_aliases.model_id IS 'Model it stands for (models.model_id).';
+
+CREATE TABLE gpus (
+    gpu_id VARCHAR PRIMARY KEY CHECK (regexp_matches(gpu_id, '^[a-z0-9][a-z0-9.-]*$')),
+    display_name VARCHAR NOT NULL,
+    vendor VARCHAR NOT NULL,
+    device_class VARCHAR NOT NULL CHECK (device_class IN ('datacenter', 'workstation', 'consumer', 'edge')),
+    form_factor VARCHAR NOT NULL,
+    memory_gb DOUBLE NOT NULL CHECK (memory_gb > 0),
+    memory_bandwidth_gb_per_s DOUBLE NOT NULL CHECK (memory_bandwidth_gb_per_s > 0),
+    bf16_dense_tflops DOUBLE NOT NULL CHECK (bf16_dense_tflops > 0),
+    fp8_dense_tflops DOUBLE CHECK (fp8_dense_tflops > 0),
+    int8_dense_tops DOUBLE CHECK (int8_dense_tops > 0),
+    fp4_dense_tflops DOUBLE CHECK (fp4_dense_tflops > 0),
+    tdp_w DOUBLE NOT NULL CHECK (tdp_w > 0),
+    interconnect VARCHAR NOT NULL,
+    interconnect_gb_per_s DOUBLE CHECK (interconnect_gb_per_s > 0),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE gpus IS 'GPUs and edge devices: memory, bandwidth, dense (not sparsity) tensor throughput, power, interconnect.';
+COMMENT ON COLUMN gpus.gpu_id IS 'Project GPU or device id (e.g. h100-sxm, raspberry-pi-5-8gb).';
+COMMENT ON COLUMN gpus.display_name IS 'Human-readable name.';
+COMMENT ON COLUMN gpus.vendor IS 'Maker.';
+COMMENT ON COLUMN gpus.device_class IS 'datacenter, workstation, consumer or edge.';
+COMMENT ON COLUMN gpus.form_factor IS 'SXM, PCIe, OAM, board, phone, ...';
+COMMENT ON COLUMN gpus.memory_gb IS 'Memory usable for weights and KV cache, nominal [GB = 1e9 byte].';
+COMMENT ON COLUMN gpus.memory_bandwidth_gb_per_s IS 'Peak memory bandwidth [GB/s].';
+COMMENT ON COLUMN gpus.bf16_dense_tflops IS 'Dense BF16 (FP16 where no BF16) tensor throughput, FP32 accumulate [TFLOP/s].';
+COMMENT ON COLUMN gpus.fp8_dense_tflops IS 'Dense FP8 tensor throughput [TFLOP/s]; empty when unsupported.';
+COMMENT ON COLUMN gpus.int8_dense_tops IS 'Dense INT8 tensor throughput [TOP/s]; empty when unsupported.';
+COMMENT ON COLUMN gpus.fp4_dense_tflops IS 'Dense FP4 tensor throughput [TFLOP/s]; empty when unsupported.';
+COMMENT ON COLUMN gpus.tdp_w IS 'Board power (TDP) [W].';
+COMMENT ON COLUMN gpus.interconnect IS 'GPU-to-GPU link.';
+COMMENT ON COLUMN gpus.interconnect_gb_per_s IS 'GPU-to-GPU bandwidth per direction [GB/s].';
+COMMENT ON COLUMN gpus.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN gpus.observed_on IS 'Date observed.';
+COMMENT ON COLUMN gpus.note IS 'Free text: uncertain values, alternative figures.';
+
+CREATE TABLE gpu_aliases (
+    alias VARCHAR PRIMARY KEY CHECK (alias = lower(alias)),
+    gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id)
+);
+COMMENT ON TABLE gpu_aliases IS 'Other names of a GPU (H100, NVIDIA H100 80GB HBM3, catalogue names), matched case-insensitively.';
+COMMENT ON COLUMN gpu_aliases.alias IS 'Alias in lower case.';
+COMMENT ON COLUMN gpu_aliases.gpu_id IS 'GPU it stands for (gpus.gpu_id).';
+
+CREATE TABLE gpu_prices (
+    provider VARCHAR NOT NULL,
+    gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
+    pricing_mode VARCHAR NOT NULL CHECK (pricing_mode IN ('on-demand', 'spot', 'reserved-1y', 'reserved-3y', 'serverless')),
+    region VARCHAR NOT NULL,
+    gpus_per_instance INTEGER NOT NULL CHECK (gpus_per_instance > 0),
+    instance_type VARCHAR NOT NULL,
+    usd_per_gpu_hour DOUBLE NOT NULL CHECK (usd_per_gpu_hour > 0),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (provider, gpu_id, pricing_mode, region, gpus_per_instance, instance_type, source_id, observed_on)
+);
+COMMENT ON TABLE gpu_prices IS 'Rental prices per GPU-hour: one row per observation (history, never overwritten).';
+COMMENT ON COLUMN gpu_prices.provider IS 'Cloud or marketplace, lower-case (aws, gcp, lambda, runpod, ...).';
+COMMENT ON COLUMN gpu_prices.gpu_id IS 'GPU (gpus.gpu_id).';
+COMMENT ON COLUMN gpu_prices.pricing_mode IS 'on-demand, spot, reserved-1y, reserved-3y or serverless (billed per second while serving).';
+COMMENT ON COLUMN gpu_prices.region IS 'Region or zone, ''any'' where the price is not regional or unstated.';
+COMMENT ON COLUMN gpu_prices.gpus_per_instance IS 'GPUs in the priced instance [count].';
+COMMENT ON COLUMN gpu_prices.instance_type IS 'Instance or product name as the provider sells it.';
+COMMENT ON COLUMN gpu_prices.usd_per_gpu_hour IS 'Price per GPU-hour: instance price divided by gpus_per_instance [USD/h].';
+COMMENT ON COLUMN gpu_prices.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN gpu_prices.observed_on IS 'Date the price was observed.';
+COMMENT ON COLUMN gpu_prices.note IS 'Free text.';
+
+CREATE TABLE gpu_purchase_prices (
+    gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
+    usd_per_gpu DOUBLE NOT NULL CHECK (usd_per_gpu > 0),
+    usd_per_gpu_low DOUBLE CHECK (usd_per_gpu_low > 0 AND usd_per_gpu_low <= usd_per_gpu),
+    usd_per_gpu_high DOUBLE CHECK (usd_per_gpu_high >= usd_per_gpu),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (gpu_id, source_id, observed_on)
+);
+COMMENT ON TABLE gpu_purchase_prices IS 'Street purchase price of one GPU (or device), with a stated range.';
+COMMENT ON COLUMN gpu_purchase_prices.gpu_id IS 'GPU (gpus.gpu_id).';
+COMMENT ON COLUMN gpu_purchase_prices.usd_per_gpu IS 'Central street price [USD].';
+COMMENT ON COLUMN gpu_purchase_prices.usd_per_gpu_low IS 'Low end of the quoted range [USD].';
+COMMENT ON COLUMN gpu_purchase_prices.usd_per_gpu_high IS 'High end of the quoted range [USD].';
+COMMENT ON COLUMN gpu_purchase_prices.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN gpu_purchase_prices.observed_on IS 'Date observed.';
+COMMENT ON COLUMN gpu_purchase_prices.note IS 'Free text.';
+
+CREATE TABLE ownership_inputs (
+    input_id VARCHAR NOT NULL CHECK (regexp_matches(input_id, '^[a-z0-9_]+$')),
+    value DOUBLE NOT NULL CHECK (value >= 0),
+    value_low DOUBLE CHECK (value_low >= 0 AND value_low <= value),
+    value_high DOUBLE CHECK (value_high >= value),
+    unit VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (input_id, source_id, observed_on),
+    CHECK (NOT ends_with(input_id, '_share') OR (value <= 1 AND coalesce(value_high, 0) <= 1))
+);
+COMMENT ON TABLE ownership_inputs IS 'Inputs of the cost of owning GPUs and of renting discounts: power price, PUE, colocation, depreciation, residual value, reserved discounts. The input_id ends in its unit.';
+COMMENT ON COLUMN ownership_inputs.input_id IS 'Name of the input ending in its unit (power_usd_per_kwh, pue_ratio, residual_value_share, ...).';
+COMMENT ON COLUMN ownership_inputs.value IS 'Central value, in the unit of input_id.';
+COMMENT ON COLUMN ownership_inputs.value_low IS 'Low end of the quoted range, in the unit of input_id.';
+COMMENT ON COLUMN ownership_inputs.value_high IS 'High end of the quoted range, in the unit of input_id.';
+COMMENT ON COLUMN ownership_inputs.unit IS 'Unit in words (USD/kWh, ratio, year, fraction, USD/kW/month).';
+COMMENT ON COLUMN ownership_inputs.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN ownership_inputs.observed_on IS 'Date observed.';
+COMMENT ON COLUMN ownership_inputs.note IS 'Why this value (required: assumptions must say why).';
+
+CREATE TABLE throughput_measured (
+    measurement_id VARCHAR PRIMARY KEY CHECK (regexp_matches(measurement_id, '^[a-z0-9][a-z0-9.-]*$')),
+    model_id VARCHAR NOT NULL REFERENCES models (model_id),
+    weight_precision_id VARCHAR NOT NULL REFERENCES precisions (precision_id),
+    kv_precision_id VARCHAR REFERENCES precisions (precision_id),
+    gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
+    gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),
+    tensor_parallel INTEGER CHECK (tensor_parallel > 0 AND tensor_parallel <= gpu_count),
+    engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
+    engine_version VARCHAR NOT NULL,
+    scenario VARCHAR NOT NULL CHECK (scenario IN ('offline', 'server', 'interactive', 'fixed-batch', 'decode-only')),
+    dataset VARCHAR NOT NULL,
+    input_tokens_mean DOUBLE CHECK (input_tokens_mean > 0),
+    output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
+    concurrency INTEGER CHECK (concurrency > 0),
+    ttft_limit_ms DOUBLE CHECK (ttft_limit_ms > 0),
+    tpot_limit_ms DOUBLE CHECK (tpot_limit_ms > 0),
+    tokens_per_s DOUBLE NOT NULL CHECK (tokens_per_s > 0),
+    tokens_per_s_kind VARCHAR NOT NULL CHECK (tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system', 'decode-output-per-gpu')),
+    precision_certain BOOLEAN NOT NULL,
+    exclude_reason VARCHAR,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE throughput_measured IS 'Measured serving throughput with its full conditions, for calibrating and validating the throughput model.';
+COMMENT ON COLUMN throughput_measured.measurement_id IS 'Stable id of the measurement.';
+COMMENT ON COLUMN throughput_measured.model_id IS 'Model served (models.model_id).';
+COMMENT ON COLUMN throughput_measured.weight_precision_id IS 'Weight precision (precisions.precision_id).';
+COMMENT ON COLUMN throughput_measured.kv_precision_id IS 'KV-cache precision where known (precisions.precision_id).';
+COMMENT ON COLUMN throughput_measured.gpu_id IS 'GPU (gpus.gpu_id).';
+COMMENT ON COLUMN throughput_measured.gpu_count IS 'GPUs in the measured system [count].';
+COMMENT ON COLUMN throughput_measured.tensor_parallel IS 'Tensor-parallel degree of one replica where known [count]; gpu_count / tensor_parallel replicas.';
+COMMENT ON COLUMN throughput_measured.engine_id IS 'Serving engine (engines.engine_id).';
+COMMENT ON COLUMN throughput_measured.engine_version IS 'Engine version as reported.';
+COMMENT ON COLUMN throughput_measured.scenario IS 'offline (all requests queued), server (Poisson arrivals under latency limits), interactive (tight limits), fixed-batch, decode-only.';
+COMMENT ON COLUMN throughput_measured.dataset IS 'Prompt set or synthetic lengths.';
+COMMENT ON COLUMN throughput_measured.input_tokens_mean IS 'Mean input (prompt) length [token]; empty where unstated.';
+COMMENT ON COLUMN throughput_measured.output_tokens_mean IS 'Mean output length [token].';
+COMMENT ON COLUMN throughput_measured.concurrency IS 'Requests in flight (batch size) [count]; empty where unbounded.';
+COMMENT ON COLUMN throughput_measured.ttft_limit_ms IS 'Time-to-first-token limit the run had to meet [ms].';
+COMMENT ON COLUMN throughput_measured.tpot_limit_ms IS 'Time-per-output-token limit the run had to meet [ms].';
+COMMENT ON COLUMN throughput_measured.tokens_per_s IS 'Measured throughput, of the kind in tokens_per_s_kind [token/s].';
+COMMENT ON COLUMN throughput_measured.tokens_per_s_kind IS 'output-per-system, output-per-gpu, total-per-system or decode-output-per-gpu.';
+COMMENT ON COLUMN throughput_measured.precision_certain IS 'False where the source leaves the precision in doubt.';
+COMMENT ON COLUMN throughput_measured.exclude_reason IS 'Why this row is left out of calibration, if it is.';
+COMMENT ON COLUMN throughput_measured.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN throughput_measured.observed_on IS 'Date the result was published where known (MLPerf rounds), else the date it was read.';
+COMMENT ON COLUMN throughput_measured.note IS 'Free text: conditions as reported.';
+
+CREATE TABLE benchmark_scores (
+    model_id VARCHAR NOT NULL REFERENCES models (model_id),
+    benchmark VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    score_pct DOUBLE NOT NULL CHECK (score_pct >= 0 AND score_pct <= 100),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (model_id, benchmark, metric, source_id)
+);
+COMMENT ON TABLE benchmark_scores IS 'Quality benchmark scores quoted by the seed article, as published.';
+COMMENT ON COLUMN benchmark_scores.model_id IS 'Model (models.model_id).';
+COMMENT ON COLUMN benchmark_scores.benchmark IS 'Benchmark id (aime-2024, math-500, ...).';
+COMMENT ON COLUMN benchmark_scores.metric IS 'Metric (pass@1, ...).';
+COMMENT ON COLUMN benchmark_scores.score_pct IS 'Score [%].';
+COMMENT ON COLUMN benchmark_scores.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN benchmark_scores.observed_on IS 'Date published.';
+COMMENT ON COLUMN benchmark_scores.note IS 'Free text.';
+
+CREATE TABLE api_prices (
+    provider VARCHAR NOT NULL,
+    provider_model_id VARCHAR NOT NULL,
+    context_tier_start_tokens INTEGER NOT NULL CHECK (context_tier_start_tokens >= 0),
+    time_window_utc VARCHAR NOT NULL,
+    price_period INTEGER NOT NULL CHECK (price_period >= 0),
+    effective_from DATE,
+    effective_until DATE CHECK (effective_until > effective_from OR effective_from IS NULL),
+    input_usd_per_mtok DOUBLE NOT NULL CHECK (input_usd_per_mtok > 0),
+    output_usd_per_mtok DOUBLE CHECK (output_usd_per_mtok > 0),
+    cached_input_usd_per_mtok DOUBLE CHECK (cached_input_usd_per_mtok > 0),
+    cache_write_usd_per_mtok DOUBLE CHECK (cache_write_usd_per_mtok > 0),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (provider, provider_model_id, context_tier_start_tokens, time_window_utc, price_period, source_id, observed_on)
+);
+COMMENT ON TABLE api_prices IS 'Per-token API list prices, one row per price period, context tier and time window (history, never overwritten).';
+COMMENT ON COLUMN api_prices.provider IS 'API provider id.';
+COMMENT ON COLUMN api_prices.provider_model_id IS 'Model id as the provider prices it.';
+COMMENT ON COLUMN api_prices.context_tier_start_tokens IS 'Prompt length from which this tier applies to all tokens of the request [token]; 0 for the base tier.';
+COMMENT ON COLUMN api_prices.time_window_utc IS 'Time of day the price applies (HH:MM-HH:MM UTC); ''all-day'' or ''otherwise'' (outside the listed windows).';
+COMMENT ON COLUMN api_prices.price_period IS 'Order of the price within one observation: 0 for the price with no start date, then 1, 2, ... for dated changes.';
+COMMENT ON COLUMN api_prices.effective_from IS 'First day the price applies; empty when the source gives none: then from observed_on, or without a known start when effective_until is set.';
+COMMENT ON COLUMN api_prices.effective_until IS 'First day the price no longer applies (a later dated price replaced it); empty while in force.';
+COMMENT ON COLUMN api_prices.input_usd_per_mtok IS 'Uncached input price [USD per million tokens].';
+COMMENT ON COLUMN api_prices.output_usd_per_mtok IS 'Output price [USD per million tokens].';
+COMMENT ON COLUMN api_prices.cached_input_usd_per_mtok IS 'Cache-hit input price [USD per million tokens].';
+COMMENT ON COLUMN api_prices.cache_write_usd_per_mtok IS 'Cache-write input price [USD per million tokens].';
+COMMENT ON COLUMN api_prices.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN api_prices.observed_on IS 'Date the price was observed (for a package: the day it was pinned).';
+COMMENT ON COLUMN api_prices.note IS 'Free text.';
+
+CREATE TABLE api_model_aliases (
+    model_id VARCHAR NOT NULL REFERENCES models (model_id),
+    provider VARCHAR NOT NULL,
+    provider_model_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (model_id, provider, provider_model_id)
+);
+COMMENT ON TABLE api_model_aliases IS 'Which provider serves which project model, under which provider model id.';
+COMMENT ON COLUMN api_model_aliases.model_id IS 'Project model id (models.model_id).';
+COMMENT ON COLUMN api_model_aliases.provider IS 'API provider id as in the price source (deepseek, together, groq, ...).';
+COMMENT ON COLUMN api_model_aliases.provider_model_id IS 'Model id as the provider prices it.';
+COMMENT ON COLUMN api_model_aliases.source_id IS 'Source of the mapping (sources.source_id).';
+COMMENT ON COLUMN api_model_aliases.observed_on IS 'Date observed.';
+COMMENT ON COLUMN api_model_aliases.note IS 'Free text: quantisation or variant served, if known.';
+
+CREATE TABLE seed_discrepancies (
+    subject VARCHAR NOT NULL,
+    seed_says VARCHAR NOT NULL,
+    finding VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    PRIMARY KEY (subject, seed_says)
+);
+COMMENT ON TABLE seed_discrepancies IS 'Statements of the seed article that name something that does not exist or misstate a fact, with what is real.';
+COMMENT ON COLUMN seed_discrepancies.subject IS 'What the statement is about (a model id or a family).';
+COMMENT ON COLUMN seed_discrepancies.seed_says IS 'The seed article''s words.';
+COMMENT ON COLUMN seed_discrepancies.finding IS 'What the sources say instead.';
+COMMENT ON COLUMN seed_discrepancies.source_id IS 'Source of the finding (sources.source_id).';
+COMMENT ON COLUMN seed_discrepancies.observed_on IS 'Date checked.';
+
+CREATE TABLE build_info (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+COMMENT ON TABLE build_info IS 'How the store was built: package versions and a digest of the inputs (no timestamps, so equal inputs give an equal store).';
+COMMENT ON COLUMN build_info.key IS 'Name of the property.';
+COMMENT ON COLUMN build_info.value IS 'Its value.';

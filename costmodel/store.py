@@ -1,0 +1,739 @@
+"""The DuckDB store: schema, atomic build from the sourced CSVs, and queries returning polars.
+
+Only this module talks to DuckDB. The schema lives in ``schema.sql``; every rule a data file
+must follow (types, NOT NULL, CHECK, primary and foreign keys) is read from it, so a rule is
+written once. A build writes a new database file next to the old one, validates it, and
+renames it over the old one: a reader never sees a half-built store and a failed build leaves
+the old file byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import difflib
+import hashlib
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from . import _paths
+from .errors import DataError, StoreError, UnknownIdError
+
+STALE_AFTER_DAYS = 180
+"""Rows observed more than this many days before today are flagged as stale by ``info``."""
+
+GENAI_PRICES_SOURCE_ID = "genai-prices-0.2.3"
+"""Source id of the pinned genai-prices package; its row in sources.csv dates the observation."""
+
+GENAI_PRICES_VERSION = "0.2.3"
+
+API_PRICES_TABLE = "api_prices"
+
+EXTRA_REFERENCES: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    # Composite references the DDL cannot declare (the target columns are not unique).
+    "api_model_aliases": [(("provider", "provider_model_id"), API_PRICES_TABLE)],
+}
+
+MIN_ROWS: dict[str, int] = {
+    # A build that loads fewer rows than this is refused: a truncated file must not pass.
+    "sources": 1,
+    "models": 30,
+    "gpus": 14,
+    "gpu_prices": 60,
+    "throughput_measured": 30,
+    "api_prices": 1000,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema introspection
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """One column of a store table as the DDL declares it."""
+
+    name: str
+    data_type: str
+    not_null: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TableRules:
+    """Everything the loader checks for one table, read from the DDL."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    checks: tuple[tuple[str, tuple[str, ...]], ...]  # (expression, columns)
+    foreign_keys: tuple[tuple[str, str, str], ...]  # (column, referenced table, referenced column)
+
+
+def schema_sql() -> str:
+    """The DDL text."""
+    return _paths.SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+def table_order() -> list[str]:
+    """Tables in load order (the order of CREATE TABLE in the DDL)."""
+    return re.findall(r"CREATE TABLE (\w+)", schema_sql())
+
+
+def _table_rules(con: duckdb.DuckDBPyConnection, table: str) -> TableRules:
+    cols = con.execute(
+        "SELECT column_name, data_type, NOT is_nullable FROM duckdb_columns() "
+        "WHERE table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+    cons = con.execute(
+        "SELECT constraint_type, expression, constraint_column_names, referenced_table, "
+        "referenced_column_names FROM duckdb_constraints() WHERE table_name = ?",
+        [table],
+    ).fetchall()
+    pk: tuple[str, ...] = ()
+    checks: list[tuple[str, tuple[str, ...]]] = []
+    fks: list[tuple[str, str, str]] = []
+    for ctype, expr, ccols, rtable, rcols in cons:
+        if ctype == "PRIMARY KEY":
+            pk = tuple(ccols)
+        elif ctype == "CHECK":
+            checks.append((expr, tuple(ccols)))
+        elif ctype == "FOREIGN KEY":
+            fks.extend((c, rtable, r) for c, r in zip(ccols, rcols))
+    return TableRules(
+        name=table,
+        columns=tuple(Column(n, t, bool(nn)) for n, t, nn in cols),
+        primary_key=pk,
+        checks=tuple(checks),
+        foreign_keys=tuple(fks),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing one field
+
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "DOUBLE": pl.Float64(),
+    "INTEGER": pl.Int64(),
+    "BIGINT": pl.Int64(),
+    "DATE": pl.Date(),
+    "BOOLEAN": pl.Boolean(),
+}
+_ACCEPTED = {
+    "DOUBLE": "a number such as 2.49",
+    "INTEGER": "a whole number such as 8",
+    "BIGINT": "a whole number such as 8",
+    "DATE": "an ISO date such as 2026-09-25",
+    "BOOLEAN": "true or false",
+}
+
+
+def _parse(raw: str, data_type: str) -> Any:
+    """Parse one CSV field to the Python value of a DuckDB type; raise ValueError if it is not one."""
+    if data_type == "VARCHAR":
+        return raw
+    if data_type == "DOUBLE":
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError("not finite")
+        return value
+    if data_type in ("INTEGER", "BIGINT"):
+        value = float(raw)
+        if not value.is_integer():
+            raise ValueError("not whole")
+        return int(value)
+    if data_type == "DATE":
+        return dt.date.fromisoformat(raw)
+    if data_type == "BOOLEAN":
+        low = raw.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError("not a boolean")
+    raise StoreError(f"schema uses type {data_type}, which the loader does not know")
+
+
+def closest(value: str, known: Sequence[str], n: int = 5) -> list[str]:
+    """Known ids closest to ``value``: substring matches first, then by edit similarity."""
+    low = value.lower()
+    stem = low[: max(3, len(low) - 2)]
+    hits = [k for k in known if low and (low in k.lower() or k.lower() in low or k.lower().startswith(stem))]
+    hits.sort(key=lambda k: (-difflib.SequenceMatcher(None, low, k.lower()).ratio(), k))
+    for k in difflib.get_close_matches(low, list(known), n=n, cutoff=0.4):
+        if k not in hits:
+            hits.append(k)
+    return hits[:n]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading records into a table, with every rule checked before anything is inserted
+
+
+@dataclasses.dataclass
+class Records:
+    """Rows to load into a table: a header, the rows, and where each row came from."""
+
+    label: str  # file path or package name, for messages
+    header: list[str]
+    rows: list[list[str | None]]
+    lines: list[int]
+
+
+def read_csv_records(path: Path) -> Records:
+    """Read a CSV file as text records, keeping each record's line number."""
+    label = str(path)
+    if not path.is_file():
+        raise DataError(label, None, None, "file not found")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise DataError(label, 1, None, "file is empty; expected a header row") from None
+            rows: list[list[str | None]] = []
+            lines: list[int] = []
+            start = reader.line_num + 1
+            for record in reader:
+                if not any(cell.strip() for cell in record):
+                    start = reader.line_num + 1
+                    continue
+                rows.append([cell.strip() or None for cell in record])
+                lines.append(start)
+                start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(label, reader.line_num, None, f"malformed CSV ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(label, None, None, f"not UTF-8 text ({exc.reason})") from None
+    return Records(label, header, rows, lines)
+
+
+def _typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
+    """Check the header and every field's type and NOT NULL; return a typed frame with _line."""
+    names = [c.name for c in rules.columns]
+    missing = [n for n in names if n not in records.header]
+    if missing:
+        raise DataError(
+            records.label, 1, missing[0],
+            f"missing column; table {rules.name} needs the columns: {', '.join(names)}",
+        )
+    unknown = [h for h in records.header if h not in names]
+    if unknown:
+        raise DataError(
+            records.label, 1, unknown[0],
+            f"unknown column; table {rules.name} accepts only: {', '.join(names)}",
+        )
+    dupes = sorted({h for h in records.header if records.header.count(h) > 1})
+    if dupes:
+        raise DataError(records.label, 1, dupes[0], "column appears twice in the header")
+    index = {h: i for i, h in enumerate(records.header)}
+    data: dict[str, list[Any]] = {c.name: [] for c in rules.columns}
+    for row, line in zip(records.rows, records.lines):
+        if len(row) != len(records.header):
+            raise DataError(
+                records.label, line, None,
+                f"has {len(row)} fields, the header has {len(records.header)} (a stray comma or a truncated line?)",
+            )
+        for col in rules.columns:
+            raw = row[index[col.name]]
+            if raw is None:
+                if col.not_null:
+                    raise DataError(records.label, line, col.name, "is empty but required")
+                data[col.name].append(None)
+                continue
+            try:
+                data[col.name].append(_parse(raw, col.data_type))
+            except (ValueError, OverflowError):
+                raise DataError(
+                    records.label, line, col.name,
+                    f"{raw!r} is not {_ACCEPTED.get(col.data_type, col.data_type)}",
+                ) from None
+    schema = {c.name: _POLARS_TYPES[c.data_type] for c in rules.columns}
+    frame = pl.DataFrame(data, schema=schema)
+    return frame.with_columns(pl.Series("_line", records.lines, dtype=pl.Int64))
+
+
+def _first_violation(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
+    return con.execute(sql).fetchone()
+
+
+def _check_frame(con: duckdb.DuckDBPyConnection, rules: TableRules, label: str) -> None:
+    """Check CHECK constraints, keys and references of the staged rows (table _staging)."""
+    for expr, cols in rules.checks:
+        hit = _first_violation(
+            con, f"SELECT _line, {', '.join(cols)} FROM _staging WHERE NOT coalesce(({expr}), true) ORDER BY _line LIMIT 1"
+        )
+        if hit:
+            values = ", ".join(f"{c}={v!r}" for c, v in zip(cols, hit[1:]))
+            field = cols[0] if len(cols) == 1 else ", ".join(cols)
+            raise DataError(label, hit[0], field, f"{values} breaks the rule CHECK {expr}")
+    if rules.primary_key:
+        key = ", ".join(rules.primary_key)
+        hit = _first_violation(
+            con,
+            f"SELECT max(_line), min(_line), {key} FROM _staging GROUP BY {key} HAVING count(*) > 1 ORDER BY 1 LIMIT 1",
+        )
+        if hit:
+            values = ", ".join(f"{c}={v!r}" for c, v in zip(rules.primary_key, hit[2:]))
+            raise DataError(label, hit[0], key, f"duplicate key ({values}), first on line {hit[1]}")
+        hit = _first_violation(
+            con,
+            f"SELECT s._line, {', '.join('s.' + c for c in rules.primary_key)} FROM _staging s "
+            f"JOIN {rules.name} t USING ({key}) ORDER BY 1 LIMIT 1",
+        )
+        if hit:
+            values = ", ".join(f"{c}={v!r}" for c, v in zip(rules.primary_key, hit[1:]))
+            raise DataError(label, hit[0], key, f"duplicate key ({values}): already in table {rules.name}")
+    for col, rtable, rcol in rules.foreign_keys:
+        hit = _first_violation(
+            con,
+            f"SELECT _line, {col} FROM _staging WHERE {col} IS NOT NULL "
+            f"AND {col} NOT IN (SELECT {rcol} FROM {rtable}) ORDER BY _line LIMIT 1",
+        )
+        if hit:
+            known = [r[0] for r in con.execute(f"SELECT {rcol} FROM {rtable} ORDER BY 1").fetchall()]
+            kind = rcol.removesuffix("_id")
+            err = UnknownIdError(kind, hit[1], closest(hit[1], known))
+            raise DataError(label, hit[0], col, f"{err} (must be a {rtable}.{rcol})")
+    for cols, rtable in EXTRA_REFERENCES.get(rules.name, []):
+        joined = " AND ".join(f"s.{c} = r.{c}" for c in cols)
+        hit = _first_violation(
+            con,
+            f"SELECT s._line, {', '.join('s.' + c for c in cols)} FROM _staging s WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {rtable} r WHERE {joined}) ORDER BY 1 LIMIT 1",
+        )
+        if hit:
+            values = ", ".join(f"{c}={v!r}" for c, v in zip(cols, hit[1:]))
+            known = [
+                "/".join(r)
+                for r in con.execute(f"SELECT DISTINCT {', '.join(cols)} FROM {rtable}").fetchall()
+            ]
+            near = closest("/".join(str(v) for v in hit[1:]), known)
+            raise DataError(
+                label, hit[0], ", ".join(cols),
+                f"({values}) is not in table {rtable}; closest known: {', '.join(near) or 'none'}",
+            )
+
+
+def load_records(con: duckdb.DuckDBPyConnection, table: str, records: Records) -> int:
+    """Validate records against every rule of ``table`` and insert them; all or nothing.
+
+    Returns the number of rows inserted. Raises DataError naming file, line and field.
+    """
+    rules = _table_rules(con, table)
+    frame = _typed_frame(rules, records)
+    con.register("_staging_frame", frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _staging AS SELECT * FROM _staging_frame")
+        _check_frame(con, rules, records.label)
+        names = ", ".join(c.name for c in rules.columns)
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _staging ORDER BY _line")
+    finally:
+        con.unregister("_staging_frame")
+        con.execute("DROP TABLE IF EXISTS _staging")
+    return frame.height
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, label: str) -> int:
+    """Load a polars frame of text or typed values through the same checks as a CSV file."""
+    header = list(frame.columns)
+    rows = [[None if v is None else str(v) for v in row] for row in frame.iter_rows()]
+    return load_records(con, table, Records(label, header, rows, list(range(1, frame.height + 1))))
+
+
+# ---------------------------------------------------------------------------------------------
+# API prices from the pinned genai-prices package
+
+
+def _decimal(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _tier_price(value: Any, start: int) -> float | None:
+    """Price of a (possibly tiered) genai-prices field for prompts of at least ``start`` tokens."""
+    if value is None or not hasattr(value, "tiers"):
+        return _decimal(value)
+    price = value.base
+    for tier in sorted(value.tiers, key=lambda t: t.start):
+        if tier.start <= start:
+            price = tier.price
+    return float(price)
+
+
+def genai_price_frame(observed_on: dt.date) -> tuple[pl.DataFrame, int]:
+    """API prices of the pinned genai-prices package as api_prices rows.
+
+    One row per provider, model, price period (dated changes), time-of-day window and
+    long-context tier. Free rows (input price 0) are skipped: the store holds prices > 0.
+    Returns the frame and the number of free or text-less entries skipped.
+    """
+    import genai_prices
+    from genai_prices import data_snapshot, types
+
+    if genai_prices.__version__ != GENAI_PRICES_VERSION:
+        raise StoreError(
+            f"genai-prices {genai_prices.__version__} is installed but the store pins {GENAI_PRICES_VERSION}; "
+            f"reinstall with `pip install genai-prices=={GENAI_PRICES_VERSION}`"
+        )
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    seen: set[tuple[Any, ...]] = set()
+    for provider in data_snapshot.get_snapshot().providers:
+        for model in provider.models:
+            entries = (
+                [(None, model.prices)] if isinstance(model.prices, types.ModelPrice)
+                else [(c.constraint, c.prices) for c in model.prices]
+            )
+            has_windows = any(isinstance(c, types.TimeOfDateConstraint) for c, _ in entries)
+            dated = sorted({c.start_date for c, _ in entries if isinstance(c, types.StartDateConstraint)})
+            until = dict(zip([None, *dated], [*dated, None]))
+            for constraint, price in entries:
+                window, period, start_date = ("otherwise" if has_windows else "all-day"), 0, None
+                if isinstance(constraint, types.TimeOfDateConstraint):
+                    window = f"{constraint.start_time:%H:%M}-{constraint.end_time:%H:%M}"
+                elif isinstance(constraint, types.StartDateConstraint):
+                    start_date = constraint.start_date
+                    period = dated.index(start_date) + 1
+                fields = {k: getattr(price, k, None) for k in
+                          ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")}
+                starts = {0}
+                for value in fields.values():
+                    if value is not None and hasattr(value, "tiers"):
+                        starts.update(t.start for t in value.tiers)
+                for tier_start in sorted(starts):
+                    values = {k: _tier_price(v, tier_start) for k, v in fields.items()}
+                    if not values["input_mtok"]:
+                        skipped += 1
+                        continue
+                    key = (provider.id, model.id, tier_start, window, period)
+                    if key in seen:
+                        skipped += 1
+                        continue
+                    seen.add(key)
+                    rows.append({
+                        "provider": provider.id,
+                        "provider_model_id": model.id,
+                        "context_tier_start_tokens": tier_start,
+                        "time_window_utc": window,
+                        "price_period": period,
+                        "effective_from": start_date,
+                        "effective_until": until[start_date],
+                        "input_usd_per_mtok": values["input_mtok"],
+                        "output_usd_per_mtok": values["output_mtok"] or None,
+                        "cached_input_usd_per_mtok": values["cache_read_mtok"] or None,
+                        "cache_write_usd_per_mtok": values["cache_write_mtok"] or None,
+                        "source_id": GENAI_PRICES_SOURCE_ID,
+                        "observed_on": observed_on,
+                        "note": model.name,
+                    })
+    return pl.DataFrame(rows), skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# Build
+
+
+@dataclasses.dataclass
+class BuildReport:
+    """What a build loaded."""
+
+    db_path: Path
+    data_dir: Path
+    rows_per_table: dict[str, int]
+    skipped_api_prices: int
+    input_sha256: str
+
+
+def input_digest(data_dir: Path) -> str:
+    """SHA-256 over the schema, every CSV in ``data_dir`` and the pinned package versions."""
+    h = hashlib.sha256()
+    h.update(schema_sql().encode())
+    h.update(GENAI_PRICES_VERSION.encode())
+    for path in sorted(data_dir.glob("*.csv")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _csv_for(table: str, data_dir: Path) -> Path:
+    return data_dir / f"{table}.csv"
+
+
+_BUILD_HOOKS: list[Callable[[str], None]] = []
+"""Called with each table name before it is loaded; tests use it to inject a failure."""
+
+
+def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress: Callable[[str], None] | None = None) -> BuildReport:
+    """Build the store from the CSVs in ``data_dir`` and genai-prices, atomically.
+
+    Parameters
+    ----------
+    db_path : path of the store to write [file]; default ``costmodel._paths.db_path()``.
+    data_dir : folder of the seed CSVs; default ``costmodel._paths.data_dir()``.
+    progress : optional callable receiving one line of progress per table.
+
+    The new store is written to a temporary file in the same folder, checked, and renamed over
+    the old one; on any error the temporary file is removed and the old store is untouched.
+    """
+    db_path = Path(db_path) if db_path else _paths.db_path()
+    data_dir = Path(data_dir) if data_dir else _paths.data_dir()
+    if not data_dir.is_dir():
+        raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    skipped = 0
+    digest = input_digest(data_dir)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(schema_sql())
+            for table in table_order():
+                for hook in _BUILD_HOOKS:
+                    hook(table)
+                if table == "build_info":
+                    continue
+                if table == API_PRICES_TABLE:
+                    observed = con.execute(
+                        "SELECT retrieved_on FROM sources WHERE source_id = ?", [GENAI_PRICES_SOURCE_ID]
+                    ).fetchone()
+                    if observed is None:
+                        raise DataError(str(_csv_for("sources", data_dir)), None, "source_id",
+                                        f"needs a row for {GENAI_PRICES_SOURCE_ID!r} (dates the API prices)")
+                    frame, skipped = genai_price_frame(observed[0])
+                    counts[table] = load_frame(con, table, frame, f"genai-prices {GENAI_PRICES_VERSION} (package data)")
+                    extra = _csv_for(table, data_dir)
+                    if extra.is_file():
+                        counts[table] += load_records(con, table, read_csv_records(extra))
+                else:
+                    counts[table] = load_records(con, table, read_csv_records(_csv_for(table, data_dir)))
+                if progress:
+                    progress(f"{table}: {counts[table]} rows")
+            for table, minimum in MIN_ROWS.items():
+                if counts.get(table, 0) < minimum:
+                    raise DataError(str(_csv_for(table, data_dir)), None, None,
+                                    f"only {counts.get(table, 0)} rows loaded, at least {minimum} expected (truncated file?)")
+            import genai_prices
+
+            from . import __version__
+
+            con.executemany("INSERT INTO build_info VALUES (?, ?)", [
+                ["costmodel_version", __version__],
+                ["genai_prices_version", genai_prices.__version__],
+                ["input_sha256", digest],
+            ])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, db_path)
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return BuildReport(db_path, data_dir, counts, skipped, digest)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _stored_digest(path: Path) -> str | None:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("SELECT value FROM build_info WHERE key = 'input_sha256'").fetchone()
+        return row[0] if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def ensure_built(db_path: Path | None = None, data_dir: Path | None = None) -> Path:
+    """Return the store path, building it first when it is missing or older than its inputs."""
+    path = Path(db_path) if db_path else _paths.db_path()
+    ddir = Path(data_dir) if data_dir else _paths.data_dir()
+    if path.is_file():
+        if not ddir.is_dir() or _stored_digest(path) == input_digest(ddir):
+            return path
+        print(f"costmodel: inputs changed since {path} was built; rebuilding", file=sys.stderr)
+    else:
+        print(f"costmodel: building the store at {path} (first use)", file=sys.stderr)
+    build(path, ddir)
+    return path
+
+
+@contextmanager
+def connect(db_path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store read-only (building it first if needed) and close it afterwards."""
+    path = ensure_built(db_path) if db_path is None or not Path(db_path).is_file() else Path(db_path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query(sql: str, params: Sequence[Any] | None = None, *, db_path: Path | None = None) -> pl.DataFrame:
+    """Run a read-only SQL query on the store and return a polars DataFrame."""
+    with connect(db_path) as con:
+        return con.sql(sql, params=list(params or [])).pl()
+
+
+def table(name: str, *, db_path: Path | None = None) -> pl.DataFrame:
+    """A whole store table as a polars DataFrame."""
+    tables = table_order()
+    if name not in tables:
+        raise UnknownIdError("table", name, closest(name, tables))
+    return query(f"SELECT * FROM {name}", db_path=db_path)
+
+
+def _as_of(as_of: dt.date | str | None) -> dt.date:
+    if as_of is None:
+        return dt.date.today()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise DataError("as_of", None, None, f"{as_of!r} is not {_ACCEPTED['DATE']}") from None
+
+
+def gpu_prices(
+    as_of: dt.date | str | None = None,
+    *,
+    gpu: str | None = None,
+    provider: str | None = None,
+    pricing_mode: str | None = None,
+    db_path: Path | None = None,
+) -> pl.DataFrame:
+    """GPU rental prices in force on ``as_of`` (default today) [USD per GPU-hour].
+
+    For each (provider, GPU, pricing mode, region, instance) the latest observation on or
+    before ``as_of`` is returned; later observations are ignored.
+    """
+    from .catalog import resolve_gpu_id
+
+    day = _as_of(as_of)
+    where, params = ["observed_on <= ?"], [day]
+    if gpu:
+        where.append("gpu_id = ?")
+        params.append(resolve_gpu_id(gpu, db_path=db_path))
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    if pricing_mode:
+        where.append("pricing_mode = ?")
+        params.append(pricing_mode)
+    sql = f"""
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY provider, gpu_id, pricing_mode, region, gpus_per_instance, instance_type
+                ORDER BY observed_on DESC, source_id) AS rn
+            FROM gpu_prices WHERE {' AND '.join(where)})
+        WHERE rn = 1 ORDER BY gpu_id, pricing_mode, usd_per_gpu_hour, provider"""
+    return query(sql, params, db_path=db_path)
+
+
+_PRICE_START = "coalesce(effective_from, CASE WHEN effective_until IS NULL THEN observed_on ELSE DATE '0001-01-01' END)"
+"""SQL for the first day an api_prices row applies (see the column comments in schema.sql)."""
+
+
+def api_prices(
+    as_of: dt.date | str | None = None,
+    *,
+    provider: str | None = None,
+    provider_model_id: str | None = None,
+    model: str | None = None,
+    db_path: Path | None = None,
+) -> pl.DataFrame:
+    """API prices in force on ``as_of`` (default today) [USD per million tokens].
+
+    A price applies from ``effective_from`` (when empty: from ``observed_on``, or from the
+    beginning for a price a dated change replaced) until ``effective_until``; for each
+    provider, model, tier and time window the price in force that started last is returned. ``model`` is a project model id or alias, resolved
+    through the api_model_aliases table.
+    """
+    day = _as_of(as_of)
+    where = [f"{_PRICE_START} <= ?", "(effective_until IS NULL OR ? < effective_until)"]
+    params: list[Any] = [day, day]
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    if provider_model_id:
+        where.append("provider_model_id = ?")
+        params.append(provider_model_id)
+    if model:
+        from .catalog import resolve_model_id
+
+        where.append("(provider, provider_model_id) IN (SELECT provider, provider_model_id FROM api_model_aliases WHERE model_id = ?)")
+        params.append(resolve_model_id(model, db_path=db_path))
+    sql = f"""
+        SELECT a.model_id, p.* EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc
+                ORDER BY {_PRICE_START} DESC, observed_on DESC, price_period DESC) AS rn
+            FROM api_prices WHERE {' AND '.join(where)}) p
+        LEFT JOIN api_model_aliases a USING (provider, provider_model_id)
+        WHERE rn = 1 ORDER BY provider, provider_model_id, context_tier_start_tokens, time_window_utc"""
+    return query(sql, params, db_path=db_path)
+
+
+def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[str, Any]:
+    """Summary of the store: rows per table, oldest and newest observation, stale rows.
+
+    A row is stale when observed more than ``STALE_AFTER_DAYS`` days before ``today``.
+    """
+    today = today or dt.date.today()
+    cutoff = today - dt.timedelta(days=STALE_AFTER_DAYS)
+    with connect(db_path) as con:
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        tables: dict[str, Any] = {}
+        for name in table_order():
+            cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()}
+            entry: dict[str, Any] = {"rows": con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]}
+            if "observed_on" in cols:
+                oldest, newest, stale, unsourced = con.execute(
+                    f"SELECT min(observed_on), max(observed_on), count(*) FILTER (observed_on < ?), "
+                    f"count(*) FILTER (source_id IS NULL OR observed_on IS NULL) FROM {name}", [cutoff]
+                ).fetchone()
+                entry.update(
+                    oldest_observed_on=oldest.isoformat() if oldest else None,
+                    newest_observed_on=newest.isoformat() if newest else None,
+                    stale_rows=stale,
+                    rows_without_source_or_date=unsourced,
+                )
+            tables[name] = entry
+        providers = {
+            t: con.execute(f"SELECT count(DISTINCT provider) FROM {t}").fetchone()[0]
+            for t in ("gpu_prices", "api_prices")
+        }
+        build = dict(con.execute("SELECT key, value FROM build_info").fetchall())
+    return {
+        "db_path": path,
+        "today": today.isoformat(),
+        "stale_after_days": STALE_AFTER_DAYS,
+        "tables": tables,
+        "providers": providers,
+        "build": build,
+    }
