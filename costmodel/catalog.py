@@ -70,8 +70,8 @@ def _resolve(kind: str, name: str, db_path: Path | None) -> str:
     for cand in _candidates(name):
         if cand in mapping:
             return mapping[cand]
-    near = store.closest(_candidates(name)[-1], list(mapping))
-    suggestions = list(dict.fromkeys(mapping[n] for n in near))
+    near = store.closest(_candidates(name)[-1], list(mapping), n=30)
+    suggestions = list(dict.fromkeys(mapping[n] for n in near))[:5]
     raise UnknownIdError(kind, name, suggestions)
 
 

@@ -268,8 +268,14 @@ def _typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
     return frame.with_columns(pl.Series("_line", records.lines, dtype=pl.Int64))
 
 
+def _one(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """First row of a result, reading it to the end (DuckDB 2 refuses other work on an unfinished result)."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
 def _first_violation(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
-    return con.execute(sql).fetchone()
+    return _one(con.execute(sql))
 
 
 def _check_frame(con: duckdb.DuckDBPyConnection, rules: TableRules, label: str) -> None:
@@ -511,9 +517,9 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
                 if table == "build_info":
                     continue
                 if table == API_PRICES_TABLE:
-                    observed = con.execute(
+                    observed = _one(con.execute(
                         "SELECT retrieved_on FROM sources WHERE source_id = ?", [GENAI_PRICES_SOURCE_ID]
-                    ).fetchone()
+                    ))
                     if observed is None:
                         raise DataError(str(_csv_for("sources", data_dir)), None, "source_id",
                                         f"needs a row for {GENAI_PRICES_SOURCE_ID!r} (dates the API prices)")
@@ -560,7 +566,7 @@ def _stored_digest(path: Path) -> str | None:
     except duckdb.Error:
         return None
     try:
-        row = con.execute("SELECT value FROM build_info WHERE key = 'input_sha256'").fetchone()
+        row = _one(con.execute("SELECT value FROM build_info WHERE key = 'input_sha256'"))
         return row[0] if row else None
     except duckdb.Error:
         return None
@@ -706,17 +712,17 @@ def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[s
     today = today or dt.date.today()
     cutoff = today - dt.timedelta(days=STALE_AFTER_DAYS)
     with connect(db_path) as con:
-        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        path = _one(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"))[0]
         tables: dict[str, Any] = {}
         for name in table_order():
             cols = {r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()}
-            entry: dict[str, Any] = {"rows": con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]}
+            entry: dict[str, Any] = {"rows": _one(con.execute(f"SELECT count(*) FROM {name}"))[0]}
             if "observed_on" in cols:
-                oldest, newest, stale, unsourced = con.execute(
+                oldest, newest, stale, unsourced = _one(con.execute(
                     f"SELECT min(observed_on), max(observed_on), count(*) FILTER (observed_on < ?), "
                     f"count(*) FILTER (source_id IS NULL OR observed_on IS NULL) FROM {name}", [cutoff]
-                ).fetchone()
+                ))
                 entry.update(
                     oldest_observed_on=oldest.isoformat() if oldest else None,
                     newest_observed_on=newest.isoformat() if newest else None,
@@ -725,7 +731,7 @@ def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[s
                 )
             tables[name] = entry
         providers = {
-            t: con.execute(f"SELECT count(DISTINCT provider) FROM {t}").fetchone()[0]
+            t: _one(con.execute(f"SELECT count(DISTINCT provider) FROM {t}"))[0]
             for t in ("gpu_prices", "api_prices")
         }
         build = dict(con.execute("SELECT key, value FROM build_info").fetchall())

@@ -1,0 +1,128 @@
+"""Catalog look-ups (aliases, closest ids) and the costmodel command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from costmodel import UnknownIdError, get_gpu, get_model, resolve_gpu_id, resolve_model_id, resolve_precision_id
+from costmodel.cli import main
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("H100", "h100-sxm"),
+        ("h100", "h100-sxm"),
+        ("NVIDIA H100 80GB HBM3", "h100-sxm"),
+        ("H100 PCIe", "h100-pcie"),
+        ("A100-80GB", "a100-80gb"),  # SkyPilot's name
+        ("A100", "a100-40gb"),  # SkyPilot's A100 is the 40 GB part
+        ("RTX4090", "rtx-4090"),
+        ("NVIDIA GeForce RTX 4090", "rtx-4090"),
+        ("Raspberry Pi 5", "raspberry-pi-5-8gb"),
+        ("AMD Instinct MI300X", "mi300x"),
+    ],
+)
+def test_gpu_aliases(db: Path, name: str, expected: str) -> None:
+    assert resolve_gpu_id(name) == expected
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ("meta-llama/Meta-Llama-3.1-70B-Instruct", "llama-3.1-70b"),
+        ("Llama 3.1 405B", "llama-3.1-405b"),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"),
+        ("mistralai/Mistral-7B-v0.1", "mistral-7b"),
+        ("Qwen/Qwen2.5-72B-Instruct", "qwen-2.5-72b"),
+        ("google/gemma-3-4b-it", "gemma-3-4b"),
+        ("deepseek-ai/DeepSeek-R1", "deepseek-r1"),
+        ("deepseek-reasoner", "deepseek-r1"),
+        ("microsoft/phi-4", "phi-4"),
+        ("GPT-4o", "gpt-4o"),
+        ("claude-3-5-sonnet", "claude-3.5-sonnet"),
+    ],
+)
+def test_model_aliases(db: Path, name: str, expected: str) -> None:
+    assert resolve_model_id(name) == expected
+
+
+def test_unknown_ids_offer_the_closest(db: Path) -> None:
+    with pytest.raises(UnknownIdError) as info:
+        resolve_model_id("llama-3.1-9b")
+    assert "llama-3.1-8b" in info.value.suggestions
+    assert "unknown model 'llama-3.1-9b'; closest known: llama-3.1-8b" in str(info.value)
+    with pytest.raises(UnknownIdError) as info:
+        resolve_gpu_id("H100x")
+    assert {"h100-sxm", "h100-pcie"} <= set(info.value.suggestions)
+    with pytest.raises(UnknownIdError) as info:
+        resolve_precision_id("int3")
+    assert "int4" in info.value.suggestions
+    with pytest.raises(UnknownIdError):
+        resolve_model_id("")
+
+
+def test_typed_records(db: Path) -> None:
+    model = get_model("meta-llama/Llama-3.1-8B-Instruct")
+    assert (model.num_layers, model.num_kv_heads, model.head_dim) == (32, 8, 128)
+    assert not model.is_moe and get_model("mixtral-8x7b").is_moe
+    gpu = get_gpu("H100")
+    assert gpu.memory_gb == 80 and gpu.tdp_w == 700
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_db_info_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "db", "info", "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["tables"]["models"]["rows"] >= 30
+    assert info["providers"]["gpu_prices"] >= 8
+    assert {"oldest_observed_on", "newest_observed_on", "stale_rows"} <= set(info["tables"]["gpu_prices"])
+
+
+@pytest.mark.parametrize(
+    "args, key",
+    [
+        (["models", "--json"], "model_id"),
+        (["models", "--open", "--json"], "model_id"),
+        (["models", "H100x"], None),
+        (["models", "llama-3.1-8b", "--json"], "kv_layers"),
+        (["gpus", "--json"], "gpu_id"),
+        (["gpus", "H100", "--json"], "memory_bandwidth_gb_per_s"),
+        (["prices", "--gpu", "H100", "--mode", "spot", "--json"], "usd_per_gpu_hour"),
+        (["prices", "--model", "deepseek-r1", "--json"], "output_usd_per_mtok"),
+        (["prices", "--api", "--provider", "deepseek", "--as-of", "2025-03-01", "--json"], "input_usd_per_mtok"),
+    ],
+)
+def test_cli_queries(db: Path, capsys: pytest.CaptureFixture[str], args: list[str], key: str | None) -> None:
+    code, out, err = run_cli(capsys, *args)
+    if key is None:
+        assert code == 2
+        assert "unknown model 'H100x'" in err
+        return
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows and key in rows[0]
+
+
+def test_cli_human_output(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "db", "info")
+    assert code == 0 and "gpu_prices" in out and "stale" in out
+    code, out, _ = run_cli(capsys, "gpus")
+    assert code == 0 and "h100-sxm" in out
+
+
+def test_cli_bad_date_is_a_usage_error(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["prices", "--as-of", "yesterday"])
+    assert info.value.code == 2
+    assert "not an ISO date" in capsys.readouterr().err
