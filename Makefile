@@ -10,7 +10,6 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/costmodel db build
-	$(BIN)/costmodel db info
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
