@@ -148,7 +148,7 @@ class Gpu:
     vendor: str
     device_class: str
     form_factor: str
-    memory_gb: float
+    memory_gib: float
     memory_bandwidth_gb_per_s: float
     bf16_dense_tflops: float
     fp8_dense_tflops: float | None
@@ -189,4 +189,4 @@ def models(*, open_weights: bool | None = None, db_path: Path | None = None) -> 
 
 def gpus(*, db_path: Path | None = None) -> pl.DataFrame:
     """The gpus table, largest memory first within each device class."""
-    return store.query("SELECT * FROM gpus ORDER BY device_class, memory_gb DESC, gpu_id", db_path=db_path)
+    return store.query("SELECT * FROM gpus ORDER BY device_class, memory_gib DESC, gpu_id", db_path=db_path)

@@ -18,7 +18,7 @@ PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless"
 
 _MODEL_COLUMNS = ["model_id", "display_name", "open_weights", "total_params_b", "active_params_b",
                   "context_tokens", "attention_kind", "licence", "commercial_use"]
-_GPU_COLUMNS = ["gpu_id", "display_name", "device_class", "memory_gb", "memory_bandwidth_gb_per_s",
+_GPU_COLUMNS = ["gpu_id", "display_name", "device_class", "memory_gib", "memory_bandwidth_gb_per_s",
                 "bf16_dense_tflops", "fp8_dense_tflops", "fp4_dense_tflops", "tdp_w"]
 _GPU_PRICE_COLUMNS = ["gpu_id", "provider", "pricing_mode", "region", "gpus_per_instance",
                       "usd_per_gpu_hour", "observed_on", "source_id"]

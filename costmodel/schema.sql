@@ -144,7 +144,7 @@ CREATE TABLE gpus (
     vendor VARCHAR NOT NULL,
     device_class VARCHAR NOT NULL CHECK (device_class IN ('datacenter', 'workstation', 'consumer', 'edge')),
     form_factor VARCHAR NOT NULL,
-    memory_gb DOUBLE NOT NULL CHECK (memory_gb > 0),
+    memory_gib DOUBLE NOT NULL CHECK (memory_gib > 0),
     memory_bandwidth_gb_per_s DOUBLE NOT NULL CHECK (memory_bandwidth_gb_per_s > 0),
     bf16_dense_tflops DOUBLE NOT NULL CHECK (bf16_dense_tflops > 0),
     fp8_dense_tflops DOUBLE CHECK (fp8_dense_tflops > 0),
@@ -163,7 +163,7 @@ COMMENT ON COLUMN gpus.display_name IS 'Human-readable name.';
 COMMENT ON COLUMN gpus.vendor IS 'Maker.';
 COMMENT ON COLUMN gpus.device_class IS 'datacenter, workstation, consumer or edge.';
 COMMENT ON COLUMN gpus.form_factor IS 'SXM, PCIe, OAM, board, phone, ...';
-COMMENT ON COLUMN gpus.memory_gb IS 'Memory usable for weights and KV cache, nominal [GB = 1e9 byte].';
+COMMENT ON COLUMN gpus.memory_gib IS 'Device memory as marketed [GiB = 2^30 byte]: an "80GB" H100 has 80 GiB (85.9e9 byte); memory models convert to GB.';
 COMMENT ON COLUMN gpus.memory_bandwidth_gb_per_s IS 'Peak memory bandwidth [GB/s].';
 COMMENT ON COLUMN gpus.bf16_dense_tflops IS 'Dense BF16 (FP16 where no BF16) tensor throughput, FP32 accumulate [TFLOP/s].';
 COMMENT ON COLUMN gpus.fp8_dense_tflops IS 'Dense FP8 tensor throughput [TFLOP/s]; empty when unsupported.';

@@ -71,7 +71,7 @@ def test_typed_records(db: Path) -> None:
     assert (model.num_layers, model.num_kv_heads, model.head_dim) == (32, 8, 128)
     assert not model.is_moe and get_model("mixtral-8x7b").is_moe
     gpu = get_gpu("H100")
-    assert gpu.memory_gb == 80 and gpu.tdp_w == 700
+    assert gpu.memory_gib == 80 and gpu.tdp_w == 700
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -80,7 +80,7 @@ def test_frontier_models_and_their_api_prices(db: Path) -> None:
 def test_design_gpus_present(db: Path, gpu_id: str) -> None:
     row = store.query("SELECT * FROM gpus WHERE gpu_id = ?", [gpu_id], db_path=db)
     assert row.height == 1
-    assert row["memory_gb"][0] > 0 and row["memory_bandwidth_gb_per_s"][0] > 0
+    assert row["memory_gib"][0] > 0 and row["memory_bandwidth_gb_per_s"][0] > 0
 
 
 @pytest.mark.parametrize("gpu_id", PRICE_GPUS)
