@@ -28,9 +28,9 @@ def _norm(name: str) -> str:
 
 def _candidates(name: str) -> list[str]:
     """Spellings to try for a name: as given, without the org prefix, without chat suffixes."""
-    out = [_norm(name)]
-    if "/" in out[0]:
-        out.append(out[0].rsplit("/", 1)[1])
+    out = [name.strip().lower(), _norm(name)]
+    if "/" in out[1]:
+        out.append(out[1].rsplit("/", 1)[1])
     for c in list(out):
         stripped = c
         changed = True
@@ -146,6 +146,7 @@ class Gpu:
     gpu_id: str
     display_name: str
     vendor: str
+    gpu_family: str
     device_class: str
     form_factor: str
     memory_gib: float

@@ -23,6 +23,7 @@ COMMENT ON COLUMN sources.note IS 'Free text: caveats about the source.';
 CREATE TABLE precisions (
     precision_id VARCHAR PRIMARY KEY,
     bits_per_weight DOUBLE NOT NULL CHECK (bits_per_weight > 0 AND bits_per_weight <= 32),
+    embedding_bits_per_weight DOUBLE NOT NULL CHECK (embedding_bits_per_weight > 0 AND embedding_bits_per_weight <= 32),
     number_format VARCHAR NOT NULL CHECK (number_format IN ('float', 'integer', 'block-scaled')),
     description VARCHAR NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
@@ -32,6 +33,7 @@ CREATE TABLE precisions (
 COMMENT ON TABLE precisions IS 'Numeric precisions for weights and KV cache, with effective bits per weight including scales and zero points.';
 COMMENT ON COLUMN precisions.precision_id IS 'Precision id: bf16, fp16, fp8, int8, int4, fp4, q4_k_m, q8_0.';
 COMMENT ON COLUMN precisions.bits_per_weight IS 'Effective storage per weight including block scales [bit].';
+COMMENT ON COLUMN precisions.embedding_bits_per_weight IS 'Storage of the token embedding and LM head, which GPU quantisers keep in 16 bits [bit].';
 COMMENT ON COLUMN precisions.number_format IS 'float, integer, or block-scaled (a shared scale per block of weights).';
 COMMENT ON COLUMN precisions.description IS 'What the precision is and how its bits were counted.';
 COMMENT ON COLUMN precisions.source_id IS 'Source of the figure (sources.source_id).';
@@ -142,6 +144,7 @@ CREATE TABLE gpus (
     gpu_id VARCHAR PRIMARY KEY CHECK (regexp_matches(gpu_id, '^[a-z0-9][a-z0-9.-]*$')),
     display_name VARCHAR NOT NULL,
     vendor VARCHAR NOT NULL,
+    gpu_family VARCHAR NOT NULL CHECK (gpu_family IN ('turing', 'ampere', 'ada', 'hopper', 'blackwell', 'cdna3', 'arm-cpu', 'mobile-soc')),
     device_class VARCHAR NOT NULL CHECK (device_class IN ('datacenter', 'workstation', 'consumer', 'edge')),
     form_factor VARCHAR NOT NULL,
     memory_gib DOUBLE NOT NULL CHECK (memory_gib > 0),
@@ -161,6 +164,7 @@ COMMENT ON TABLE gpus IS 'GPUs and edge devices: memory, bandwidth, dense (not s
 COMMENT ON COLUMN gpus.gpu_id IS 'Project GPU or device id (e.g. h100-sxm, raspberry-pi-5-8gb).';
 COMMENT ON COLUMN gpus.display_name IS 'Human-readable name.';
 COMMENT ON COLUMN gpus.vendor IS 'Maker.';
+COMMENT ON COLUMN gpus.gpu_family IS 'Architecture generation (turing, ampere, ada, hopper, blackwell, cdna3, arm-cpu, mobile-soc); throughput calibration is per engine and family.';
 COMMENT ON COLUMN gpus.device_class IS 'datacenter, workstation, consumer or edge.';
 COMMENT ON COLUMN gpus.form_factor IS 'SXM, PCIe, OAM, board, phone, ...';
 COMMENT ON COLUMN gpus.memory_gib IS 'Device memory as marketed [GiB = 2^30 byte]: an "80GB" H100 has 80 GiB (85.9e9 byte); memory models convert to GB.';
@@ -250,6 +254,46 @@ COMMENT ON COLUMN ownership_inputs.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN ownership_inputs.observed_on IS 'Date observed.';
 COMMENT ON COLUMN ownership_inputs.note IS 'Why this value (required: assumptions must say why).';
 
+CREATE TABLE runtime_inputs (
+    input_id VARCHAR NOT NULL CHECK (regexp_matches(input_id, '^[a-z0-9_]+$')),
+    scope VARCHAR NOT NULL,
+    value DOUBLE NOT NULL CHECK (value >= 0),
+    value_low DOUBLE CHECK (value_low >= 0 AND value_low <= value),
+    value_high DOUBLE CHECK (value_high >= value),
+    unit VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (input_id, scope, source_id, observed_on),
+    CHECK (NOT ends_with(input_id, '_share') OR (value <= 1 AND coalesce(value_high, 0) <= 1))
+);
+COMMENT ON TABLE runtime_inputs IS 'Inputs of the memory and throughput models that are not architecture or datasheet facts: memory the engine may use, runtime overhead, batch limits. The input_id ends in its unit.';
+COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, max_batch_sequences).';
+COMMENT ON COLUMN runtime_inputs.scope IS 'Where it applies: an engine id, or ''all''; the most specific scope wins.';
+COMMENT ON COLUMN runtime_inputs.value IS 'Central value, in the unit of input_id.';
+COMMENT ON COLUMN runtime_inputs.value_low IS 'Low end of the plausible range.';
+COMMENT ON COLUMN runtime_inputs.value_high IS 'High end of the plausible range.';
+COMMENT ON COLUMN runtime_inputs.unit IS 'Unit in words.';
+COMMENT ON COLUMN runtime_inputs.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN runtime_inputs.observed_on IS 'Date observed.';
+COMMENT ON COLUMN runtime_inputs.note IS 'Why this value (required).';
+
+CREATE TABLE benchmark_datasets (
+    dataset VARCHAR PRIMARY KEY,
+    input_tokens_mean DOUBLE NOT NULL CHECK (input_tokens_mean > 0),
+    output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL
+);
+COMMENT ON TABLE benchmark_datasets IS 'Prompt sets used by measured throughput rows, with their mean lengths where a row does not state them.';
+COMMENT ON COLUMN benchmark_datasets.dataset IS 'Dataset name as throughput_measured.dataset uses it.';
+COMMENT ON COLUMN benchmark_datasets.input_tokens_mean IS 'Mean prompt length [token].';
+COMMENT ON COLUMN benchmark_datasets.output_tokens_mean IS 'Mean output length [token].';
+COMMENT ON COLUMN benchmark_datasets.source_id IS 'Source (sources.source_id); ''assumption'' where no source states it.';
+COMMENT ON COLUMN benchmark_datasets.observed_on IS 'Date observed.';
+COMMENT ON COLUMN benchmark_datasets.note IS 'How the figure was obtained.';
+
 CREATE TABLE throughput_measured (
     measurement_id VARCHAR PRIMARY KEY CHECK (regexp_matches(measurement_id, '^[a-z0-9][a-z0-9.-]*$')),
     model_id VARCHAR NOT NULL REFERENCES models (model_id),
@@ -261,7 +305,7 @@ CREATE TABLE throughput_measured (
     engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
     engine_version VARCHAR NOT NULL,
     scenario VARCHAR NOT NULL CHECK (scenario IN ('offline', 'server', 'interactive', 'fixed-batch', 'decode-only')),
-    dataset VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL REFERENCES benchmark_datasets (dataset),
     input_tokens_mean DOUBLE CHECK (input_tokens_mean > 0),
     output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
     concurrency INTEGER CHECK (concurrency > 0),
@@ -286,8 +330,8 @@ COMMENT ON COLUMN throughput_measured.tensor_parallel IS 'Tensor-parallel degree
 COMMENT ON COLUMN throughput_measured.engine_id IS 'Serving engine (engines.engine_id).';
 COMMENT ON COLUMN throughput_measured.engine_version IS 'Engine version as reported.';
 COMMENT ON COLUMN throughput_measured.scenario IS 'offline (all requests queued), server (Poisson arrivals under latency limits), interactive (tight limits), fixed-batch, decode-only.';
-COMMENT ON COLUMN throughput_measured.dataset IS 'Prompt set or synthetic lengths.';
-COMMENT ON COLUMN throughput_measured.input_tokens_mean IS 'Mean input (prompt) length [token]; empty where unstated.';
+COMMENT ON COLUMN throughput_measured.dataset IS 'Prompt set or synthetic lengths (benchmark_datasets.dataset).';
+COMMENT ON COLUMN throughput_measured.input_tokens_mean IS 'Mean input (prompt) length [token]; empty where unstated (then the dataset''s mean applies).';
 COMMENT ON COLUMN throughput_measured.output_tokens_mean IS 'Mean output length [token].';
 COMMENT ON COLUMN throughput_measured.concurrency IS 'Requests in flight (batch size) [count]; empty where unbounded.';
 COMMENT ON COLUMN throughput_measured.ttft_limit_ms IS 'Time-to-first-token limit the run had to meet [ms].';

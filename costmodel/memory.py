@@ -1,0 +1,275 @@
+"""Memory model: weights, KV cache and runtime overhead, and whether a model fits on N GPUs.
+
+Pure functions take numbers; ``memory()`` looks the model, precision and GPU up in the store
+and returns a ``MemoryEstimate``. Sizes in GB are 1e9 bytes; GPU memory is marketed in GiB
+(an "80GB" H100 holds 80 GiB = 85.9 GB), converted with ``GIB_BYTES``.
+
+References: KV cache per token = 2 (K and V) x layers x KV heads x head dim x bytes
+(grouped-query attention: Ainslie et al. 2023, arXiv:2305.13245); MLA caches one latent of
+``kv_lora_rank + qk_rope_head_dim`` per layer (DeepSeek-V2, arXiv:2405.04434); sliding-window
+layers keep at most the window (Mistral 7B, arXiv:2310.06825; Gemma 3 report).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from . import catalog, store
+from .errors import CostmodelError
+
+BYTES_PER_GB = 1e9
+GIB_BYTES = 2**30
+BITS_PER_BYTE = 8
+DSA_INDEXER_BYTES_PER_TOKEN_LAYER = 132
+"""DeepSeek V3.2 sparse-attention indexer key cache: 128 FP8 values + an FP32 scale per layer [byte]."""
+TP_FRIENDLY_GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
+"""GPU counts tried for ``min_gpus``: tensor parallelism needs the heads to split evenly."""
+DEFAULT_CONTEXT_TOKENS = 8192
+"""Context per sequence when none is given [token] (capped at the model's maximum)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """What the memory and throughput models need of a model (counts, [billion] parameters)."""
+
+    model_id: str
+    total_params_b: float
+    active_params_b: float
+    num_layers: int
+    kv_layers: int
+    sliding_window_layers: int
+    sliding_window_tokens: int | None
+    hidden_size: int
+    num_attention_heads: int
+    num_kv_heads: int
+    head_dim: int
+    vocab_size: int
+    context_tokens: int
+    attention_kind: str
+    mla_kv_lora_rank: int | None
+    mla_qk_rope_head_dim: int | None
+    num_experts: int | None
+    experts_per_token: int | None
+    tie_embeddings: bool
+
+    @property
+    def embedding_params_b(self) -> float:
+        """Token embedding plus LM head (once when tied) [billion]."""
+        copies = 1 if self.tie_embeddings else 2
+        return copies * self.vocab_size * self.hidden_size / 1e9
+
+    @classmethod
+    def from_model(cls, model: catalog.Model) -> Architecture:
+        """Architecture of a catalog model; a proprietary model has none."""
+        if not model.open_weights:
+            raise CostmodelError(f"model {model.model_id!r} is a proprietary API model: it has no weights to self-host")
+        return cls(
+            model_id=model.model_id,
+            total_params_b=model.total_params_b,
+            active_params_b=model.active_params_b or model.total_params_b,
+            num_layers=model.num_layers,
+            kv_layers=model.kv_layers,
+            sliding_window_layers=model.sliding_window_layers or 0,
+            sliding_window_tokens=model.sliding_window_tokens,
+            hidden_size=model.hidden_size,
+            num_attention_heads=model.num_attention_heads,
+            num_kv_heads=model.num_kv_heads,
+            head_dim=model.head_dim,
+            vocab_size=model.vocab_size,
+            context_tokens=model.context_tokens,
+            attention_kind=model.attention_kind,
+            mla_kv_lora_rank=model.mla_kv_lora_rank,
+            mla_qk_rope_head_dim=model.mla_qk_rope_head_dim,
+            num_experts=model.num_experts,
+            experts_per_token=model.experts_per_token,
+            tie_embeddings=bool(model.tie_embeddings),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure functions
+
+
+def weights_bytes(total_params_b: float, embedding_params_b: float, bits_per_weight: float,
+                  embedding_bits_per_weight: float) -> float:
+    """Bytes of the weights [byte].
+
+    total_params_b : all parameters, every expert included (MoE keeps all experts resident) [billion]
+    embedding_params_b : embedding and LM head, stored at ``embedding_bits_per_weight`` [billion]
+    bits_per_weight : effective bits of the other weights, scales included [bit]
+    """
+    body = max(total_params_b - embedding_params_b, 0.0)
+    return (body * bits_per_weight + embedding_params_b * embedding_bits_per_weight) * 1e9 / BITS_PER_BYTE
+
+
+def kv_bytes_per_token_per_layer(arch: Architecture, kv_bits: float) -> float:
+    """KV-cache bytes one token adds in one attention layer [byte].
+
+    GQA/MHA: 2 x KV heads x head dim x bytes. MLA: (kv_lora_rank + qk_rope_head_dim) x bytes, plus
+    the DSA indexer's key cache for MLA+DSA.
+    """
+    if arch.attention_kind in ("MLA", "MLA+DSA"):
+        per = (arch.mla_kv_lora_rank + arch.mla_qk_rope_head_dim) * kv_bits / BITS_PER_BYTE
+        if arch.attention_kind == "MLA+DSA":
+            per += DSA_INDEXER_BYTES_PER_TOKEN_LAYER
+        return per
+    return 2 * arch.num_kv_heads * arch.head_dim * kv_bits / BITS_PER_BYTE
+
+
+def kv_cache_bytes(arch: Architecture, context_tokens: float, kv_bits: float) -> float:
+    """KV-cache bytes of one sequence of ``context_tokens`` tokens [byte].
+
+    Full-attention layers hold every token; sliding-window (or chunked) layers hold at most
+    ``sliding_window_tokens``.
+    """
+    per_layer = kv_bytes_per_token_per_layer(arch, kv_bits)
+    full_layers = arch.kv_layers - arch.sliding_window_layers
+    windowed = min(context_tokens, arch.sliding_window_tokens) if arch.sliding_window_layers else 0
+    return per_layer * (full_layers * context_tokens + arch.sliding_window_layers * windowed)
+
+
+def usable_gb(memory_gib: float, gpus: int, memory_usable_share: float) -> float:
+    """Memory the engine may use across ``gpus`` devices [GB]."""
+    return gpus * memory_gib * GIB_BYTES / BYTES_PER_GB * memory_usable_share
+
+
+# ---------------------------------------------------------------------------------------------
+# Look-ups
+
+
+def runtime_input(input_id: str, scope: str | None = None, *, db_path: Path | None = None) -> float:
+    """A runtime_inputs value for an engine (falling back to scope 'all'), latest observation."""
+    frame = store.query(
+        "SELECT value FROM runtime_inputs WHERE input_id = ? AND scope IN (?, 'all') "
+        "ORDER BY (scope = 'all'), observed_on DESC LIMIT 1",
+        [input_id, scope or "all"],
+        db_path=db_path,
+    )
+    if frame.height == 0:
+        raise CostmodelError(f"runtime_inputs has no {input_id!r} for scope {scope or 'all'!r} or 'all'")
+    return float(frame["value"][0])
+
+
+def precision_bits(precision_id: str, *, db_path: Path | None = None) -> tuple[float, float]:
+    """(bits per weight, embedding bits per weight) of a precision [bit]."""
+    pid = catalog.resolve_precision_id(precision_id, db_path=db_path)
+    row = store.query("SELECT bits_per_weight, embedding_bits_per_weight FROM precisions WHERE precision_id = ?",
+                      [pid], db_path=db_path).row(0)
+    return float(row[0]), float(row[1])
+
+
+def default_kv_precision(precision_id: str) -> str:
+    """KV-cache precision an engine uses by default: the activation dtype (fp16 for fp16 models, else bf16)."""
+    return "fp16" if precision_id in ("fp16", "q4_k_m", "q8_0") else "bf16"
+
+
+def _positive(name: str, value: float, *, integer: bool = False) -> None:
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise CostmodelError(f"{name} must be a positive {'whole ' if integer else ''}number, got {value!r}")
+    if integer and int(value) != value:
+        raise CostmodelError(f"{name} must be a whole number, got {value!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimate
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryEstimate:
+    """Memory needed to serve a model, and whether it fits a GPU deployment (sizes in GB = 1e9 byte)."""
+
+    model_id: str
+    precision_id: str
+    kv_precision_id: str
+    engine_id: str
+    context_tokens: int
+    concurrency: int
+    weights_gb: float
+    kv_cache_bytes_per_token: float
+    kv_cache_gb: float
+    overhead_gb: float
+    total_gb: float
+    gpu_id: str | None = None
+    gpus: int | None = None
+    usable_gb: float | None = None
+    fits: bool | None = None
+    min_gpus: int | None = None
+    max_concurrency: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return dataclasses.asdict(self)
+
+
+def memory(
+    model: str,
+    precision: str = "bf16",
+    *,
+    kv_precision: str | None = None,
+    context_tokens: int | None = None,
+    concurrency: int = 1,
+    gpu: str | None = None,
+    gpus: int = 1,
+    engine: str = "vllm",
+    db_path: Path | None = None,
+) -> MemoryEstimate:
+    """Memory to serve ``concurrency`` sequences of ``context_tokens`` tokens, and the fit on a GPU.
+
+    Parameters
+    ----------
+    model : model id or alias
+    precision : weight precision id (bf16, fp8, int4, q4_k_m, ...)
+    kv_precision : KV-cache precision id; default: bf16 (fp16 for fp16 and GGUF weights)
+    context_tokens : tokens per sequence, prompt plus output [token]; default min(8192, model context)
+    concurrency : sequences held at once [count]
+    gpu, gpus : GPU id or alias and how many of it [count]; adds fits, min_gpus, max_concurrency
+    engine : engine id whose memory reserve and overhead apply (runtime_inputs)
+    """
+    arch = Architecture.from_model(catalog.get_model(model, db_path=db_path))
+    precision_id = catalog.resolve_precision_id(precision, db_path=db_path)
+    kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
+    if context_tokens is None:
+        context_tokens = min(DEFAULT_CONTEXT_TOKENS, arch.context_tokens)
+    _positive("context_tokens", context_tokens, integer=True)
+    _positive("concurrency", concurrency, integer=True)
+    _positive("gpus", gpus, integer=True)
+    if context_tokens > arch.context_tokens:
+        raise CostmodelError(
+            f"context_tokens {context_tokens} exceeds {arch.model_id}'s maximum context of {arch.context_tokens} tokens"
+        )
+    bits, emb_bits = precision_bits(precision_id, db_path=db_path)
+    kv_bits = precision_bits(kv_id, db_path=db_path)[0]
+    weights_gb = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits) / BYTES_PER_GB
+    per_seq = kv_cache_bytes(arch, context_tokens, kv_bits)
+    kv_gb = concurrency * per_seq / BYTES_PER_GB
+    overhead_per_gpu = runtime_input("runtime_overhead_gb_per_gpu", engine, db_path=db_path)
+    n = gpus if gpu else 1
+    overhead_gb = overhead_per_gpu * n
+    estimate = dict(
+        model_id=arch.model_id, precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine,
+        context_tokens=int(context_tokens), concurrency=int(concurrency), weights_gb=weights_gb,
+        kv_cache_bytes_per_token=per_seq / context_tokens, kv_cache_gb=kv_gb, overhead_gb=overhead_gb,
+        total_gb=weights_gb + kv_gb + overhead_gb,
+    )
+    if gpu is None:
+        return MemoryEstimate(**estimate)
+    device = catalog.get_gpu(gpu, db_path=db_path)
+    share = runtime_input("memory_usable_share", engine, db_path=db_path)
+
+    def room(count: int) -> float:
+        return usable_gb(device.memory_gib, count, share) - weights_gb - overhead_per_gpu * count
+
+    min_gpus = next((c for c in TP_FRIENDLY_GPU_COUNTS if room(c) >= kv_gb), None)
+    free = room(gpus)
+    return MemoryEstimate(
+        **estimate,
+        gpu_id=device.gpu_id,
+        gpus=int(gpus),
+        usable_gb=usable_gb(device.memory_gib, gpus, share),
+        fits=free >= kv_gb,
+        min_gpus=min_gpus,
+        max_concurrency=max(int(free * BYTES_PER_GB // per_seq), 0),
+    )
