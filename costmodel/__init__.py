@@ -15,6 +15,11 @@ Store and catalog
     get_model(name), get_gpu(name)             typed records, aliases resolved
     resolve_model_id(name), resolve_gpu_id(name), resolve_precision_id(name)
 
+Models (pure functions underneath; these wrappers look the inputs up in the store)
+    memory(model, precision, gpu=..., gpus=...)        -> MemoryEstimate (weights_gb, kv_cache_gb, fits, ...)
+    throughput(model, gpu, gpus, precision=..., ...)   -> ThroughputEstimate (output_tokens_per_s, band, ttft_ms, ...)
+    calibration.calibrate(), calibration.validate()    refit / leave-one-out check of the throughput model
+
 Errors
     CostmodelError             base class; DataError (file, line, field), UnknownIdError (closest ids)
 """
@@ -36,7 +41,9 @@ from .catalog import (
     resolve_precision_id,
 )
 from .errors import CostmodelError, DataError, StoreError, UnknownIdError
+from .memory import MemoryEstimate, memory
 from .store import api_prices, gpu_prices
+from .throughput import ThroughputEstimate, throughput
 
 __all__ = [
     "__version__",
@@ -52,6 +59,10 @@ __all__ = [
     "resolve_model_id",
     "resolve_gpu_id",
     "resolve_precision_id",
+    "memory",
+    "MemoryEstimate",
+    "throughput",
+    "ThroughputEstimate",
     "CostmodelError",
     "DataError",
     "StoreError",

@@ -76,8 +76,13 @@ def _resolve(kind: str, name: str, db_path: Path | None) -> str:
 
 
 def clear_cache() -> None:
-    """Forget cached ids (after a rebuild of the store in the same process)."""
+    """Forget cached ids and records (after a rebuild of the store in the same process)."""
     _names.cache_clear()
+    _record.cache_clear()
+    _precision_bits.cache_clear()
+    from .memory import _runtime_input
+
+    _runtime_input.cache_clear()
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:
@@ -163,19 +168,33 @@ class Gpu:
     note: str | None
 
 
-def _row(cls: type, table: str, id_col: str, id_value: str, db_path: Path | None):
-    frame = store.query(f"SELECT * FROM {table} WHERE {id_col} = ?", [id_value], db_path=db_path)
+@lru_cache(maxsize=512)
+def _record(kind: str, id_value: str, db_key: str) -> Model | Gpu:
+    cls, table, id_col = {"model": (Model, "models", "model_id"), "GPU": (Gpu, "gpus", "gpu_id")}[kind]
+    frame = store.query(f"SELECT * FROM {table} WHERE {id_col} = ?", [id_value], db_path=Path(db_key) if db_key else None)
     return cls(**frame.row(0, named=True))
 
 
 def get_model(name: str, *, db_path: Path | None = None) -> Model:
     """The model for an id or alias, as a typed record."""
-    return _row(Model, "models", "model_id", resolve_model_id(name, db_path=db_path), db_path)
+    return _record("model", resolve_model_id(name, db_path=db_path), str(db_path or ""))
 
 
 def get_gpu(name: str, *, db_path: Path | None = None) -> Gpu:
     """The GPU or device for an id or alias, as a typed record."""
-    return _row(Gpu, "gpus", "gpu_id", resolve_gpu_id(name, db_path=db_path), db_path)
+    return _record("GPU", resolve_gpu_id(name, db_path=db_path), str(db_path or ""))
+
+
+@lru_cache(maxsize=64)
+def _precision_bits(precision_id: str, db_key: str) -> tuple[float, float]:
+    row = store.query("SELECT bits_per_weight, embedding_bits_per_weight FROM precisions WHERE precision_id = ?",
+                      [precision_id], db_path=Path(db_key) if db_key else None).row(0)
+    return float(row[0]), float(row[1])
+
+
+def precision_bits(name: str, *, db_path: Path | None = None) -> tuple[float, float]:
+    """(bits per weight, embedding bits per weight) of a precision id or alias [bit]."""
+    return _precision_bits(resolve_precision_id(name, db_path=db_path), str(db_path or ""))
 
 
 def models(*, open_weights: bool | None = None, db_path: Path | None = None) -> pl.DataFrame:

@@ -128,6 +128,67 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_record(record: dict[str, Any]) -> None:
+    for key, value in record.items():
+        if isinstance(value, float):
+            value = f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+        print(f"{key:<28}{'' if value is None else value}")
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    from .memory import memory
+
+    estimate = memory(args.model, args.precision, kv_precision=args.kv_precision, context_tokens=args.context_tokens,
+                      concurrency=args.concurrency, gpu=args.gpu, gpus=args.gpus, engine=args.engine, db_path=args.db)
+    if args.json:
+        _emit(args, estimate.to_dict())
+    else:
+        _print_record(estimate.to_dict())
+    return 0
+
+
+def cmd_throughput(args: argparse.Namespace) -> int:
+    from .throughput import throughput
+
+    estimate = throughput(args.model, args.gpu, args.gpus, precision=args.precision, kv_precision=args.kv_precision,
+                          engine=args.engine, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
+                          concurrency=args.concurrency, tpot_ms=args.tpot_ms, ttft_ms=args.ttft_ms,
+                          tensor_parallel=args.tensor_parallel, db_path=args.db)
+    if args.json:
+        _emit(args, estimate.to_dict())
+    else:
+        _print_record(estimate.to_dict())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .calibration import validate
+
+    loo, summary, excluded = validate(db_path=args.db)
+    if args.json:
+        _emit(args, {"summary": summary, "rows": loo.drop("log_residual").to_dicts(), "excluded": excluded.to_dicts()})
+        return 0
+    cols = ["measurement_id", "measured_tokens_per_s", "predicted_tokens_per_s", "error_pct", "roofline_error_pct", "in_band"]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=50, tbl_hide_dataframe_shape=True,
+                   float_precision=1):
+        print(loo.select(cols).sort("error_pct"))
+        print(excluded)
+    _print_record(summary)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate
+
+    rows, summary = calibrate(data_dir=args.data_dir, db_path=args.db)
+    if args.json:
+        _emit(args, {"calibration": rows, "leave_one_out": summary})
+        return 0
+    print(f"wrote {len(rows)} calibration rows to data/throughput_calibration.csv and rebuilt the store")
+    _print_record(summary)
+    return 0
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -176,6 +237,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="project model id or alias: its API prices across providers")
     p.add_argument("--provider-model", help="a provider's own model id, e.g. deepseek-reasoner")
     p.set_defaults(func=cmd_prices)
+
+    p = add("memory", "weights, KV cache and overhead of serving a model; with --gpu: does it fit")
+    p.add_argument("--model", required=True, help="model id or alias")
+    p.add_argument("--precision", default="bf16", help="weight precision: bf16, fp16, fp8, int8, int4, fp4, q4_k_m, q8_0, q4_0")
+    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default bf16)")
+    p.add_argument("--context-tokens", type=int, default=None, help="tokens per sequence (default min(8192, model context))")
+    p.add_argument("--concurrency", type=int, default=1, help="sequences held at once")
+    p.add_argument("--gpu", default=None, help="GPU id or alias: adds fits, min_gpus, max_concurrency")
+    p.add_argument("--gpus", type=int, default=1, help="number of GPUs")
+    p.add_argument("--engine", default="vllm", help="engine whose memory reserve applies (vllm, sglang, tensorrt-llm, llama.cpp)")
+    p.set_defaults(func=cmd_memory)
+
+    p = add("throughput", "calibrated tokens/s of a deployment, with a low-high band")
+    p.add_argument("--model", required=True, help="model id or alias")
+    p.add_argument("--gpu", required=True, help="GPU id or alias")
+    p.add_argument("--gpus", type=int, default=1, help="GPUs in the deployment")
+    p.add_argument("--precision", default="bf16", help="weight precision")
+    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default bf16)")
+    p.add_argument("--engine", default="vllm", help="serving engine")
+    p.add_argument("--input-tokens", type=int, default=1000, help="mean prompt length per request")
+    p.add_argument("--output-tokens", type=int, default=250, help="mean output length per request")
+    p.add_argument("--concurrency", type=int, default=None, help="requests in flight (default: the most that fit or meet the targets)")
+    p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
+    p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
+    p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the fewest that hold the model)")
+    p.set_defaults(func=cmd_throughput)
+
+    p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
+    p.set_defaults(func=cmd_validate)
+
+    p = add("calibrate", "refit the throughput calibration to the measured rows and rebuild the store")
+    p.add_argument("--data-dir", default=None, help="folder of the seed CSVs (default: the checkout's data/)")
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 

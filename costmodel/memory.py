@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,23 +143,24 @@ def usable_gb(memory_gib: float, gpus: int, memory_usable_share: float) -> float
 
 def runtime_input(input_id: str, scope: str | None = None, *, db_path: Path | None = None) -> float:
     """A runtime_inputs value for an engine (falling back to scope 'all'), latest observation."""
+    return _runtime_input(input_id, scope or "all", str(db_path or ""))
+
+
+@lru_cache(maxsize=128)
+def _runtime_input(input_id: str, scope: str, db_key: str) -> float:
+    db_path = Path(db_key) if db_key else None
     frame = store.query(
         "SELECT value FROM runtime_inputs WHERE input_id = ? AND scope IN (?, 'all') "
         "ORDER BY (scope = 'all'), observed_on DESC LIMIT 1",
-        [input_id, scope or "all"],
+        [input_id, scope],
         db_path=db_path,
     )
     if frame.height == 0:
-        raise CostmodelError(f"runtime_inputs has no {input_id!r} for scope {scope or 'all'!r} or 'all'")
+        raise CostmodelError(f"runtime_inputs has no {input_id!r} for scope {scope!r} or 'all'")
     return float(frame["value"][0])
 
 
-def precision_bits(precision_id: str, *, db_path: Path | None = None) -> tuple[float, float]:
-    """(bits per weight, embedding bits per weight) of a precision [bit]."""
-    pid = catalog.resolve_precision_id(precision_id, db_path=db_path)
-    row = store.query("SELECT bits_per_weight, embedding_bits_per_weight FROM precisions WHERE precision_id = ?",
-                      [pid], db_path=db_path).row(0)
-    return float(row[0]), float(row[1])
+precision_bits = catalog.precision_bits
 
 
 def default_kv_precision(precision_id: str) -> str:

@@ -282,6 +282,7 @@ CREATE TABLE benchmark_datasets (
     dataset VARCHAR PRIMARY KEY,
     input_tokens_mean DOUBLE NOT NULL CHECK (input_tokens_mean > 0),
     output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
+    tuned_batch BOOLEAN NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR NOT NULL
@@ -290,6 +291,7 @@ COMMENT ON TABLE benchmark_datasets IS 'Prompt sets used by measured throughput 
 COMMENT ON COLUMN benchmark_datasets.dataset IS 'Dataset name as throughput_measured.dataset uses it.';
 COMMENT ON COLUMN benchmark_datasets.input_tokens_mean IS 'Mean prompt length [token].';
 COMMENT ON COLUMN benchmark_datasets.output_tokens_mean IS 'Mean output length [token].';
+COMMENT ON COLUMN benchmark_datasets.tuned_batch IS 'True where submitters tune the engine''s batch limit (MLPerf): runs without a stated concurrency then use max_batch_sequences of scope ''tuned-benchmark'' instead of the engine default.';
 COMMENT ON COLUMN benchmark_datasets.source_id IS 'Source (sources.source_id); ''assumption'' where no source states it.';
 COMMENT ON COLUMN benchmark_datasets.observed_on IS 'Date observed.';
 COMMENT ON COLUMN benchmark_datasets.note IS 'How the figure was obtained.';
@@ -343,6 +345,41 @@ COMMENT ON COLUMN throughput_measured.exclude_reason IS 'Why this row is left ou
 COMMENT ON COLUMN throughput_measured.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN throughput_measured.observed_on IS 'Date the result was published where known (MLPerf rounds), else the date it was read.';
 COMMENT ON COLUMN throughput_measured.note IS 'Free text: conditions as reported.';
+
+CREATE TABLE throughput_calibration (
+    engine_id VARCHAR NOT NULL,
+    gpu_family VARCHAR NOT NULL,
+    bandwidth_efficiency DOUBLE NOT NULL CHECK (bandwidth_efficiency > 0 AND bandwidth_efficiency <= 1.5),
+    compute_efficiency DOUBLE NOT NULL CHECK (compute_efficiency > 0 AND compute_efficiency <= 1.5),
+    step_overhead_ms DOUBLE NOT NULL CHECK (step_overhead_ms >= 0),
+    moe_half_tokens DOUBLE NOT NULL CHECK (moe_half_tokens >= 0),
+    prefill_compute_efficiency DOUBLE NOT NULL CHECK (prefill_compute_efficiency > 0 AND prefill_compute_efficiency <= 1.5),
+    band_low_ratio DOUBLE NOT NULL CHECK (band_low_ratio > 0 AND band_low_ratio <= 1),
+    band_high_ratio DOUBLE NOT NULL CHECK (band_high_ratio >= 1),
+    rows_used INTEGER NOT NULL CHECK (rows_used >= 0),
+    measurement_ids VARCHAR NOT NULL,
+    fitted_on DATE NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (engine_id, gpu_family, fitted_on)
+);
+COMMENT ON TABLE throughput_calibration IS 'Efficiencies and per-step overhead of the throughput model fitted to throughput_measured, per engine and GPU family (''all'' rows are the pooled fit), with the error band from leave-one-out residuals. Written by `costmodel calibrate`.';
+COMMENT ON COLUMN throughput_calibration.engine_id IS 'Engine (engines.engine_id) or ''all''.';
+COMMENT ON COLUMN throughput_calibration.gpu_family IS 'GPU family (gpus.gpu_family) or ''all''.';
+COMMENT ON COLUMN throughput_calibration.bandwidth_efficiency IS 'Achieved share of peak memory bandwidth in decode [fraction].';
+COMMENT ON COLUMN throughput_calibration.compute_efficiency IS 'Achieved share of peak dense tensor throughput [fraction].';
+COMMENT ON COLUMN throughput_calibration.step_overhead_ms IS 'Fixed time per decode step (scheduling, kernel launches) [ms].';
+COMMENT ON COLUMN throughput_calibration.moe_half_tokens IS 'Tokens per expert per decode step at which expert GEMMs reach half their efficiency: each touched expert costs this many tokens of extra compute [token].';
+COMMENT ON COLUMN throughput_calibration.prefill_compute_efficiency IS 'Achieved share of peak dense tensor throughput in prefill [fraction].';
+COMMENT ON COLUMN throughput_calibration.band_low_ratio IS 'Low end of the band: measured / predicted at the 5th percentile of leave-one-out residuals [ratio].';
+COMMENT ON COLUMN throughput_calibration.band_high_ratio IS 'High end of the band: measured / predicted at the 95th percentile [ratio].';
+COMMENT ON COLUMN throughput_calibration.rows_used IS 'Measured rows of this group used in the fit [count].';
+COMMENT ON COLUMN throughput_calibration.measurement_ids IS 'Those rows (throughput_measured.measurement_id), separated by spaces.';
+COMMENT ON COLUMN throughput_calibration.fitted_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_calibration.source_id IS 'Source (sources.source_id): the fit itself.';
+COMMENT ON COLUMN throughput_calibration.observed_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_calibration.note IS 'How the group was fitted.';
 
 CREATE TABLE benchmark_scores (
     model_id VARCHAR NOT NULL REFERENCES models (model_id),

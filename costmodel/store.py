@@ -574,18 +574,35 @@ def _stored_digest(path: Path) -> str | None:
         con.close()
 
 
+_VERIFIED: dict[tuple[str, str], tuple[float, float]] = {}
+"""Stores already checked against their inputs in this process: (store, data dir) -> (store mtime, newest CSV mtime)."""
+
+
+def _stamp(path: Path, ddir: Path) -> tuple[float, float]:
+    newest = max((p.stat().st_mtime for p in ddir.glob("*.csv")), default=0.0) if ddir.is_dir() else 0.0
+    return (path.stat().st_mtime if path.is_file() else -1.0, newest)
+
+
 def ensure_built(db_path: Path | None = None, data_dir: Path | None = None) -> Path:
     """Return the store path, building it first when it is missing or older than its inputs."""
     path = Path(db_path) if db_path else _paths.db_path()
     ddir = Path(data_dir) if data_dir else _paths.data_dir()
+    key = (str(path), str(ddir))
+    if _VERIFIED.get(key) == _stamp(path, ddir):
+        return path
+    _ensure_built(path, ddir)
+    _VERIFIED[key] = _stamp(path, ddir)
+    return path
+
+
+def _ensure_built(path: Path, ddir: Path) -> None:
     if path.is_file():
         if not ddir.is_dir() or _stored_digest(path) == input_digest(ddir):
-            return path
+            return
         print(f"costmodel: inputs changed since {path} was built; rebuilding", file=sys.stderr)
     else:
         print(f"costmodel: building the store at {path} (first use)", file=sys.stderr)
     build(path, ddir)
-    return path
 
 
 @contextmanager

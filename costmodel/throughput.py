@@ -1,0 +1,512 @@
+"""Throughput model: a step-level roofline of continuous-batching LLM serving, calibrated.
+
+One replica (``tp`` GPUs with tensor parallelism) serves ``batch`` sequences at once. Each
+decode step reads the weights (for MoE: the experts the batch touches) and every sequence's KV
+cache from memory, and does 2 x active parameters FLOPs per token plus attention; it takes the
+longer of the memory and the compute time, plus the tensor-parallel all-reduces and a fixed
+per-step overhead. Prefill is compute-bound. Over a request's life a replica spends
+``output_tokens`` decode steps and the prefill of ``batch`` prompts, so
+
+    output tokens/s per replica = batch x output_tokens / (output_tokens x step + batch x prefill)
+
+The efficiencies and the overhead are not constants here: they are fitted to the measured rows
+of the store (``costmodel.calibration``) per engine and GPU family, and the low-high band comes
+from the leave-one-out residuals of that fit.
+
+References: roofline model (Williams, Waterman and Patterson 2009); LLM inference roofline
+(LLM-Viewer, Yuan et al. 2024, arXiv:2402.16363); MoE expert coverage 1 - (1 - k/E)^B for
+uniform routing; ring all-reduce moves 2 (n - 1)/n of the data (Patarasuk and Yuan 2009).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from . import catalog, store
+from .errors import CostmodelError
+from .memory import (
+    BYTES_PER_GB,
+    TP_FRIENDLY_GPU_COUNTS,
+    Architecture,
+    default_kv_precision,
+    kv_cache_bytes,
+    precision_bits,
+    runtime_input,
+    usable_gb,
+    weights_bytes,
+)
+
+ACTIVATION_BYTES = 2
+"""Bytes of one activation value exchanged by tensor-parallel all-reduces (BF16) [byte]."""
+ALLREDUCE_LATENCY_S = 10e-6
+"""Fixed latency of one all-reduce over NVLink-class links [s] (NCCL small-message latency)."""
+ALLREDUCES_PER_LAYER = 2
+"""Tensor parallelism all-reduces after attention and after the MLP in every layer."""
+PCIE_GEN4_GB_PER_S = 32
+"""GPU-to-GPU bandwidth per direction where the datasheet gives no link: PCIe Gen4 x16 [GB/s]."""
+TFLOPS = 1e12
+GB_PER_S = 1e9
+MS_PER_S = 1e3
+
+
+@dataclasses.dataclass(frozen=True)
+class Efficiency:
+    """Achieved fractions of datasheet peaks, and the fixed time per decode step."""
+
+    bandwidth_efficiency: float  # achieved / peak memory bandwidth [fraction]
+    compute_efficiency: float  # achieved / peak dense tensor throughput [fraction]
+    step_overhead_ms: float  # scheduling and launch time per decode step [ms]
+    moe_half_tokens: float = 0.0  # tokens per expert per step at which expert GEMMs reach half their efficiency [token]
+    prefill_compute_efficiency: float | None = None  # achieved / peak in prefill; None: as in decode [fraction]
+
+    @property
+    def prefill_efficiency(self) -> float:
+        """Compute efficiency of prefill (large matrix multiplies) [fraction]."""
+        return self.compute_efficiency if self.prefill_compute_efficiency is None else self.prefill_compute_efficiency
+
+
+ROOFLINE = Efficiency(1.0, 1.0, 0.0, 0.0, 1.0)
+"""The plain, uncalibrated roofline: datasheet peaks, no overhead."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Replica:
+    """Everything the step-time functions need about one replica (bytes [byte], FLOPs, [byte/s])."""
+
+    tp: int
+    weight_bytes: float
+    routed_expert_bytes: float
+    expert_pick_share: float  # experts_per_token / num_experts; 0 for dense models
+    kv_bytes_per_seq: Any  # callable(context_tokens) -> bytes of one sequence's KV cache
+    flops_per_token: float  # 2 x active parameters (routed experts included)
+    routed_flops_per_token: float  # 2 x active routed-expert parameters; 0 for dense models
+    attention_flops_per_token_layer_context: float  # 4 x heads x (absorbed) head dim
+    full_attention_layers: int
+    window_layers: int
+    window_tokens: float  # sliding window; inf when none
+    hidden_size: int
+    num_layers: int
+    bandwidth_bytes_per_s: float  # per GPU
+    peak_flops: float  # per GPU, at the weights' precision
+    attention_peak_flops: float  # per GPU, at the KV cache's precision (attention never runs in FP4/INT4)
+    link_bytes_per_s: float  # per GPU, per direction
+    expert_pick_count: int = 0  # experts each token is routed to
+
+
+def attention_flops_decode(replica: Replica, context_tokens: float) -> float:
+    """Attention FLOPs of one decode token at a context (QK and AV over the cached keys) [FLOP]."""
+    reach = replica.full_attention_layers * context_tokens + replica.window_layers * min(context_tokens, replica.window_tokens)
+    return replica.attention_flops_per_token_layer_context * reach
+
+
+def attention_flops_prefill(replica: Replica, input_tokens: float) -> float:
+    """Attention FLOPs of prefilling a prompt (causal: token i attends to i keys, window-capped) [FLOP]."""
+    n, w = input_tokens, replica.window_tokens
+    windowed = n * n / 2 if n <= w else w * w / 2 + (n - w) * w
+    return replica.attention_flops_per_token_layer_context * (replica.full_attention_layers * n * n / 2 + replica.window_layers * windowed)
+
+
+def moe_bytes_read(replica: Replica, batch: float) -> float:
+    """Weight bytes one decode step reads: dense part plus the routed experts the batch touches [byte]."""
+    if replica.routed_expert_bytes == 0:
+        return replica.weight_bytes
+    touched = 1.0 - (1.0 - replica.expert_pick_share) ** batch
+    return replica.weight_bytes - replica.routed_expert_bytes * (1.0 - touched)
+
+
+def allreduce_seconds(replica: Replica, tokens: float) -> float:
+    """Time of the tensor-parallel all-reduces for ``tokens`` tokens through all layers [s]."""
+    if replica.tp == 1:
+        return 0.0
+    data = tokens * replica.hidden_size * ACTIVATION_BYTES * 2 * (replica.tp - 1) / replica.tp
+    return replica.num_layers * ALLREDUCES_PER_LAYER * (data / replica.link_bytes_per_s + ALLREDUCE_LATENCY_S)
+
+
+def decode_memory_compute_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> tuple[float, float]:
+    """(memory time, compute time) of one decode step [s]: bytes read over bandwidth, FLOPs over peak."""
+    bytes_read = moe_bytes_read(replica, batch) + batch * replica.kv_bytes_per_seq(context_tokens)
+    t_memory = bytes_read / (replica.tp * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
+    matmul = batch * decode_matmul_flops_equivalent(replica, batch, eff) / (replica.tp * replica.peak_flops * eff.compute_efficiency)
+    attention = batch * attention_flops_decode(replica, context_tokens) / (replica.tp * replica.attention_peak_flops * eff.compute_efficiency)
+    return t_memory, matmul + attention
+
+
+def expert_gemm_efficiency(tokens_per_expert: float, half_tokens: float) -> float:
+    """Share of peak an expert GEMM reaches with ``tokens_per_expert`` rows: t / (t + half) [fraction].
+
+    Each expert a decode step touches costs a fixed ``half`` tokens' worth of compute besides its
+    real tokens (launch, tile and load-imbalance waste of grouped GEMMs). Fine-grained MoE models
+    (DeepSeek: 256 experts, 8 picked) give each touched expert few tokens, so they run far below
+    peak; coarse ones (Mixtral: 8 experts, 2 picked) much less so.
+    """
+    return tokens_per_expert / (tokens_per_expert + half_tokens) if half_tokens > 0 else 1.0
+
+
+def decode_matmul_flops_equivalent(replica: Replica, batch: float, eff: Efficiency) -> float:
+    """Weight-matmul FLOPs per decode token, routed-expert FLOPs inflated by their GEMM efficiency [FLOP]."""
+    if replica.routed_flops_per_token == 0:
+        return replica.flops_per_token
+    touched_share = 1.0 - (1.0 - replica.expert_pick_share) ** batch  # experts a step uses, per layer
+    tokens_per_expert = batch * replica.expert_pick_share / touched_share
+    g = expert_gemm_efficiency(tokens_per_expert, eff.moe_half_tokens)
+    return replica.flops_per_token - replica.routed_flops_per_token + replica.routed_flops_per_token / g
+
+
+def decode_step_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> float:
+    """Time of one decode step of ``batch`` sequences at mean context ``context_tokens`` [s]."""
+    t_memory, t_compute = decode_memory_compute_seconds(replica, batch, context_tokens, eff)
+    return max(t_memory, t_compute) + allreduce_seconds(replica, batch) + eff.step_overhead_ms / MS_PER_S
+
+
+def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency) -> float:
+    """Time to prefill one prompt of ``input_tokens`` tokens (compute-bound, causal attention) [s]."""
+    matmul = input_tokens * replica.flops_per_token / (replica.tp * replica.peak_flops * eff.prefill_efficiency)
+    attention = attention_flops_prefill(replica, input_tokens) / (replica.tp * replica.attention_peak_flops * eff.prefill_efficiency)
+    return matmul + attention + allreduce_seconds(replica, input_tokens)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicaRate:
+    """Steady-state rates of one replica at a batch size."""
+
+    output_tokens_per_s: float
+    ttft_s: float
+    tpot_s: float
+    decode_step_s: float
+
+
+def replica_rate(replica: Replica, batch: int, input_tokens: float, output_tokens: float, eff: Efficiency) -> ReplicaRate:
+    """Output tokens/s, time to first token and time per output token of one replica [token/s, s]."""
+    step = decode_step_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
+    prefill = prefill_seconds(replica, input_tokens, eff)
+    cycle = output_tokens * step + batch * prefill
+    return ReplicaRate(
+        output_tokens_per_s=batch * output_tokens / cycle,
+        ttft_s=prefill + step,
+        tpot_s=step + batch * prefill / output_tokens,
+        decode_step_s=step,
+    )
+
+
+def decode_rate(replica: Replica, batch: int, input_tokens: float, output_tokens: float, eff: Efficiency) -> float:
+    """Decode-only output tokens/s of one replica (prompt processing excluded) [token/s]."""
+    return batch / decode_step_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a replica from the catalog
+
+
+def peak_tflops(gpu: catalog.Gpu, precision_id: str) -> float:
+    """Dense tensor throughput the precision's matrix multiplies run at [TFLOP/s].
+
+    FP8 and FP4 use their own tensor cores where the GPU has them; INT8 uses INT8 tensor
+    cores (W8A8); weight-only formats (int4 AWQ/GPTQ, GGUF) compute in 16-bit.
+    """
+    if precision_id == "fp4":
+        return gpu.fp4_dense_tflops or gpu.fp8_dense_tflops or gpu.bf16_dense_tflops
+    if precision_id == "fp8":
+        return gpu.fp8_dense_tflops or gpu.bf16_dense_tflops
+    if precision_id == "int8":
+        return gpu.int8_dense_tops or gpu.bf16_dense_tflops
+    return gpu.bf16_dense_tflops
+
+
+def routed_expert_params_b(arch: Architecture) -> float:
+    """Parameters in routed experts [billion], from total = dense + routed and active = dense + routed x k/E."""
+    if not arch.num_experts or not arch.experts_per_token:
+        return 0.0
+    share = arch.experts_per_token / arch.num_experts
+    return (arch.total_params_b - arch.active_params_b) / (1.0 - share)
+
+
+def attention_width(arch: Architecture) -> float:
+    """Per-token attention FLOPs per context token per layer / 4: heads x (absorbed) head dim [count]."""
+    if arch.attention_kind in ("MLA", "MLA+DSA"):
+        return arch.num_attention_heads * (arch.mla_kv_lora_rank + arch.mla_qk_rope_head_dim)
+    return arch.num_attention_heads * arch.head_dim
+
+
+def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: str, kv_precision_id: str,
+                  *, db_path: Path | None = None) -> Replica:
+    """A replica of ``tp`` GPUs serving ``arch`` at a weight and KV precision."""
+    bits, emb_bits = precision_bits(precision_id, db_path=db_path)
+    kv_bits = precision_bits(kv_precision_id, db_path=db_path)[0]
+    w_bytes = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits)
+    routed = routed_expert_params_b(arch) * 1e9 * bits / 8
+    return Replica(
+        tp=tp,
+        weight_bytes=w_bytes,
+        routed_expert_bytes=routed,
+        expert_pick_share=(arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0,
+        kv_bytes_per_seq=lambda ctx, _a=arch, _b=kv_bits: kv_cache_bytes(_a, ctx, _b),
+        flops_per_token=2 * arch.active_params_b * 1e9,
+        routed_flops_per_token=2 * routed_expert_params_b(arch) * 1e9 * ((arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0),
+        attention_flops_per_token_layer_context=4 * attention_width(arch),
+        full_attention_layers=arch.kv_layers - arch.sliding_window_layers,
+        window_layers=arch.sliding_window_layers,
+        window_tokens=float(arch.sliding_window_tokens) if arch.sliding_window_layers else math.inf,
+        hidden_size=arch.hidden_size,
+        num_layers=arch.num_layers,
+        bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * GB_PER_S,
+        peak_flops=peak_tflops(gpu, precision_id) * TFLOPS,
+        attention_peak_flops=peak_tflops(gpu, "fp8" if kv_precision_id in ("fp8", "int8", "fp4") else "bf16") * TFLOPS,
+        link_bytes_per_s=(gpu.interconnect_gb_per_s or PCIE_GEN4_GB_PER_S) * GB_PER_S,
+        expert_pick_count=arch.experts_per_token or 0,
+    )
+
+
+def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, share: float,
+                         overhead_gb_per_gpu: float) -> int:
+    """Most sequences of ``context_tokens`` whose KV cache fits beside the weights [count]."""
+    room = usable_gb(gpu.memory_gib, replica.tp, share) * BYTES_PER_GB - replica.weight_bytes - overhead_gb_per_gpu * replica.tp * BYTES_PER_GB
+    return max(int(room // replica.kv_bytes_per_seq(context_tokens)), 0)
+
+
+def smallest_tp(arch: Architecture, gpu: catalog.Gpu, gpus: int, precision_id: str, kv_precision_id: str,
+                context_tokens: float, share: float, overhead: float, *, db_path: Path | None = None) -> int | None:
+    """Fewest GPUs per replica (1, 2, 4, ...) dividing ``gpus`` that hold the weights and one sequence."""
+    for tp in TP_FRIENDLY_GPU_COUNTS:
+        if tp > gpus or gpus % tp:
+            continue
+        replica = build_replica(arch, gpu, tp, precision_id, kv_precision_id, db_path=db_path)
+        if max_batch_for_memory(replica, gpu, context_tokens, share, overhead) >= 1:
+            return tp
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch size: what memory allows, what the engine allows, what latency targets allow
+
+
+def best_batch(replica: Replica, batch_limit: int, input_tokens: float, output_tokens: float, eff: Efficiency,
+               ttft_s: float | None = None, tpot_s: float | None = None) -> int:
+    """Largest batch up to ``batch_limit`` whose TTFT and TPOT meet the targets (0 if none does)."""
+    if batch_limit < 1:
+        return 0
+
+    def ok(b: int) -> bool:
+        rate = replica_rate(replica, b, input_tokens, output_tokens, eff)
+        return (ttft_s is None or rate.ttft_s <= ttft_s) and (tpot_s is None or rate.tpot_s <= tpot_s)
+
+    if ok(batch_limit):
+        return batch_limit
+    if not ok(1):
+        return 0
+    lo, hi = 1, batch_limit  # ok(lo), not ok(hi); TPOT and TTFT grow with the batch
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+# ---------------------------------------------------------------------------------------------
+# The calibrated estimate
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """Fitted efficiencies of one (engine, GPU family) group and the error band [ratios]."""
+
+    engine_id: str
+    gpu_family: str
+    efficiency: Efficiency
+    band_low_ratio: float  # measured / predicted at the low quantile of leave-one-out residuals
+    band_high_ratio: float
+    rows_used: int
+    fitted_on: str
+
+
+def calibration_for(engine_id: str, gpu_family: str, *, db_path: Path | None = None) -> Calibration:
+    """The fitted calibration of a group, falling back to the engine's, then the global fit."""
+    frame = store.query(
+        "SELECT * FROM throughput_calibration WHERE (engine_id, gpu_family) IN ((?, ?), (?, 'all'), ('all', 'all')) "
+        "ORDER BY (engine_id = 'all'), (gpu_family = 'all'), fitted_on DESC LIMIT 1",
+        [engine_id, gpu_family, engine_id],
+        db_path=db_path,
+    )
+    if frame.height == 0:
+        raise CostmodelError("the store has no throughput calibration; run `costmodel calibrate`")
+    r = frame.row(0, named=True)
+    return Calibration(
+        engine_id=r["engine_id"], gpu_family=r["gpu_family"],
+        efficiency=Efficiency(r["bandwidth_efficiency"], r["compute_efficiency"], r["step_overhead_ms"], r["moe_half_tokens"],
+                              r["prefill_compute_efficiency"]),
+        band_low_ratio=r["band_low_ratio"], band_high_ratio=r["band_high_ratio"],
+        rows_used=r["rows_used"], fitted_on=str(r["fitted_on"]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ThroughputEstimate:
+    """Sustained throughput of a deployment of ``gpus`` GPUs (all rates for the whole deployment)."""
+
+    model_id: str
+    gpu_id: str
+    gpus: int
+    tensor_parallel: int
+    replicas: int
+    precision_id: str
+    kv_precision_id: str
+    engine_id: str
+    input_tokens: int
+    output_tokens: int
+    concurrency: int
+    output_tokens_per_s: float
+    input_tokens_per_s: float
+    output_tokens_per_s_low: float
+    output_tokens_per_s_high: float
+    ttft_ms: float
+    tpot_ms: float
+    bound: str  # "memory" or "compute" (the decode step's limit)
+    max_concurrency_memory: int
+    calibration_group: str
+    bandwidth_efficiency: float
+    compute_efficiency: float
+    step_overhead_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return dataclasses.asdict(self)
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or int(value) != value:
+        raise CostmodelError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise CostmodelError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def throughput(
+    model: str,
+    gpu: str,
+    gpus: int = 1,
+    *,
+    precision: str = "bf16",
+    kv_precision: str | None = None,
+    engine: str = "vllm",
+    input_tokens: int = 1000,
+    output_tokens: int = 250,
+    concurrency: int | None = None,
+    tpot_ms: float | None = None,
+    ttft_ms: float | None = None,
+    tensor_parallel: int | None = None,
+    db_path: Path | None = None,
+) -> ThroughputEstimate:
+    """Calibrated sustained throughput of ``gpus`` GPUs serving a model [token/s].
+
+    Parameters
+    ----------
+    model, gpu : ids or aliases
+    gpus : GPUs in the deployment [count]; split into replicas of ``tensor_parallel`` GPUs
+    precision, kv_precision : weight and KV-cache precision ids (KV default: bf16)
+    engine : engine id whose calibration and batch limit apply
+    input_tokens, output_tokens : mean prompt and output length per request [token]
+    concurrency : requests in flight across the deployment [count]; default: the largest batch
+        that fits in memory (capped by the engine's batch limit), or that meets the latency targets
+    tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
+    tensor_parallel : GPUs per replica; default the fewest (1, 2, 4, ...) that hold the model
+    """
+    gpus = _check_positive_int("gpus", gpus)
+    input_tokens = _check_positive_int("input_tokens", input_tokens)
+    output_tokens = _check_positive_int("output_tokens", output_tokens)
+    model_row = catalog.get_model(model, db_path=db_path)
+    arch = Architecture.from_model(model_row)
+    device = catalog.get_gpu(gpu, db_path=db_path)
+    precision_id = catalog.resolve_precision_id(precision, db_path=db_path)
+    kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
+    engine_id = _resolve_engine(engine, db_path=db_path)
+    if input_tokens + output_tokens > arch.context_tokens:
+        raise CostmodelError(
+            f"input_tokens + output_tokens = {input_tokens + output_tokens} exceeds {arch.model_id}'s context of {arch.context_tokens} tokens"
+        )
+    share = runtime_input("memory_usable_share", engine_id, db_path=db_path)
+    overhead = runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path)
+    engine_batch_limit = int(runtime_input("max_batch_sequences", engine_id, db_path=db_path))
+    context = input_tokens + output_tokens
+    cal = calibration_for(engine_id, device.gpu_family, db_path=db_path)
+    if concurrency is not None:
+        concurrency = _check_positive_int("concurrency", concurrency)
+    ttft_s = None if ttft_ms is None else _check_positive("ttft_ms", ttft_ms) / MS_PER_S
+    tpot_s = None if tpot_ms is None else _check_positive("tpot_ms", tpot_ms) / MS_PER_S
+
+    def estimate(tp: int) -> ThroughputEstimate:
+        replicas = gpus // tp
+        replica = build_replica(arch, device, tp, precision_id, kv_id, db_path=db_path)
+        memory_batch = max_batch_for_memory(replica, device, context, share, overhead)
+        if memory_batch < 1:
+            raise CostmodelError(f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on "
+                                 f"{tp} x {device.gpu_id} per replica")
+        eff = cal.efficiency
+        if concurrency is not None:
+            batch = math.ceil(concurrency / replicas)
+            if batch > memory_batch:
+                raise CostmodelError(
+                    f"concurrency {concurrency} does not fit: each of the {replicas} replica(s) of {tp} x {device.gpu_id} "
+                    f"holds at most {memory_batch} sequences of {context} tokens in memory ({memory_batch * replicas} in all)"
+                )
+        else:
+            batch = best_batch(replica, min(memory_batch, engine_batch_limit), input_tokens, output_tokens, eff, ttft_s, tpot_s)
+            if batch == 0:
+                rate1 = replica_rate(replica, 1, input_tokens, output_tokens, eff)
+                raise CostmodelError(
+                    f"no batch meets the latency targets: even one request gets TTFT {rate1.ttft_s * MS_PER_S:.0f} ms "
+                    f"and TPOT {rate1.tpot_s * MS_PER_S:.1f} ms on {tp} x {device.gpu_id}"
+                )
+        rate = replica_rate(replica, batch, input_tokens, output_tokens, eff)
+        t_mem, t_cmp = decode_memory_compute_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
+        out = rate.output_tokens_per_s * replicas
+        return ThroughputEstimate(
+            model_id=arch.model_id, gpu_id=device.gpu_id, gpus=gpus, tensor_parallel=tp, replicas=replicas,
+            precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine_id,
+            input_tokens=input_tokens, output_tokens=output_tokens, concurrency=batch * replicas,
+            output_tokens_per_s=out, input_tokens_per_s=out * input_tokens / output_tokens,
+            output_tokens_per_s_low=out * cal.band_low_ratio, output_tokens_per_s_high=out * cal.band_high_ratio,
+            ttft_ms=rate.ttft_s * MS_PER_S, tpot_ms=rate.tpot_s * MS_PER_S,
+            bound="memory" if t_mem >= t_cmp else "compute",
+            max_concurrency_memory=memory_batch * replicas,
+            calibration_group=f"{cal.engine_id}/{cal.gpu_family}",
+            bandwidth_efficiency=eff.bandwidth_efficiency, compute_efficiency=eff.compute_efficiency,
+            step_overhead_ms=eff.step_overhead_ms,
+        )
+
+    if tensor_parallel is not None:
+        tp = _check_positive_int("tensor_parallel", tensor_parallel)
+        if gpus % tp:
+            raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})")
+        return estimate(tp)
+    # No tensor parallelism given: try every split of the GPUs into replicas and keep the fastest.
+    results, errors = [], []
+    for tp in (c for c in TP_FRIENDLY_GPU_COUNTS if c <= gpus and gpus % c == 0):
+        try:
+            results.append(estimate(tp))
+        except CostmodelError as exc:
+            errors.append(exc)
+    if results:
+        return max(results, key=lambda e: (e.output_tokens_per_s, -e.tensor_parallel))
+    if all("does not fit on" in str(e) and "per replica" in str(e) for e in errors):
+        need = next((c for c in TP_FRIENDLY_GPU_COUNTS
+                     if smallest_tp(arch, device, c, precision_id, kv_id, context, share, overhead, db_path=db_path)), None)
+        raise CostmodelError(
+            f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on {gpus} x {device.gpu_id}"
+            + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them")
+        )
+    raise errors[0]
+
+
+def _resolve_engine(engine: str, *, db_path: Path | None = None) -> str:
+    known = store.query("SELECT engine_id FROM engines ORDER BY 1", db_path=db_path)["engine_id"].to_list()
+    low = engine.strip().lower()
+    if low in known:
+        return low
+    from .errors import UnknownIdError
+
+    raise UnknownIdError("engine", engine, store.closest(low, known))
