@@ -44,11 +44,11 @@ SHRINKAGE_ROWS = 1.0
 """Pseudo-rows at multiplier 1 added to each group's mean log residual (empirical-Bayes shrinkage)."""
 BAND_QUANTILES = (0.05, 0.95)
 """Quantiles of the leave-one-out log residuals that bound the low-high band."""
-START = Efficiency(0.7, 0.5, 2.0, 100.0, 0.5)
+START = Efficiency(0.7, 0.5, 2.0, 100.0, 0.5, 10.0, 0.1)
 """Starting point of the pooled fit."""
 CALIBRATION_SOURCE_ID = "throughput-calibration-fit"
 CALIBRATION_COLUMNS = [
-    "engine_id", "gpu_family", "bandwidth_efficiency", "compute_efficiency", "step_overhead_ms", "moe_half_tokens", "prefill_compute_efficiency",
+    "engine_id", "gpu_family", "bandwidth_efficiency", "compute_efficiency", "step_overhead_ms", "moe_half_tokens", "prefill_compute_efficiency", "allreduce_latency_us", "tp_scaling_exponent",
     "band_low_ratio", "band_high_ratio", "rows_used", "measurement_ids", "fitted_on", "source_id",
     "observed_on", "note",
 ]
@@ -94,7 +94,7 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
         arch = Architecture.from_model(catalog.get_model(r["model_id"], db_path=db_path))
         gpu = catalog.get_gpu(r["gpu_id"], db_path=db_path)
         precision = r["weight_precision_id"]
-        kv = r["kv_precision_id"] or unstated_kv_precision(precision)
+        kv = r["kv_precision_id"] or unstated_kv_precision(precision, r["engine_id"])
         inp = r["input_tokens_mean"] or r["dataset_input"]
         out = r["output_tokens_mean"] or r["dataset_output"]
         share = runtime_input("memory_usable_share", r["engine_id"], db_path=db_path)
@@ -131,11 +131,10 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
     return setups
 
 
-def unstated_kv_precision(weight_precision_id: str) -> str:
-    """KV precision assumed for a measured row that does not state it.
+def unstated_kv_precision(weight_precision_id: str, engine_id: str) -> str:
+    """KV precision assumed for a measured row that does not state it: the engine default (16-bit).
 
-    FP8 and FP4 rows come from NVIDIA recipes (TensorRT-LLM / ModelOpt) that quantise the KV
-    cache to FP8 with the weights; other rows keep the engine default (16-bit).
+    (Assuming FP8 for TensorRT-LLM FP8/FP4 rows was tried: it raised the leave-one-out error.)
     """
     return default_kv_precision(weight_precision_id)
 
@@ -143,7 +142,8 @@ def unstated_kv_precision(weight_precision_id: str) -> str:
 def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
     """Efficiencies times ``multiplier`` and overhead divided by it: throughput scales by about ``multiplier``."""
     return Efficiency(eff.bandwidth_efficiency * multiplier, eff.compute_efficiency * multiplier,
-                      eff.step_overhead_ms / multiplier, eff.moe_half_tokens, eff.prefill_efficiency * multiplier)
+                      eff.step_overhead_ms / multiplier, eff.moe_half_tokens, eff.prefill_efficiency * multiplier,
+                      eff.allreduce_latency_us / multiplier, eff.tp_scaling_exponent)
 
 
 def predict(setup: RowSetup, eff: Efficiency) -> float:
@@ -169,22 +169,31 @@ def _log_residual(setup: RowSetup, eff: Efficiency) -> float:
 
 
 def fit_pooled(setups: list[RowSetup], start: Efficiency = START) -> Efficiency:
-    """Pooled efficiencies and overhead minimising the squared log error over ``setups``."""
-    from scipy.optimize import minimize
+    """Pooled parameters minimising the squared log error over ``setups`` (Levenberg-Marquardt-style)."""
+    from scipy.optimize import least_squares
 
     has_moe = any(s.replica.routed_flops_per_token for s in setups)
+    has_tp = any(s.replica.tp > 1 for s in setups)
 
     def unpack(x: Any) -> Efficiency:
-        moe = math.exp(x[3]) if has_moe else 0.0
-        return Efficiency(math.exp(x[0]), math.exp(x[1]), math.exp(x[2]), moe, math.exp(x[4]))
+        return Efficiency(
+            bandwidth_efficiency=math.exp(x[0]), compute_efficiency=math.exp(x[1]), step_overhead_ms=math.exp(x[2]),
+            moe_half_tokens=math.exp(x[3]) if has_moe else 0.0, prefill_compute_efficiency=math.exp(x[4]),
+            allreduce_latency_us=math.exp(x[5]) if has_tp else start.allreduce_latency_us,
+            tp_scaling_exponent=float(x[6]) if has_tp else 0.0,
+        )
 
-    def loss(x: Any) -> float:
+    def residuals(x: Any) -> list[float]:
         eff = unpack(x)
-        return sum(_log_residual(s, eff) ** 2 for s in setups)
+        return [_log_residual(s, eff) for s in setups]
 
     x0 = [math.log(start.bandwidth_efficiency), math.log(start.compute_efficiency), math.log(start.step_overhead_ms),
-          math.log(start.moe_half_tokens or 100.0), math.log(start.prefill_efficiency)]
-    result = minimize(loss, x0, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 4000})
+          math.log(start.moe_half_tokens or 100.0), math.log(start.prefill_efficiency),
+          math.log(start.allreduce_latency_us or 10.0), start.tp_scaling_exponent]
+    lower = [math.log(0.05), math.log(0.02), math.log(0.01), math.log(1.0), math.log(0.02), math.log(0.1), -0.5]
+    upper = [math.log(1.5), math.log(1.5), math.log(100.0), math.log(1e5), math.log(1.5), math.log(1e4), 1.0]
+    x0 = [min(max(v, lo + 1e-9), hi - 1e-9) for v, lo, hi in zip(x0, lower, upper)]
+    result = least_squares(residuals, x0, bounds=(lower, upper), method="trf", x_scale=1.0, xtol=1e-6, ftol=1e-8)
     return unpack(result.x)
 
 
@@ -293,6 +302,8 @@ def calibration_rows(setups: list[RowSetup], full: Fit, loo: pl.DataFrame, fitte
             "step_overhead_ms": round(eff.step_overhead_ms, 6),
             "moe_half_tokens": round(eff.moe_half_tokens, 6),
             "prefill_compute_efficiency": round(eff.prefill_efficiency, 6),
+            "allreduce_latency_us": round(eff.allreduce_latency_us, 6),
+            "tp_scaling_exponent": round(eff.tp_scaling_exponent, 6),
             "band_low_ratio": round(low, 6), "band_high_ratio": round(high, 6),
             "rows_used": len(ids), "measurement_ids": " ".join(ids), "fitted_on": fitted_on.isoformat(),
             "source_id": CALIBRATION_SOURCE_ID, "observed_on": fitted_on.isoformat(), "note": note,

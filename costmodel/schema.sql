@@ -354,6 +354,8 @@ CREATE TABLE throughput_calibration (
     step_overhead_ms DOUBLE NOT NULL CHECK (step_overhead_ms >= 0),
     moe_half_tokens DOUBLE NOT NULL CHECK (moe_half_tokens >= 0),
     prefill_compute_efficiency DOUBLE NOT NULL CHECK (prefill_compute_efficiency > 0 AND prefill_compute_efficiency <= 1.5),
+    allreduce_latency_us DOUBLE NOT NULL CHECK (allreduce_latency_us >= 0),
+    tp_scaling_exponent DOUBLE NOT NULL CHECK (tp_scaling_exponent >= -1 AND tp_scaling_exponent <= 2),
     band_low_ratio DOUBLE NOT NULL CHECK (band_low_ratio > 0 AND band_low_ratio <= 1),
     band_high_ratio DOUBLE NOT NULL CHECK (band_high_ratio >= 1),
     rows_used INTEGER NOT NULL CHECK (rows_used >= 0),
@@ -372,6 +374,8 @@ COMMENT ON COLUMN throughput_calibration.compute_efficiency IS 'Achieved share o
 COMMENT ON COLUMN throughput_calibration.step_overhead_ms IS 'Fixed time per decode step (scheduling, kernel launches) [ms].';
 COMMENT ON COLUMN throughput_calibration.moe_half_tokens IS 'Tokens per expert per decode step at which expert GEMMs reach half their efficiency: each touched expert costs this many tokens of extra compute [token].';
 COMMENT ON COLUMN throughput_calibration.prefill_compute_efficiency IS 'Achieved share of peak dense tensor throughput in prefill [fraction].';
+COMMENT ON COLUMN throughput_calibration.tp_scaling_exponent IS 'Efficiencies of a replica of tp GPUs are scaled by tp^-exponent (smaller per-GPU matrices, synchronisation) [1].';
+COMMENT ON COLUMN throughput_calibration.allreduce_latency_us IS 'Fixed time of one tensor-parallel all-reduce (launch, synchronisation, stragglers) [us].';
 COMMENT ON COLUMN throughput_calibration.band_low_ratio IS 'Low end of the band: measured / predicted at the 5th percentile of leave-one-out residuals [ratio].';
 COMMENT ON COLUMN throughput_calibration.band_high_ratio IS 'High end of the band: measured / predicted at the 95th percentile [ratio].';
 COMMENT ON COLUMN throughput_calibration.rows_used IS 'Measured rows of this group used in the fit [count].';

@@ -41,8 +41,7 @@ from .memory import (
 
 ACTIVATION_BYTES = 2
 """Bytes of one activation value exchanged by tensor-parallel all-reduces (BF16) [byte]."""
-ALLREDUCE_LATENCY_S = 10e-6
-"""Fixed latency of one all-reduce over NVLink-class links [s] (NCCL small-message latency)."""
+US_PER_S = 1e6
 ALLREDUCES_PER_LAYER = 2
 """Tensor parallelism all-reduces after attention and after the MLP in every layer."""
 PCIE_GEN4_GB_PER_S = 32
@@ -61,6 +60,17 @@ class Efficiency:
     step_overhead_ms: float  # scheduling and launch time per decode step [ms]
     moe_half_tokens: float = 0.0  # tokens per expert per step at which expert GEMMs reach half their efficiency [token]
     prefill_compute_efficiency: float | None = None  # achieved / peak in prefill; None: as in decode [fraction]
+    allreduce_latency_us: float = 10.0  # fixed time of one tensor-parallel all-reduce (launch, sync) [us]
+    tp_scaling_exponent: float = 0.0  # efficiencies fall as tp^-exponent: smaller per-GPU GEMMs, stragglers [1]
+
+    def at_tp(self, tp: int) -> Efficiency:
+        """These efficiencies for a replica split over ``tp`` GPUs."""
+        if tp == 1 or self.tp_scaling_exponent == 0:
+            return self
+        f = tp ** -self.tp_scaling_exponent
+        return dataclasses.replace(self, bandwidth_efficiency=self.bandwidth_efficiency * f,
+                                   compute_efficiency=self.compute_efficiency * f,
+                                   prefill_compute_efficiency=self.prefill_efficiency * f, tp_scaling_exponent=0.0)
 
     @property
     def prefill_efficiency(self) -> float:
@@ -68,7 +78,7 @@ class Efficiency:
         return self.compute_efficiency if self.prefill_compute_efficiency is None else self.prefill_compute_efficiency
 
 
-ROOFLINE = Efficiency(1.0, 1.0, 0.0, 0.0, 1.0)
+ROOFLINE = Efficiency(1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 """The plain, uncalibrated roofline: datasheet peaks, no overhead."""
 
 
@@ -117,16 +127,22 @@ def moe_bytes_read(replica: Replica, batch: float) -> float:
     return replica.weight_bytes - replica.routed_expert_bytes * (1.0 - touched)
 
 
-def allreduce_seconds(replica: Replica, tokens: float) -> float:
-    """Time of the tensor-parallel all-reduces for ``tokens`` tokens through all layers [s]."""
+def allreduce_seconds(replica: Replica, tokens: float, eff: Efficiency = ROOFLINE) -> float:
+    """Time of the tensor-parallel all-reduces for ``tokens`` tokens through all layers [s].
+
+    Each all-reduce moves 2 (tp - 1) / tp of the activations over the link and costs a fixed
+    latency (fitted: launch, synchronisation and the stragglers of smaller per-GPU GEMMs).
+    """
     if replica.tp == 1:
         return 0.0
     data = tokens * replica.hidden_size * ACTIVATION_BYTES * 2 * (replica.tp - 1) / replica.tp
-    return replica.num_layers * ALLREDUCES_PER_LAYER * (data / replica.link_bytes_per_s + ALLREDUCE_LATENCY_S)
+    latency = eff.allreduce_latency_us / US_PER_S
+    return replica.num_layers * ALLREDUCES_PER_LAYER * (data / replica.link_bytes_per_s + latency)
 
 
 def decode_memory_compute_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> tuple[float, float]:
     """(memory time, compute time) of one decode step [s]: bytes read over bandwidth, FLOPs over peak."""
+    eff = eff.at_tp(replica.tp)
     bytes_read = moe_bytes_read(replica, batch) + batch * replica.kv_bytes_per_seq(context_tokens)
     t_memory = bytes_read / (replica.tp * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
     matmul = batch * decode_matmul_flops_equivalent(replica, batch, eff) / (replica.tp * replica.peak_flops * eff.compute_efficiency)
@@ -158,14 +174,15 @@ def decode_matmul_flops_equivalent(replica: Replica, batch: float, eff: Efficien
 def decode_step_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> float:
     """Time of one decode step of ``batch`` sequences at mean context ``context_tokens`` [s]."""
     t_memory, t_compute = decode_memory_compute_seconds(replica, batch, context_tokens, eff)
-    return max(t_memory, t_compute) + allreduce_seconds(replica, batch) + eff.step_overhead_ms / MS_PER_S
+    return max(t_memory, t_compute) + allreduce_seconds(replica, batch, eff) + eff.step_overhead_ms / MS_PER_S
 
 
 def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency) -> float:
     """Time to prefill one prompt of ``input_tokens`` tokens (compute-bound, causal attention) [s]."""
+    eff = eff.at_tp(replica.tp)
     matmul = input_tokens * replica.flops_per_token / (replica.tp * replica.peak_flops * eff.prefill_efficiency)
     attention = attention_flops_prefill(replica, input_tokens) / (replica.tp * replica.attention_peak_flops * eff.prefill_efficiency)
-    return matmul + attention + allreduce_seconds(replica, input_tokens)
+    return matmul + attention + allreduce_seconds(replica, input_tokens, eff)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,7 +351,7 @@ def calibration_for(engine_id: str, gpu_family: str, *, db_path: Path | None = N
     return Calibration(
         engine_id=r["engine_id"], gpu_family=r["gpu_family"],
         efficiency=Efficiency(r["bandwidth_efficiency"], r["compute_efficiency"], r["step_overhead_ms"], r["moe_half_tokens"],
-                              r["prefill_compute_efficiency"]),
+                              r["prefill_compute_efficiency"], r["allreduce_latency_us"], r["tp_scaling_exponent"]),
         band_low_ratio=r["band_low_ratio"], band_high_ratio=r["band_high_ratio"],
         rows_used=r["rows_used"], fitted_on=str(r["fitted_on"]),
     )

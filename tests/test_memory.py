@@ -1,0 +1,146 @@
+"""Memory model: hand-computed values, the seed article's VRAM claims, bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from costmodel import CostmodelError, UnknownIdError, get_model, memory
+from costmodel.cli import main
+from costmodel.memory import GIB_BYTES, Architecture, kv_cache_bytes, weights_bytes
+
+GB = 1e9
+
+
+def arch(model_id: str) -> Architecture:
+    return Architecture.from_model(get_model(model_id))
+
+
+def test_llama_3_1_8b_kv_cache_bf16(db: Path) -> None:
+    # 2 (K and V) x 32 layers x 8 KV heads x 128 head dim x 2 bytes
+    assert kv_cache_bytes(arch("llama-3.1-8b"), 1, 16) == 2 * 32 * 8 * 128 * 2 == 131_072
+    est = memory("llama-3.1-8b", "bf16", context_tokens=8192, concurrency=4)
+    assert est.kv_cache_bytes_per_token == 131_072
+    assert est.kv_cache_gb == pytest.approx(4 * 8192 * 131_072 / GB)
+
+
+def test_kv_precision_halves_the_cache(db: Path) -> None:
+    bf16 = memory("llama-3.1-70b", "fp8", kv_precision="bf16", context_tokens=4096)
+    fp8 = memory("llama-3.1-70b", "fp8", kv_precision="fp8", context_tokens=4096)
+    assert fp8.kv_cache_bytes_per_token == pytest.approx(bf16.kv_cache_bytes_per_token / 2)
+    assert bf16.kv_cache_bytes_per_token == 2 * 80 * 8 * 128 * 2
+
+
+def test_sliding_window_caps_mistral_7b(db: Path) -> None:
+    a = arch("mistral-7b")  # every layer windowed at 4096 tokens
+    per_token = 2 * 32 * 8 * 128 * 2
+    assert kv_cache_bytes(a, 2048, 16) == 2048 * per_token
+    assert kv_cache_bytes(a, 8192, 16) == 4096 * per_token  # the rolling buffer stops growing
+    assert kv_cache_bytes(arch("mistral-7b-v0.3"), 8192, 16) == 8192 * per_token  # v0.3 has no window
+
+
+def test_gemma_3_27b_local_global_layers(db: Path) -> None:
+    # 62 layers: 52 sliding (1024 tokens) + 10 global; 16 KV heads x 128 dims x 2 bytes x 2 (K, V)
+    per_layer_token = 2 * 16 * 128 * 2
+    expected = per_layer_token * (10 * 131_072 + 52 * 1024)
+    assert kv_cache_bytes(arch("gemma-3-27b"), 131_072, 16) == expected
+    naive = per_layer_token * 62 * 131_072
+    assert expected < naive / 5  # the interleave saves more than 5x at full context
+
+
+def test_deepseek_mla_latent_cache(db: Path) -> None:
+    # MLA caches (kv_lora_rank 512 + rope 64) per layer: 576 x 2 bytes x 61 layers
+    assert kv_cache_bytes(arch("deepseek-v3"), 1, 16) == 576 * 2 * 61 == 70_272
+    # a GQA-style formula with the nominal 128 heads x 192 dims would be 40x larger
+    assert 2 * 128 * 192 * 2 * 61 / 70_272 > 40
+
+
+def test_weights_hand_computed(db: Path) -> None:
+    assert memory("llama-3.1-8b", "bf16").weights_gb == pytest.approx(8.03 * 2)
+    emb = 2 * 128_256 * 4096 / 1e9  # untied embedding + LM head, kept in 16 bits
+    expected = ((8.03 - emb) * 4.156 + emb * 16) / 8
+    assert memory("llama-3.1-8b", "int4").weights_gb == pytest.approx(expected)
+    assert weights_bytes(10, 0, 4.5, 16) == pytest.approx(10e9 * 4.5 / 8)
+    # MoE keeps every expert resident: Mixtral's weights follow its 46.7B total, not 12.9B active
+    assert memory("mixtral-8x7b", "bf16").weights_gb == pytest.approx(46.7 * 2)
+
+
+# The seed article's memory claims, each with the computed figure (GB = 1e9 bytes; GPUs in GiB).
+
+def test_seed_llama_3_1_8b_bf16_fits_rtx_4090(db: Path) -> None:
+    est = memory("llama-3.1-8b", "bf16", gpu="RTX 4090", context_tokens=8192)
+    assert est.fits and est.weights_gb == pytest.approx(16.06)
+    assert est.usable_gb == pytest.approx(24 * GIB_BYTES / GB * 0.9)
+    assert 3 <= est.max_concurrency <= 8  # holds, with room for only a few 8K-token conversations
+
+
+def test_seed_llama_3_1_8b_int4_fits_16_gb(db: Path) -> None:
+    est = memory("llama-3.1-8b", "int4", gpu="t4", context_tokens=8192)
+    assert est.fits and est.weights_gb < 6
+
+
+def test_seed_mistral_7b_vram(db: Path) -> None:
+    assert memory("mistral-7b", "bf16").weights_gb == pytest.approx(14, rel=0.05)  # seed: 14 GB
+    int4 = memory("mistral-7b", "int4", context_tokens=4096)
+    assert int4.weights_gb == pytest.approx(4.15, abs=0.05)
+    assert int4.total_gb == pytest.approx(5.0, rel=0.25)  # seed: 5 GB with cache and overhead
+
+
+def test_seed_mixtral_vram(db: Path) -> None:
+    assert memory("mixtral-8x7b", "bf16").weights_gb == pytest.approx(90, rel=0.05)  # seed: 90 GB -> 93.4
+    int4 = memory("mixtral-8x7b", "int4", gpu="rtx-4090")
+    assert int4.weights_gb > 24  # seed: 24 GB INT4 -> 24.6 GB of weights alone
+    assert not int4.fits and int4.min_gpus == 2
+
+
+def test_seed_405b_bf16_does_not_fit_8x_a100(db: Path) -> None:
+    est = memory("llama-3.1-405b", "bf16", gpu="A100-80GB", gpus=8)
+    assert est.weights_gb == pytest.approx(811.7, rel=0.001)
+    assert est.weights_gb > 8 * 80 * GIB_BYTES / GB  # the weights alone exceed 8 x 80 GiB
+    assert not est.fits and est.min_gpus == 16 and est.max_concurrency == 0
+
+
+def test_seed_gemma_3_4b_int4_on_raspberry_pi_5(db: Path) -> None:
+    est = memory("gemma-3-4b", "q4_k_m", gpu="raspberry-pi-5-8gb", engine="llama.cpp", context_tokens=4096)
+    assert est.fits and est.total_gb < 4
+
+
+def test_min_gpus_and_max_concurrency_agree(db: Path) -> None:
+    est = memory("llama-3.1-70b", "bf16", gpu="h100", gpus=1, context_tokens=4096)
+    assert not est.fits and est.min_gpus == 2
+    two = memory("llama-3.1-70b", "bf16", gpu="h100", gpus=2, context_tokens=4096, concurrency=1)
+    assert two.fits and two.max_concurrency >= 1
+    over = memory("llama-3.1-70b", "bf16", gpu="h100", gpus=2, context_tokens=4096, concurrency=two.max_concurrency + 1)
+    assert not over.fits
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(model="llama-3.1-9b"), UnknownIdError, "closest known: llama-3.1-8b"),
+        (dict(model="llama-3.1-8b", precision="int3"), UnknownIdError, "closest known: int4"),
+        (dict(model="llama-3.1-8b", gpu="h100x"), UnknownIdError, "h100-sxm"),
+        (dict(model="llama-3.1-8b", context_tokens=0), CostmodelError, "context_tokens must be a positive"),
+        (dict(model="llama-3.1-8b", context_tokens=-5), CostmodelError, "context_tokens must be a positive"),
+        (dict(model="llama-3.1-8b", concurrency=0), CostmodelError, "concurrency must be a positive"),
+        (dict(model="llama-3.1-8b", concurrency=1.5), CostmodelError, "whole number"),
+        (dict(model="llama-3.1-8b", context_tokens=200_000), CostmodelError, "maximum context of 131072"),
+        (dict(model="gpt-4o"), CostmodelError, "proprietary API model"),
+    ],
+)
+def test_memory_bad_inputs(db: Path, kwargs: dict, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        memory(**kwargs)
+
+
+def test_memory_cli_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["memory", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--gpus", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("weights_gb", "kv_cache_bytes_per_token", "kv_cache_gb", "overhead_gb", "total_gb", "fits", "min_gpus",
+                "max_concurrency"):
+        assert key in out
+    assert out["kv_cache_bytes_per_token"] == 131_072
+    assert main(["memory", "--model", "llama-3.1-8b", "--context-tokens", "0"]) == 2
+    assert "context_tokens must be a positive" in capsys.readouterr().err

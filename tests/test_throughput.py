@@ -1,0 +1,213 @@
+"""Throughput model: pure step-time functions by hand, the calibrated estimate, validation targets."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from costmodel import CostmodelError, UnknownIdError, throughput
+from costmodel.calibration import validate
+from costmodel.cli import main
+from costmodel.throughput import (
+    ROOFLINE,
+    Efficiency,
+    Replica,
+    allreduce_seconds,
+    decode_step_seconds,
+    expert_gemm_efficiency,
+    moe_bytes_read,
+    prefill_seconds,
+    replica_rate,
+)
+
+from .conftest import DATA
+
+
+def toy(**kw) -> Replica:
+    """A dense 10 GB / 5 GFLOP-per-token model on a 1 TB/s, 100 TFLOP/s GPU; KV 1 MB per sequence."""
+    base = dict(
+        tp=1, weight_bytes=10e9, routed_expert_bytes=0.0, expert_pick_share=0.0, kv_bytes_per_seq=lambda ctx: 1e6,
+        flops_per_token=5e9, routed_flops_per_token=0.0, attention_flops_per_token_layer_context=0.0,
+        full_attention_layers=0, window_layers=0, window_tokens=math.inf, hidden_size=4096, num_layers=32,
+        bandwidth_bytes_per_s=1e12, peak_flops=100e12, attention_peak_flops=100e12, link_bytes_per_s=450e9,
+    )
+    base.update(kw)
+    return Replica(**base)
+
+
+def test_decode_step_is_the_slower_of_memory_and_compute() -> None:
+    r = toy()
+    # batch 1: read 10 GB + 1 MB at 1 TB/s = 10.001 ms; compute 5 GFLOP at 100 TFLOP/s = 0.05 ms
+    assert decode_step_seconds(r, 1, 100, ROOFLINE) == pytest.approx(10.001e-3)
+    # batch 1000: memory 11 GB -> 11 ms; compute 5 TFLOP -> 50 ms: compute-bound
+    assert decode_step_seconds(r, 1000, 100, ROOFLINE) == pytest.approx(50e-3)
+    eff = Efficiency(0.5, 0.5, 2.0)
+    assert decode_step_seconds(r, 1, 100, eff) == pytest.approx(20.002e-3 + 2e-3)
+
+
+def test_prefill_and_replica_rate_by_hand() -> None:
+    r = toy()
+    assert prefill_seconds(r, 1000, ROOFLINE) == pytest.approx(1000 * 5e9 / 100e12)  # 50 ms
+    rate = replica_rate(r, 10, 1000, 100, ROOFLINE)
+    step = (10e9 + 10 * 1e6) / 1e12  # 10.01 ms, memory-bound
+    cycle = 100 * step + 10 * 0.05
+    assert rate.output_tokens_per_s == pytest.approx(10 * 100 / cycle)
+    assert rate.tpot_s == pytest.approx(step + 10 * 0.05 / 100)
+    assert rate.ttft_s == pytest.approx(0.05 + step)
+
+
+def test_moe_reads_only_touched_experts() -> None:
+    r = toy(routed_expert_bytes=8e9, expert_pick_share=2 / 8)
+    assert moe_bytes_read(r, 1) == pytest.approx(2e9 + 8e9 * 0.25)
+    assert moe_bytes_read(r, 1000) == pytest.approx(10e9)  # every expert touched
+    assert expert_gemm_efficiency(64, 64) == 0.5
+    assert expert_gemm_efficiency(64, 0) == 1.0
+
+
+def test_tensor_parallel_all_reduce() -> None:
+    eff = Efficiency(1.0, 1.0, 0.0, allreduce_latency_us=10.0)
+    assert allreduce_seconds(toy(tp=1), 100, eff) == 0.0
+    r = toy(tp=2)
+    data = 100 * 4096 * 2 * 2 * (2 - 1) / 2  # tokens x hidden x 2 bytes, ring all-reduce moves 2(n-1)/n
+    assert allreduce_seconds(r, 100, eff) == pytest.approx(32 * 2 * (data / 450e9 + 10e-6))
+    assert allreduce_seconds(r, 100, ROOFLINE) == pytest.approx(32 * 2 * data / 450e9)
+
+
+def test_tensor_parallel_scales_efficiency() -> None:
+    eff = Efficiency(0.8, 0.4, 1.0, tp_scaling_exponent=0.5)
+    at4 = eff.at_tp(4)
+    assert at4.bandwidth_efficiency == pytest.approx(0.4) and at4.compute_efficiency == pytest.approx(0.2)
+    assert eff.at_tp(1) is eff
+
+
+def test_throughput_estimate_keys_and_band(db: Path) -> None:
+    est = throughput("llama-3.1-8b", "h100", 1, precision="fp8", input_tokens=1000, output_tokens=250)
+    d = est.to_dict()
+    for key in ("output_tokens_per_s", "input_tokens_per_s", "concurrency", "ttft_ms", "tpot_ms",
+                "output_tokens_per_s_low", "output_tokens_per_s_high"):
+        assert key in d
+    assert est.output_tokens_per_s_low < est.output_tokens_per_s < est.output_tokens_per_s_high
+    assert est.input_tokens_per_s == pytest.approx(est.output_tokens_per_s * 4)
+
+
+def test_more_gpus_serve_more(db: Path) -> None:
+    one = throughput("llama-3.1-8b", "h100", 1)
+    eight = throughput("llama-3.1-8b", "h100", 8)
+    assert eight.output_tokens_per_s == pytest.approx(8 * one.output_tokens_per_s, rel=0.01)
+
+
+def test_latency_target_lowers_the_batch(db: Path) -> None:
+    free = throughput("llama-3.1-70b", "h100", 4, precision="fp8")
+    tight = throughput("llama-3.1-70b", "h100", 4, precision="fp8", tpot_ms=30)
+    assert tight.tpot_ms <= 30 < free.tpot_ms
+    assert tight.concurrency < free.concurrency
+    assert tight.output_tokens_per_s < free.output_tokens_per_s
+
+
+def test_published_figure_within_band(db: Path) -> None:
+    """MLPerf v5.1 HPE 8x H200 Llama 3.1 8B FP8 offline: 66,036.8 output tokens/s (MLPerf prompt ~780 assumed)."""
+    est = throughput("llama-3.1-8b", "h200", 8, precision="fp8", kv_precision="fp8", engine="tensorrt-llm",
+                     input_tokens=780, output_tokens=128, concurrency=8 * 2048)
+    assert est.output_tokens_per_s_low <= 66_036.8 <= est.output_tokens_per_s_high
+
+
+def test_gemma_3_4b_on_raspberry_pi_5(db: Path) -> None:
+    """The seed's Pi 5 claim, with a tokens/s estimate: a few tokens/s (Llama 3.2 3B measures 4.6)."""
+    est = throughput("gemma-3-4b", "raspberry-pi-5-8gb", precision="q4_k_m", engine="llama.cpp",
+                     input_tokens=100, output_tokens=200)
+    assert est.concurrency == 1
+    assert 2 <= est.output_tokens_per_s <= 8
+    assert est.bound == "memory"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(model="llama-3.1-9b", gpu="h100"), UnknownIdError, "llama-3.1-8b"),
+        (dict(model="llama-3.1-8b", gpu="h1000"), UnknownIdError, "closest known"),
+        (dict(model="llama-3.1-8b", gpu="h100", precision="fp7"), UnknownIdError, "fp8"),
+        (dict(model="llama-3.1-8b", gpu="h100", engine="vllmm"), UnknownIdError, "vllm"),
+        (dict(model="llama-3.1-8b", gpu="h100", input_tokens=0), CostmodelError, "input_tokens must be a positive"),
+        (dict(model="llama-3.1-8b", gpu="h100", output_tokens=-1), CostmodelError, "output_tokens must be a positive"),
+        (dict(model="llama-3.1-8b", gpu="h100", gpus=0), CostmodelError, "gpus must be a positive"),
+        (dict(model="llama-3.1-8b", gpu="h100", concurrency=100_000), CostmodelError, "concurrency 100000 does not fit"),
+        (dict(model="llama-3.1-405b", gpu="l4"), CostmodelError, "does not fit on 1 x l4"),
+        (dict(model="llama-3.1-8b", gpu="h100", tpot_ms=0.5), CostmodelError, "no batch meets the latency targets"),
+        (dict(model="llama-3.1-8b", gpu="h100", gpus=3, tensor_parallel=2), CostmodelError, "multiple of tensor_parallel"),
+    ],
+)
+def test_throughput_bad_inputs(db: Path, kwargs: dict, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        throughput(**kwargs)
+
+
+def test_throughput_cli_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["throughput", "--model", "llama-3.1-8b", "--gpu", "L40S", "--gpus", "2", "--precision", "fp8",
+                 "--input-tokens", "500", "--output-tokens", "200", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["gpus"] == 2 and out["output_tokens_per_s_low"] <= out["output_tokens_per_s"]
+
+
+@pytest.fixture(scope="module")
+def loo() -> tuple:
+    return validate()
+
+
+def test_validation_median_and_band(db: Path, loo: tuple) -> None:
+    """Issue targets met: leave-one-out median |error| <= 15%; the band covers >= 80% of rows."""
+    frame, summary, excluded = loo
+    assert summary["rows"] >= 100
+    assert summary["median_abs_error_pct"] <= 15
+    assert summary["band_coverage_share"] >= 0.80
+    # the calibrated model is far closer than the plain roofline it starts from
+    assert summary["roofline_median_abs_error_pct"] > 3 * summary["median_abs_error_pct"]
+    assert all(len(reason) > 80 for reason in excluded["exclude_reason"])
+
+
+@pytest.mark.xfail(strict=True, reason="open: 6 rows (MoE on TP8 and FP4, TensorRT-LLM 0.9 batch 896, 8 x L40S over PCIe) "
+                                        "are still beyond 40% in leave-one-out; see the issue note")
+def test_validation_no_row_beyond_40_pct(db: Path, loo: tuple) -> None:
+    frame, summary, _ = loo
+    assert summary["max_abs_error_pct"] <= 40, frame.filter(frame["error_pct"].abs() > 40)["measurement_id"].to_list()
+
+
+def test_validate_cli_json(db: Path, capsys: pytest.CaptureFixture[str], loo: tuple) -> None:
+    assert main(["validate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["rows"] == loo[1]["rows"]
+    row = out["rows"][0]
+    assert {"measured_tokens_per_s", "predicted_tokens_per_s", "roofline_tokens_per_s", "error_pct"} <= set(row)
+
+
+@pytest.mark.slow
+def test_calibration_refit_reproduces_the_committed_file(tmp_path: Path) -> None:
+    """`costmodel calibrate` is one command; refitting the committed data gives the committed numbers."""
+    import csv
+    import datetime as dt
+
+    from costmodel import catalog
+    from costmodel.calibration import calibrate
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("*.duckdb*"))
+    with (DATA / "throughput_calibration.csv").open() as fh:
+        committed = list(csv.DictReader(fh))
+    catalog.clear_cache()
+    try:
+        calibrate(fitted_on=dt.date.fromisoformat(committed[0]["fitted_on"]), data_dir=data, db_path=tmp_path / "s.duckdb")
+    finally:
+        catalog.clear_cache()
+    with (data / "throughput_calibration.csv").open() as fh:
+        refit = list(csv.DictReader(fh))
+    assert [(r["engine_id"], r["gpu_family"]) for r in refit] == [(r["engine_id"], r["gpu_family"]) for r in committed]
+    numeric = ["bandwidth_efficiency", "compute_efficiency", "step_overhead_ms", "moe_half_tokens",
+               "prefill_compute_efficiency", "band_low_ratio", "band_high_ratio"]
+    for new, old in zip(refit, committed):
+        for col in numeric:
+            assert float(new[col]) == pytest.approx(float(old[col]), rel=1e-3), (new["engine_id"], new["gpu_family"], col)
+        assert new["measurement_ids"] == old["measurement_ids"]
