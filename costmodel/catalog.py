@@ -81,8 +81,10 @@ def clear_cache() -> None:
     _record.cache_clear()
     _precision_bits.cache_clear()
     from .memory import _runtime_input
+    from .scenarios import _replica_throughput_cached
 
     _runtime_input.cache_clear()
+    _replica_throughput_cached.cache_clear()
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:

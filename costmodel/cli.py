@@ -189,6 +189,112 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workload(args: argparse.Namespace):
+    from .scenarios import Workload
+
+    kw = dict(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,
+              output_tokens_per_request=args.output_tokens, input_share=args.input_share,
+              cached_input_share=args.cached_input_share, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms)
+    if args.peak_to_mean is not None:
+        kw["peak_to_mean"] = args.peak_to_mean
+    return Workload(**kw)
+
+
+def _self_host(args: argparse.Namespace, gpu: str, mode: str):
+    from .scenarios import SelfHostOption
+
+    kw = dict(model=args.model, gpu=gpu, precision=args.precision, kv_precision=args.kv_precision, engine=args.engine,
+              pricing_mode=mode, provider=args.provider, gpus_per_replica=args.gpus_per_replica,
+              min_replicas=args.min_replicas, ops_usd_per_month=args.ops_usd_per_month,
+              gpu_usd_per_hour=args.gpu_usd_per_hour, output_tokens_per_s=args.output_tokens_per_s)
+    if args.utilisation is not None:
+        kw["target_utilisation"] = args.utilisation
+    return SelfHostOption(**kw)
+
+
+def _api(args: argparse.Namespace, text: str | None):
+    from .scenarios import ApiOption
+
+    kw = dict(input_usd_per_mtok=args.api_input_usd_per_mtok, output_usd_per_mtok=args.api_output_usd_per_mtok,
+              cached_input_usd_per_mtok=args.api_cached_input_usd_per_mtok, batch=args.batch)
+    if text:
+        return ApiOption.parse(text, **kw)
+    return ApiOption(**kw)
+
+
+def cmd_crossover(args: argparse.Namespace) -> int:
+    from .scenarios import crossover
+
+    if args.api is None and args.api_input_usd_per_mtok is None:
+        raise CostmodelError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
+    result = crossover(_workload(args), _self_host(args, args.gpu, args.pricing_mode), _api(args, args.api),
+                       as_of=args.as_of, db_path=args.db)
+    payload = result.to_dict()
+    if args.json:
+        _emit(args, payload)
+        return 0
+    be = payload["break_even_tokens_per_month"]
+    a = payload["assumptions"]
+    print(f"{a['self_host']}  vs  {a['api']}  at {a['tokens_per_month']:,.0f} tokens/month")
+    print(f"  self-host  ${payload['self_host_usd_per_month']:,.0f}/month  (${payload['self_host_usd_per_mtok']:.3f}/M tokens, "
+          f"{payload['replicas']} replica(s), {payload['gpus']} GPU(s), {payload['utilisation']:.0%} busy)")
+    print(f"  API        ${payload['api_usd_per_month']:,.0f}/month  (${payload['api_usd_per_mtok']:.3f}/M tokens)")
+    print(f"  saving multiple (API / self-host): {payload['saving_multiple']:.2f}x")
+    if be is None:
+        print("  break-even: never (the API costs less per token than even full self-hosted replicas)")
+    else:
+        lo, hi = payload["break_even_tokens_per_month_low"], payload["break_even_tokens_per_month_high"]
+        band = f" (throughput band: {lo:,.0f} to {hi:,.0f})" if lo and hi else ""
+        print(f"  break-even: {be:,.0f} tokens/month{band}")
+    print("assumptions:")
+    _print_record({k: v for k, v in a.items() if k != "ownership"})
+    return 0
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from .scenarios import compare
+
+    options = [_self_host(args, gpu, mode) for gpu in args.gpu for mode in (args.pricing_mode or ["on-demand"])]
+    options += [_api(args, text) for text in (args.api or [])]
+    frame = compare(_workload(args), options, as_of=args.as_of, db_path=args.db)
+    cols = ["option", "kind", "usd_per_month", "usd_per_mtok", "input_usd_per_mtok", "output_usd_per_mtok", "replicas",
+            "gpus", "utilisation"] + [c for c in frame.columns if c.startswith(("break_even", "saving"))]
+    _emit(args, None, frame, cols)
+    return 0
+
+
+def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
+    p.add_argument("--model", required=True, help="model id or alias to self-host")
+    p.add_argument("--gpu", required=True, action="append" if many else "store", help="GPU id or alias" + (" (repeatable)" if many else ""))
+    p.add_argument("--tokens-per-month", type=float, required=True, help="input + output tokens per month")
+    p.add_argument("--input-tokens", type=int, default=1000, help="mean prompt tokens per request (default 1000)")
+    p.add_argument("--output-tokens", type=int, default=250, help="mean output tokens per request (default 250)")
+    p.add_argument("--input-share", type=float, default=None, help="input tokens / all tokens (default from the lengths)")
+    p.add_argument("--cached-input-share", type=float, default=0.0, help="input tokens served from the API's prompt cache")
+    p.add_argument("--peak-to-mean", type=float, default=None, help="busiest hour over the mean (default 2)")
+    p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
+    p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
+    p.add_argument("--precision", default="bf16", help="weight precision of the self-hosted model")
+    p.add_argument("--kv-precision", default=None, help="KV-cache precision")
+    p.add_argument("--engine", default="vllm", help="serving engine")
+    p.add_argument("--pricing-mode", default=None if many else "on-demand", action="append" if many else "store",
+                   choices=("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy"),
+                   help="how the GPUs are paid for" + (" (repeatable)" if many else ""))
+    p.add_argument("--provider", default=None, help="GPU provider whose price to use (default: median across providers)")
+    p.add_argument("--gpu-usd-per-hour", type=float, default=None, help="override the GPU price [USD per GPU-hour]")
+    p.add_argument("--gpus-per-replica", type=int, default=None, help="override GPUs per replica")
+    p.add_argument("--output-tokens-per-s", type=float, default=None, help="override one replica's output tokens/s")
+    p.add_argument("--utilisation", type=float, default=None, help="target utilisation at peak (default 0.7)")
+    p.add_argument("--min-replicas", type=int, default=1, help="replicas kept at no load (default 1)")
+    p.add_argument("--ops-usd-per-month", type=float, default=None, help="people and tooling [USD/month] (default: store assumption)")
+    p.add_argument("--api", default=None, action="append" if many else "store", help="API as PROVIDER/MODEL" + (" (repeatable)" if many else ""))
+    p.add_argument("--api-input-usd-per-mtok", type=float, default=None, help="override the API input price [USD/M tokens]")
+    p.add_argument("--api-output-usd-per-mtok", type=float, default=None, help="override the API output price [USD/M tokens]")
+    p.add_argument("--api-cached-input-usd-per-mtok", type=float, default=None, help="override the cached-input price")
+    p.add_argument("--batch", action="store_true", help="use the API provider's batch discount")
+    p.add_argument("--as-of", type=_date, default=None, help="price date (default today)")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -263,6 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
     p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the fewest that hold the model)")
     p.set_defaults(func=cmd_throughput)
+
+    p = add("crossover", "self-host vs API for one pairing: monthly costs, break-even volume, saving multiple")
+    _add_scenario_args(p, many=False)
+    p.set_defaults(func=cmd_crossover)
+
+    p = add("cost", "monthly cost of a workload for several GPUs, pricing modes and APIs")
+    _add_scenario_args(p, many=True)
+    p.set_defaults(func=cmd_cost)
 
     p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
     p.set_defaults(func=cmd_validate)

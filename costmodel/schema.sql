@@ -454,6 +454,20 @@ COMMENT ON COLUMN api_model_aliases.source_id IS 'Source of the mapping (sources
 COMMENT ON COLUMN api_model_aliases.observed_on IS 'Date observed.';
 COMMENT ON COLUMN api_model_aliases.note IS 'Free text: quantisation or variant served, if known.';
 
+CREATE TABLE api_batch_discounts (
+    provider VARCHAR PRIMARY KEY,
+    batch_discount_share DOUBLE NOT NULL CHECK (batch_discount_share > 0 AND batch_discount_share < 1),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR
+);
+COMMENT ON TABLE api_batch_discounts IS 'Discount a provider gives for asynchronous batch requests.';
+COMMENT ON COLUMN api_batch_discounts.provider IS 'API provider id.';
+COMMENT ON COLUMN api_batch_discounts.batch_discount_share IS 'Share taken off input and output prices for batch requests [fraction].';
+COMMENT ON COLUMN api_batch_discounts.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN api_batch_discounts.observed_on IS 'Date observed.';
+COMMENT ON COLUMN api_batch_discounts.note IS 'Conditions (turnaround time).';
+
 CREATE TABLE seed_discrepancies (
     subject VARCHAR NOT NULL,
     seed_says VARCHAR NOT NULL,

@@ -712,7 +712,7 @@ def api_prices(
         params.append(resolve_model_id(model, db_path=db_path))
     sql = f"""
         SELECT a.model_id, p.* EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (
+            SELECT *, {_PRICE_START} AS price_start, row_number() OVER (
                 PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc
                 ORDER BY {_PRICE_START} DESC, observed_on DESC, price_period DESC) AS rn
             FROM api_prices WHERE {' AND '.join(where)}) p

@@ -193,6 +193,7 @@ class ReplicaRate:
     ttft_s: float
     tpot_s: float
     decode_step_s: float
+    prefill_time_share: float  # share of the replica's time spent prefilling prompts [fraction]
 
 
 def replica_rate(replica: Replica, batch: int, input_tokens: float, output_tokens: float, eff: Efficiency) -> ReplicaRate:
@@ -205,6 +206,7 @@ def replica_rate(replica: Replica, batch: int, input_tokens: float, output_token
         ttft_s=prefill + step,
         tpot_s=step + batch * prefill / output_tokens,
         decode_step_s=step,
+        prefill_time_share=batch * prefill / cycle,
     )
 
 
@@ -379,6 +381,7 @@ class ThroughputEstimate:
     ttft_ms: float
     tpot_ms: float
     bound: str  # "memory" or "compute" (the decode step's limit)
+    prefill_time_share: float  # share of GPU time spent on prompts: splits $/M tokens into input and output [fraction]
     max_concurrency_memory: int
     calibration_group: str
     bandwidth_efficiency: float
@@ -489,6 +492,7 @@ def throughput(
             output_tokens_per_s_low=out * cal.band_low_ratio, output_tokens_per_s_high=out * cal.band_high_ratio,
             ttft_ms=rate.ttft_s * MS_PER_S, tpot_ms=rate.tpot_s * MS_PER_S,
             bound="memory" if t_mem >= t_cmp else "compute",
+            prefill_time_share=rate.prefill_time_share,
             max_concurrency_memory=memory_batch * replicas,
             calibration_group=f"{cal.engine_id}/{cal.gpu_family}",
             bandwidth_efficiency=eff.bandwidth_efficiency, compute_efficiency=eff.compute_efficiency,

@@ -1,0 +1,577 @@
+"""Workloads and ways to serve them: self-hosted options and API options, priced from the store.
+
+``compare(workload, options)`` returns a polars table of monthly cost, $/M tokens, replicas,
+GPUs, utilisation, break-even against each API and the saving multiple. ``crossover(...)`` is
+the one-pairing answer. Every number comes from the store (with its source) or from an
+argument the caller can override; the result says which.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import catalog, cost, store
+from .errors import CostmodelError, UnknownIdError
+
+PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
+RESERVED_DISCOUNT_INPUT = {"reserved-1y": "reserved_1y_discount_share", "reserved-3y": "reserved_3y_discount_share"}
+PRICE_FRESH_DAYS = 365
+"""GPU price observations older than this are ignored by the default (median) price when fresher ones exist."""
+DEFAULT_PEAK_TO_MEAN = 2.0
+"""Peak hour over mean hour of traffic when the caller gives none [ratio] (business-hours traffic)."""
+DEFAULT_UTILISATION = 0.7
+"""Target utilisation of provisioned replicas at peak when the caller gives none [fraction]."""
+
+
+def _share(name: str, value: float, *, upper_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0 or value > 1 or (
+            upper_open and value >= 1):
+        accepted = "[0, 1)" if upper_open else "[0, 1]"
+        raise CostmodelError(f"{name} must be a share in {accepted}, got {value!r}")
+    return float(value)
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise CostmodelError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value <= 0:
+        raise CostmodelError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """What is served in a month.
+
+    tokens_per_month : input + output tokens [token/month]
+    input_tokens_per_request, output_tokens_per_request : mean lengths [token]; they set the
+        throughput and, unless ``input_share`` is given, the token mix
+    input_share : input tokens / all tokens [fraction]; default from the mean lengths
+    cached_input_share : input tokens served from an API's prompt cache [fraction]
+    peak_to_mean : busiest hour's rate over the monthly mean [ratio >= 1]
+    ttft_ms, tpot_ms : latency targets the self-hosted replicas must meet [ms]
+    """
+
+    tokens_per_month: float
+    input_tokens_per_request: int = 1000
+    output_tokens_per_request: int = 250
+    input_share: float | None = None
+    cached_input_share: float = 0.0
+    peak_to_mean: float = DEFAULT_PEAK_TO_MEAN
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        _positive("tokens_per_month", self.tokens_per_month)
+        _positive_int("input_tokens_per_request", self.input_tokens_per_request)
+        _positive_int("output_tokens_per_request", self.output_tokens_per_request)
+        if self.input_share is not None:
+            _share("input_share", self.input_share, upper_open=True)
+        _share("cached_input_share", self.cached_input_share)
+        if _positive("peak_to_mean", self.peak_to_mean) < 1:
+            raise CostmodelError(f"peak_to_mean must be at least 1 (the peak is never below the mean), got {self.peak_to_mean!r}")
+        for name in ("ttft_ms", "tpot_ms"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+
+    @property
+    def effective_input_share(self) -> float:
+        """Input share used for costing [fraction]."""
+        if self.input_share is not None:
+            return self.input_share
+        return self.input_tokens_per_request / (self.input_tokens_per_request + self.output_tokens_per_request)
+
+    def at(self, tokens_per_month: float) -> Workload:
+        """The same workload at another volume."""
+        return dataclasses.replace(self, tokens_per_month=tokens_per_month)
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfHostOption:
+    """A self-hosted deployment.
+
+    pricing_mode : on-demand, spot, reserved-1y, reserved-3y, serverless or buy
+    provider : whose GPU price to use; default the median of the latest prices across providers
+    gpus_per_replica : GPUs per replica; default the fastest split the throughput model finds
+    min_replicas : replicas kept even at no load [count]
+    target_utilisation : how full replicas run at peak [fraction]
+    ops_usd_per_month : people and tooling to run it [USD/month]; default the store's assumption
+    gpu_usd_per_hour, output_tokens_per_s : overrides of the store price and the throughput model
+        (output_tokens_per_s is per replica [token/s])
+    """
+
+    model: str
+    gpu: str
+    precision: str = "bf16"
+    kv_precision: str | None = None
+    engine: str = "vllm"
+    pricing_mode: str = "on-demand"
+    provider: str | None = None
+    gpus_per_replica: int | None = None
+    min_replicas: int = 1
+    target_utilisation: float = DEFAULT_UTILISATION
+    ops_usd_per_month: float | None = None
+    gpu_usd_per_hour: float | None = None
+    output_tokens_per_s: float | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pricing_mode not in PRICING_MODES:
+            raise CostmodelError(f"pricing_mode {self.pricing_mode!r} is not one of {', '.join(PRICING_MODES)}")
+        if self.gpus_per_replica is not None:
+            _positive_int("gpus_per_replica", self.gpus_per_replica)
+        if isinstance(self.min_replicas, bool) or not isinstance(self.min_replicas, int) or self.min_replicas < 0:
+            raise CostmodelError(f"min_replicas must be a whole number >= 0, got {self.min_replicas!r}")
+        if _share("target_utilisation", self.target_utilisation) == 0:
+            raise CostmodelError("target_utilisation must be above 0")
+        if self.ops_usd_per_month is not None and (not isinstance(self.ops_usd_per_month, (int, float)) or self.ops_usd_per_month < 0):
+            raise CostmodelError(f"ops_usd_per_month must be >= 0, got {self.ops_usd_per_month!r}")
+        for name in ("gpu_usd_per_hour", "output_tokens_per_s"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiOption:
+    """An API: ``provider`` and ``model`` (a project model id, alias or the provider's own id),
+    or explicit prices [USD per million tokens]. ``batch`` applies the provider's batch discount."""
+
+    provider: str | None = None
+    model: str | None = None
+    input_usd_per_mtok: float | None = None
+    output_usd_per_mtok: float | None = None
+    cached_input_usd_per_mtok: float | None = None
+    batch: bool = False
+    batch_discount_share: float | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        explicit = self.input_usd_per_mtok is not None or self.output_usd_per_mtok is not None
+        if not explicit and not (self.provider and self.model):
+            raise CostmodelError("an API option needs a provider and a model, or input and output prices")
+        for name in ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+        if self.batch_discount_share is not None:
+            _share("batch_discount_share", self.batch_discount_share, upper_open=True)
+
+    @classmethod
+    def parse(cls, text: str, **kw: Any) -> ApiOption:
+        """'PROVIDER/MODEL' (the model may itself contain '/')."""
+        if "/" not in text:
+            raise CostmodelError(f"API {text!r} must be PROVIDER/MODEL, for example deepseek/deepseek-reasoner or together/llama-3.3-70b")
+        provider, model = text.split("/", 1)
+        return cls(provider=provider, model=model, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving prices and inputs from the store
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiPrice:
+    """Resolved API prices [USD/Mtok] and where they came from."""
+
+    label: str
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    cached_input_usd_per_mtok: float | None
+    batch_discount_share: float
+    context_tier_start_tokens: int
+    source: str
+
+
+def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str | None = None,
+                db_path: Path | None = None) -> ApiPrice:
+    """Prices of an API option for a workload: the tier its prompts fall in, time windows averaged."""
+    batch_share = option.batch_discount_share or 0.0
+    if option.batch and option.batch_discount_share is None:
+        if option.provider is None:
+            raise CostmodelError("batch=True needs a provider (or give batch_discount_share)")
+        row = store.query("SELECT batch_discount_share FROM api_batch_discounts WHERE provider = ?",
+                          [option.provider.lower()], db_path=db_path)
+        if row.height == 0:
+            known = store.query("SELECT provider FROM api_batch_discounts", db_path=db_path)["provider"].to_list()
+            raise CostmodelError(f"no batch discount is recorded for provider {option.provider!r} (known: {', '.join(known)}); "
+                                 "give batch_discount_share")
+        batch_share = float(row["batch_discount_share"][0])
+    if option.input_usd_per_mtok is not None or option.output_usd_per_mtok is not None:
+        if option.input_usd_per_mtok is None or option.output_usd_per_mtok is None:
+            raise CostmodelError("explicit API prices need both input_usd_per_mtok and output_usd_per_mtok")
+        label = option.label or (f"{option.provider}/{option.model}" if option.provider else "API (explicit prices)")
+        return ApiPrice(label, option.input_usd_per_mtok, option.output_usd_per_mtok, option.cached_input_usd_per_mtok,
+                        batch_share, 0, "explicit")
+    provider = option.provider.lower()
+    providers = store.query("SELECT DISTINCT provider FROM api_prices ORDER BY 1", db_path=db_path)["provider"].to_list()
+    if provider not in providers:
+        raise UnknownIdError("API provider", option.provider, store.closest(provider, providers))
+    prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, db_path=db_path)
+    if prices.height == 0:  # a project model id or alias served by this provider
+        try:
+            model_id = catalog.resolve_model_id(option.model, db_path=db_path)
+        except UnknownIdError:
+            model_id = None
+        if model_id:
+            prices = store.api_prices(as_of, provider=provider, model=model_id, db_path=db_path)
+            ids = prices["provider_model_id"].unique().sort().to_list()
+            if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the cheapest by blended price
+                prices = prices.filter(pl.col("provider_model_id") == ids[0])
+    if prices.height == 0:
+        known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
+                            db_path=db_path)["provider_model_id"].to_list()
+        raise UnknownIdError(f"{provider} model", option.model, store.closest(option.model, known))
+    # one observation: the prices that started last (time windows of one source belong together)
+    prices = prices.filter(pl.col("price_start") == pl.col("price_start").max())
+    prompt = workload.input_tokens_per_request
+    tiers = prices.filter(pl.col("context_tier_start_tokens") <= prompt)
+    tier = int(tiers["context_tier_start_tokens"].max())
+    rows = tiers.filter(pl.col("context_tier_start_tokens") == tier)
+    windows = rows["time_window_utc"].to_list()
+    explicit = sum(_window_hours(w) for w in windows if w not in ("all-day", "otherwise"))
+    weights = [max(24.0 - explicit, 0.0) if w == "otherwise" else _window_hours(w) for w in windows]
+    total = sum(weights)
+
+    def avg(col: str) -> float | None:
+        vals = rows[col].to_list()
+        if any(v is None for v in vals):
+            return None
+        return sum(v * w for v, w in zip(vals, weights)) / total
+
+    output = avg("output_usd_per_mtok")
+    if output is None:
+        raise CostmodelError(f"{provider}/{option.model} has no output price in the store (an embedding or audio model?)")
+    model_id = rows["provider_model_id"][0]
+    source = ", ".join(sorted(set(rows["source_id"].to_list())))
+    return ApiPrice(option.label or f"{provider}/{model_id}", avg("input_usd_per_mtok"), output,
+                    avg("cached_input_usd_per_mtok"), batch_share, tier, source)
+
+
+def _window_hours(window: str) -> float:
+    """Hours a day a time window covers: all-day 24, HH:MM-HH:MM its span (wrapping midnight)."""
+    if window == "all-day":
+        return 24.0
+    start, end = window.split("-")
+    h = (int(end[:2]) * 60 + int(end[3:]) - int(start[:2]) * 60 - int(start[3:])) % (24 * 60) / 60
+    return h
+
+
+def ownership_inputs(*, db_path: Path | None = None) -> dict[str, float]:
+    """Latest value of each ownership input [units in the input names]."""
+    frame = store.query("SELECT input_id, value FROM ownership_inputs QUALIFY row_number() OVER "
+                        "(PARTITION BY input_id ORDER BY observed_on DESC) = 1", db_path=db_path)
+    return dict(zip(frame["input_id"].to_list(), frame["value"].to_list()))
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedSelfHost:
+    """A self-host option with every number it needs, and where each came from."""
+
+    label: str
+    mode: str
+    model_id: str
+    gpu_id: str
+    gpus_per_replica: int
+    output_tokens_per_s: float  # per replica
+    output_tokens_per_s_low: float
+    output_tokens_per_s_high: float
+    prefill_time_share: float
+    usd_per_gpu_hour: float | None
+    price_source: str
+    min_replicas: int
+    target_utilisation: float
+    ops_usd_per_month: float
+    ownership: dict[str, float] | None
+    throughput_source: str
+
+
+def gpu_hour_price(gpu_id: str, mode: str, provider: str | None, *, as_of: dt.date | str | None = None,
+                   db_path: Path | None = None) -> tuple[float, str]:
+    """$ per GPU-hour for a GPU and pricing mode, and a description of its source.
+
+    With a provider: that provider's latest (cheapest instance) price. Without: the median of
+    each provider's latest price, using only observations from the last year when there are any.
+    Reserved prices with no observation are derived from on-demand with the ownership inputs'
+    reserved discount.
+    """
+    frame = store.gpu_prices(as_of, gpu=gpu_id, provider=provider, pricing_mode=mode, db_path=db_path)
+    if frame.height == 0 and mode in RESERVED_DISCOUNT_INPUT:
+        base, base_src = gpu_hour_price(gpu_id, "on-demand", provider, as_of=as_of, db_path=db_path)
+        discount = ownership_inputs(db_path=db_path)[RESERVED_DISCOUNT_INPUT[mode]]
+        return base * (1 - discount), f"{base_src} less the {mode} discount of {discount:.0%} (ownership_inputs)"
+    if frame.height == 0:
+        offered = store.query("SELECT DISTINCT pricing_mode, provider FROM gpu_prices WHERE gpu_id = ? ORDER BY 1, 2",
+                              [gpu_id], db_path=db_path)
+        what = "; ".join(f"{m}: {', '.join(g['provider'].to_list())}" for (m,), g in offered.group_by("pricing_mode", maintain_order=True))
+        raise CostmodelError(f"no {mode} price for {gpu_id}" + (f" from {provider}" if provider else "")
+                             + (f"; the store has {what}" if what else "; the store has no price for it at all")
+                             + "; give gpu_usd_per_hour to price it yourself")
+    day = store._as_of(as_of)
+    fresh = frame.filter(pl.col("observed_on") >= day - dt.timedelta(days=PRICE_FRESH_DAYS))
+    if fresh.height:
+        frame = fresh
+    per_provider = frame.group_by("provider").agg(pl.col("usd_per_gpu_hour").min(), pl.col("observed_on").max())
+    if provider:
+        row = per_provider.row(0, named=True)
+        return row["usd_per_gpu_hour"], f"{provider} {mode} price observed {row['observed_on']}"
+    values = per_provider["usd_per_gpu_hour"].to_list()
+    return statistics.median(values), (f"median {mode} price of {len(values)} providers "
+                                        f"(observed {per_provider['observed_on'].min()} to {per_provider['observed_on'].max()})")
+
+
+def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
+                      db_path: Path | None = None) -> ResolvedSelfHost:
+    """Throughput, price and ownership inputs of a self-host option for a workload."""
+    from .throughput import throughput
+
+    gpu = catalog.get_gpu(option.gpu, db_path=db_path)
+    model = catalog.get_model(option.model, db_path=db_path)
+    inputs = ownership_inputs(db_path=db_path)
+    if option.output_tokens_per_s is not None:
+        gpus_per_replica = option.gpus_per_replica or 1
+        tps = low = high = option.output_tokens_per_s
+        prefill_share = workload.effective_input_share  # no model: split by token counts
+        tput_src = "given output_tokens_per_s"
+    else:
+        est = _replica_throughput(model, gpu, option, workload, db_path)
+        gpus_per_replica = est.tensor_parallel
+        per = est.replicas
+        tps, low, high = est.output_tokens_per_s / per, est.output_tokens_per_s_low / per, est.output_tokens_per_s_high / per
+        prefill_share = est.prefill_time_share
+        tput_src = (f"throughput model ({est.calibration_group} calibration), {est.concurrency // per} requests in flight "
+                    f"per replica of {gpus_per_replica} GPU(s)")
+    ownership = None
+    price: float | None = None
+    if option.pricing_mode == "buy":
+        purchase = store.query("SELECT usd_per_gpu FROM gpu_purchase_prices WHERE gpu_id = ? ORDER BY observed_on DESC LIMIT 1",
+                               [gpu.gpu_id], db_path=db_path)
+        if purchase.height == 0:
+            have = store.query("SELECT DISTINCT gpu_id FROM gpu_purchase_prices ORDER BY 1", db_path=db_path)["gpu_id"].to_list()
+            raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: {', '.join(have)})")
+        ownership = dict(
+            purchase_usd_per_gpu=float(purchase["usd_per_gpu"][0]),
+            server_overhead_share=inputs["server_overhead_share"] if gpu.device_class == "datacenter" else 0.0,
+            residual_value_share=inputs["residual_value_share"], depreciation_years=inputs["depreciation_years"],
+            power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if gpu.device_class == "datacenter" else gpu.tdp_w / cost.W_PER_KW,
+            pue_ratio=inputs["pue_ratio"], power_usd_per_kwh=inputs["power_usd_per_kwh"],
+            colocation_usd_per_kw_month=inputs["colocation_usd_per_kw_month"],
+        )
+        price_src = "purchase price (gpu_purchase_prices) and ownership_inputs"
+    elif option.gpu_usd_per_hour is not None:
+        price, price_src = option.gpu_usd_per_hour, "given gpu_usd_per_hour"
+    else:
+        price, price_src = gpu_hour_price(gpu.gpu_id, option.pricing_mode, option.provider, as_of=as_of, db_path=db_path)
+    ops = option.ops_usd_per_month if option.ops_usd_per_month is not None else inputs["ops_usd_per_month"]
+    label = option.label or f"{model.model_id} on {gpus_per_replica}x {gpu.gpu_id} ({option.precision}, {option.pricing_mode})"
+    return ResolvedSelfHost(label, "buy" if option.pricing_mode == "buy" else option.pricing_mode, model.model_id, gpu.gpu_id,
+                            gpus_per_replica, tps, low, high, prefill_share, price, price_src,
+                            0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
+                            ownership, tput_src)
+
+
+def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHostOption, workload: Workload,
+                        db_path: Path | None):
+    """Throughput of one replica; without a given size, the size (1, 2, 4, 8 GPUs) that serves most tokens per GPU."""
+    return _replica_throughput_cached(model.model_id, gpu.gpu_id, option.precision, option.kv_precision, option.engine,
+                                      option.gpus_per_replica, workload.input_tokens_per_request,
+                                      workload.output_tokens_per_request, workload.ttft_ms, workload.tpot_ms, str(db_path or ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _replica_throughput_cached(model_id: str, gpu_id: str, precision: str, kv_precision: str | None, engine: str,
+                               gpus_per_replica: int | None, input_tokens: int, output_tokens: int, ttft_ms: float | None,
+                               tpot_ms: float | None, db_key: str):
+    from .memory import TP_FRIENDLY_GPU_COUNTS
+    from .throughput import throughput
+
+    db_path = Path(db_key) if db_key else None
+    model = catalog.get_model(model_id, db_path=db_path)
+    gpu = catalog.get_gpu(gpu_id, db_path=db_path)
+    option = SelfHostOption(model=model_id, gpu=gpu_id, precision=precision, kv_precision=kv_precision, engine=engine,
+                            gpus_per_replica=gpus_per_replica)
+    workload = Workload(tokens_per_month=1.0, input_tokens_per_request=input_tokens, output_tokens_per_request=output_tokens,
+                        ttft_ms=ttft_ms, tpot_ms=tpot_ms)
+    sizes = [option.gpus_per_replica] if option.gpus_per_replica else [n for n in TP_FRIENDLY_GPU_COUNTS if n <= 8]
+    best, errors = None, []
+    for n in sizes:
+        try:
+            est = throughput(model.model_id, gpu.gpu_id, n, precision=option.precision, kv_precision=option.kv_precision,
+                             engine=option.engine, input_tokens=workload.input_tokens_per_request,
+                             output_tokens=workload.output_tokens_per_request, ttft_ms=workload.ttft_ms,
+                             tpot_ms=workload.tpot_ms, tensor_parallel=n, db_path=db_path)
+        except CostmodelError as exc:
+            errors.append(exc)
+            continue
+        if best is None or est.output_tokens_per_s / n > best.output_tokens_per_s / best.gpus * 1.0001:
+            best = est
+    if best is None:
+        if option.gpus_per_replica:
+            raise errors[0]
+        raise CostmodelError(f"{model.model_id} in {option.precision} cannot be served on up to 8 x {gpu.gpu_id} per replica: {errors[-1]}")
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluating
+
+
+def _cost_kw(sh: ResolvedSelfHost, workload: Workload, output_tokens_per_s: float | None = None) -> dict[str, Any]:
+    return dict(
+        mode=sh.mode, capacity_tokens_per_s=cost.capacity_tokens_per_s(output_tokens_per_s or sh.output_tokens_per_s,
+                                                                       workload.effective_input_share),
+        gpus_per_replica=sh.gpus_per_replica, usd_per_gpu_hour=sh.usd_per_gpu_hour, peak_to_mean=workload.peak_to_mean,
+        utilisation=sh.target_utilisation, min_replicas=sh.min_replicas, ops_usd_per_month=sh.ops_usd_per_month,
+        ownership=sh.ownership,
+    )
+
+
+def self_host_row(sh: ResolvedSelfHost, workload: Workload) -> dict[str, Any]:
+    """Monthly cost and its breakdown for a resolved self-host option."""
+    kw = _cost_kw(sh, workload)
+    usd, replicas = cost.self_host_usd_per_month(workload.tokens_per_month, **kw)
+    capacity = kw["capacity_tokens_per_s"]
+    util = (cost.load_share(workload.tokens_per_month, capacity, replicas) if replicas else
+            1.0 / workload.peak_to_mean)
+    mtok = workload.tokens_per_month / cost.TOKENS_PER_MTOK
+    # $/M split into input and output by GPU time: prefill time pays for input tokens
+    in_tokens = mtok * workload.effective_input_share
+    out_tokens = mtok - in_tokens
+    gpu_cost = usd - sh.ops_usd_per_month
+    input_usd = gpu_cost * sh.prefill_time_share + sh.ops_usd_per_month * workload.effective_input_share
+    return {
+        "option": sh.label, "kind": "self-host", "pricing_mode": sh.mode, "model_id": sh.model_id, "gpu_id": sh.gpu_id,
+        "usd_per_month": usd, "usd_per_mtok": usd / mtok,
+        "input_usd_per_mtok": input_usd / in_tokens if in_tokens else None,
+        "output_usd_per_mtok": (usd - input_usd) / out_tokens if out_tokens else None,
+        "replicas": replicas, "gpus": replicas * sh.gpus_per_replica, "gpus_per_replica": sh.gpus_per_replica,
+        "utilisation": util, "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
+        "usd_per_gpu_hour": sh.usd_per_gpu_hour, "ops_usd_per_month": sh.ops_usd_per_month,
+        "price_source": sh.price_source, "throughput_source": sh.throughput_source,
+    }
+
+
+def api_row(price: ApiPrice, workload: Workload) -> dict[str, Any]:
+    """Monthly bill and $/M tokens of an API for the workload."""
+    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share,
+                                     price.input_usd_per_mtok, price.output_usd_per_mtok,
+                                     price.cached_input_usd_per_mtok, price.batch_discount_share)
+    return {
+        "option": price.label, "kind": "api", "pricing_mode": "batch" if price.batch_discount_share else "per-token",
+        "model_id": None, "gpu_id": None,
+        "usd_per_month": cost.api_usd_per_month(workload.tokens_per_month, per_mtok), "usd_per_mtok": per_mtok,
+        "input_usd_per_mtok": price.input_usd_per_mtok * (1 - price.batch_discount_share),
+        "output_usd_per_mtok": price.output_usd_per_mtok * (1 - price.batch_discount_share),
+        "replicas": None, "gpus": None, "gpus_per_replica": None, "utilisation": None,
+        "output_tokens_per_s_per_replica": None, "usd_per_gpu_hour": None, "ops_usd_per_month": None,
+        "price_source": f"{price.source}, context tier from {price.context_tier_start_tokens} tokens", "throughput_source": None,
+    }
+
+
+def break_even(sh: ResolvedSelfHost, price: ApiPrice, workload: Workload, output_tokens_per_s: float | None = None) -> float | None:
+    """Break-even tokens/month of a resolved self-host option against an API (None: never)."""
+    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share,
+                                     price.input_usd_per_mtok, price.output_usd_per_mtok,
+                                     price.cached_input_usd_per_mtok, price.batch_discount_share)
+    return cost.break_even_tokens_per_month(per_mtok, **_cost_kw(sh, workload, output_tokens_per_s))
+
+
+def compare(workload: Workload, options: list[SelfHostOption | ApiOption], *, as_of: dt.date | str | None = None,
+            db_path: Path | None = None) -> pl.DataFrame:
+    """Every option's monthly cost for the workload, with break-even against each API.
+
+    Returns one row per option: usd_per_month, usd_per_mtok (and its input/output split),
+    replicas, gpus, utilisation, and for self-host rows ``break_even_tokens_per_month__<api>``
+    and ``saving_multiple__<api>`` (API cost / self-host cost) for every API option.
+    """
+    if not options:
+        raise CostmodelError("compare needs at least one option")
+    hosts = [(o, resolve_self_host(o, workload, as_of=as_of, db_path=db_path)) for o in options if isinstance(o, SelfHostOption)]
+    apis = [resolve_api(o, workload, as_of=as_of, db_path=db_path) for o in options if isinstance(o, ApiOption)]
+    rows = []
+    for _, sh in hosts:
+        row = self_host_row(sh, workload)
+        for api in apis:
+            api_cost = api_row(api, workload)["usd_per_month"]
+            row[f"break_even_tokens_per_month__{api.label}"] = break_even(sh, api, workload)
+            row[f"saving_multiple__{api.label}"] = api_cost / row["usd_per_month"]
+        rows.append(row)
+    rows += [api_row(api, workload) for api in apis]
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Crossover:
+    """One self-host option against one API at one volume."""
+
+    workload: Workload
+    self_host: ResolvedSelfHost
+    api: ApiPrice
+    break_even_tokens_per_month: float | None
+    break_even_tokens_per_month_low: float | None  # with the throughput band's high end (cheaper self-hosting)
+    break_even_tokens_per_month_high: float | None  # with the band's low end
+    self_host_usd_per_month: float
+    api_usd_per_month: float
+    replicas: int
+    gpus: int
+    utilisation: float
+    saving_multiple: float  # API cost / self-host cost at the volume (> 1: self-hosting is cheaper)
+    self_host_usd_per_mtok: float
+    api_usd_per_mtok: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict for JSON: the results plus every assumption used."""
+        sh, api, w = self.self_host, self.api, self.workload
+        return {
+            "break_even_tokens_per_month": self.break_even_tokens_per_month,
+            "break_even_tokens_per_month_low": self.break_even_tokens_per_month_low,
+            "break_even_tokens_per_month_high": self.break_even_tokens_per_month_high,
+            "self_host_usd_per_month": self.self_host_usd_per_month, "api_usd_per_month": self.api_usd_per_month,
+            "self_host_usd_per_mtok": self.self_host_usd_per_mtok, "api_usd_per_mtok": self.api_usd_per_mtok,
+            "replicas": self.replicas, "gpus": self.gpus, "utilisation": self.utilisation,
+            "saving_multiple": self.saving_multiple,
+            "assumptions": {
+                "tokens_per_month": w.tokens_per_month, "input_share": w.effective_input_share,
+                "cached_input_share": w.cached_input_share, "input_tokens_per_request": w.input_tokens_per_request,
+                "output_tokens_per_request": w.output_tokens_per_request, "peak_to_mean": w.peak_to_mean,
+                "ttft_ms": w.ttft_ms, "tpot_ms": w.tpot_ms,
+                "self_host": sh.label, "model_id": sh.model_id, "gpu_id": sh.gpu_id, "pricing_mode": sh.mode,
+                "gpus_per_replica": sh.gpus_per_replica, "gpu_usd_per_hour": sh.usd_per_gpu_hour,
+                "gpu_price_source": sh.price_source, "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
+                "output_tokens_per_s_band": [sh.output_tokens_per_s_low, sh.output_tokens_per_s_high],
+                "throughput_source": sh.throughput_source, "target_utilisation": sh.target_utilisation,
+                "min_replicas": sh.min_replicas, "ops_usd_per_month": sh.ops_usd_per_month, "ownership": sh.ownership,
+                "api": api.label, "api_input_usd_per_mtok": api.input_usd_per_mtok,
+                "api_output_usd_per_mtok": api.output_usd_per_mtok, "api_cached_input_usd_per_mtok": api.cached_input_usd_per_mtok,
+                "api_batch_discount_share": api.batch_discount_share, "api_price_source": api.source,
+            },
+        }
+
+
+def crossover(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, as_of: dt.date | str | None = None,
+              db_path: Path | None = None) -> Crossover:
+    """Self-host vs API for one workload: both monthly costs, the break-even volume and its band."""
+    sh = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
+    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
+    row = self_host_row(sh, workload)
+    arow = api_row(price, workload)
+    return Crossover(
+        workload=workload, self_host=sh, api=price,
+        break_even_tokens_per_month=break_even(sh, price, workload),
+        break_even_tokens_per_month_low=break_even(sh, price, workload, sh.output_tokens_per_s_high),
+        break_even_tokens_per_month_high=break_even(sh, price, workload, sh.output_tokens_per_s_low),
+        self_host_usd_per_month=row["usd_per_month"], api_usd_per_month=arow["usd_per_month"],
+        replicas=row["replicas"], gpus=row["gpus"], utilisation=row["utilisation"],
+        saving_multiple=arow["usd_per_month"] / row["usd_per_month"],
+        self_host_usd_per_mtok=row["usd_per_mtok"], api_usd_per_mtok=arow["usd_per_mtok"],
+    )
