@@ -135,16 +135,21 @@ def _print_record(record: dict[str, Any]) -> None:
         print(f"{key:<28}{'' if value is None else value}")
 
 
+def _emit_record(args: argparse.Namespace, record: dict[str, Any]) -> int:
+    """Print one result: JSON with --json, else one line per field."""
+    if args.json:
+        _emit(args, record)
+    else:
+        _print_record(record)
+    return 0
+
+
 def cmd_memory(args: argparse.Namespace) -> int:
     from .memory import memory
 
     estimate = memory(args.model, args.precision, kv_precision=args.kv_precision, context_tokens=args.context_tokens,
                       concurrency=args.concurrency, gpu=args.gpu, gpus=args.gpus, engine=args.engine, db_path=args.db)
-    if args.json:
-        _emit(args, estimate.to_dict())
-    else:
-        _print_record(estimate.to_dict())
-    return 0
+    return _emit_record(args, estimate.to_dict())
 
 
 def cmd_throughput(args: argparse.Namespace) -> int:
@@ -154,11 +159,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
                           engine=args.engine, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
                           concurrency=args.concurrency, tpot_ms=args.tpot_ms, ttft_ms=args.ttft_ms,
                           tensor_parallel=args.tensor_parallel, db_path=args.db)
-    if args.json:
-        _emit(args, estimate.to_dict())
-    else:
-        _print_record(estimate.to_dict())
-    return 0
+    return _emit_record(args, estimate.to_dict())
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, store
+from .checks import positive_int
 from .errors import CostmodelError
 
 BYTES_PER_GB = 1e9
@@ -168,13 +169,6 @@ def default_kv_precision(precision_id: str) -> str:
     return "fp16" if precision_id in ("fp16", "q4_k_m", "q8_0") else "bf16"
 
 
-def _positive(name: str, value: float, *, integer: bool = False) -> None:
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise CostmodelError(f"{name} must be a positive {'whole ' if integer else ''}number, got {value!r}")
-    if integer and int(value) != value:
-        raise CostmodelError(f"{name} must be a whole number, got {value!r}")
-
-
 # ---------------------------------------------------------------------------------------------
 # The estimate
 
@@ -235,9 +229,9 @@ def memory(
     kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
     if context_tokens is None:
         context_tokens = min(DEFAULT_CONTEXT_TOKENS, arch.context_tokens)
-    _positive("context_tokens", context_tokens, integer=True)
-    _positive("concurrency", concurrency, integer=True)
-    _positive("gpus", gpus, integer=True)
+    context_tokens = positive_int("context_tokens", context_tokens)
+    concurrency = positive_int("concurrency", concurrency)
+    gpus = positive_int("gpus", gpus)
     if context_tokens > arch.context_tokens:
         raise CostmodelError(
             f"context_tokens {context_tokens} exceeds {arch.model_id}'s maximum context of {arch.context_tokens} tokens"

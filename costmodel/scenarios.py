@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from . import catalog, cost, store
+from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
@@ -29,26 +30,6 @@ DEFAULT_PEAK_TO_MEAN = 2.0
 """Peak hour over mean hour of traffic when the caller gives none [ratio] (business-hours traffic)."""
 DEFAULT_UTILISATION = 0.7
 """Target utilisation of provisioned replicas at peak when the caller gives none [fraction]."""
-
-
-def _share(name: str, value: float, *, upper_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value < 0 or value > 1 or (
-            upper_open and value >= 1):
-        accepted = "[0, 1)" if upper_open else "[0, 1]"
-        raise CostmodelError(f"{name} must be a share in {accepted}, got {value!r}")
-    return float(value)
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise CostmodelError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value <= 0:
-        raise CostmodelError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,17 +55,17 @@ class Workload:
     tpot_ms: float | None = None
 
     def __post_init__(self) -> None:
-        _positive("tokens_per_month", self.tokens_per_month)
-        _positive_int("input_tokens_per_request", self.input_tokens_per_request)
-        _positive_int("output_tokens_per_request", self.output_tokens_per_request)
+        positive("tokens_per_month", self.tokens_per_month)
+        positive_int("input_tokens_per_request", self.input_tokens_per_request)
+        positive_int("output_tokens_per_request", self.output_tokens_per_request)
         if self.input_share is not None:
-            _share("input_share", self.input_share, upper_open=True)
-        _share("cached_input_share", self.cached_input_share)
-        if _positive("peak_to_mean", self.peak_to_mean) < 1:
+            share("input_share", self.input_share, upper_open=True)
+        share("cached_input_share", self.cached_input_share)
+        if positive("peak_to_mean", self.peak_to_mean) < 1:
             raise CostmodelError(f"peak_to_mean must be at least 1 (the peak is never below the mean), got {self.peak_to_mean!r}")
         for name in ("ttft_ms", "tpot_ms"):
             if getattr(self, name) is not None:
-                _positive(name, getattr(self, name))
+                positive(name, getattr(self, name))
 
     @property
     def effective_input_share(self) -> float:
@@ -131,16 +112,16 @@ class SelfHostOption:
         if self.pricing_mode not in PRICING_MODES:
             raise CostmodelError(f"pricing_mode {self.pricing_mode!r} is not one of {', '.join(PRICING_MODES)}")
         if self.gpus_per_replica is not None:
-            _positive_int("gpus_per_replica", self.gpus_per_replica)
+            positive_int("gpus_per_replica", self.gpus_per_replica)
         if isinstance(self.min_replicas, bool) or not isinstance(self.min_replicas, int) or self.min_replicas < 0:
             raise CostmodelError(f"min_replicas must be a whole number >= 0, got {self.min_replicas!r}")
-        if _share("target_utilisation", self.target_utilisation) == 0:
+        if share("target_utilisation", self.target_utilisation) == 0:
             raise CostmodelError("target_utilisation must be above 0")
         if self.ops_usd_per_month is not None and (not isinstance(self.ops_usd_per_month, (int, float)) or self.ops_usd_per_month < 0):
             raise CostmodelError(f"ops_usd_per_month must be >= 0, got {self.ops_usd_per_month!r}")
         for name in ("gpu_usd_per_hour", "output_tokens_per_s"):
             if getattr(self, name) is not None:
-                _positive(name, getattr(self, name))
+                positive(name, getattr(self, name))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,9 +144,9 @@ class ApiOption:
             raise CostmodelError("an API option needs a provider and a model, or input and output prices")
         for name in ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"):
             if getattr(self, name) is not None:
-                _positive(name, getattr(self, name))
+                positive(name, getattr(self, name))
         if self.batch_discount_share is not None:
-            _share("batch_discount_share", self.batch_discount_share, upper_open=True)
+            share("batch_discount_share", self.batch_discount_share, upper_open=True)
 
     @classmethod
     def parse(cls, text: str, **kw: Any) -> ApiOption:

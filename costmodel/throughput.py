@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, store
+from .checks import positive, positive_int
 from .errors import CostmodelError
 from .memory import (
     BYTES_PER_GB,
@@ -393,18 +394,6 @@ class ThroughputEstimate:
         return dataclasses.asdict(self)
 
 
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or int(value) != value:
-        raise CostmodelError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise CostmodelError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
-
-
 def throughput(
     model: str,
     gpu: str,
@@ -435,9 +424,9 @@ def throughput(
     tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
     tensor_parallel : GPUs per replica; default the fewest (1, 2, 4, ...) that hold the model
     """
-    gpus = _check_positive_int("gpus", gpus)
-    input_tokens = _check_positive_int("input_tokens", input_tokens)
-    output_tokens = _check_positive_int("output_tokens", output_tokens)
+    gpus = positive_int("gpus", gpus)
+    input_tokens = positive_int("input_tokens", input_tokens)
+    output_tokens = positive_int("output_tokens", output_tokens)
     model_row = catalog.get_model(model, db_path=db_path)
     arch = Architecture.from_model(model_row)
     device = catalog.get_gpu(gpu, db_path=db_path)
@@ -454,9 +443,9 @@ def throughput(
     context = input_tokens + output_tokens
     cal = calibration_for(engine_id, device.gpu_family, db_path=db_path)
     if concurrency is not None:
-        concurrency = _check_positive_int("concurrency", concurrency)
-    ttft_s = None if ttft_ms is None else _check_positive("ttft_ms", ttft_ms) / MS_PER_S
-    tpot_s = None if tpot_ms is None else _check_positive("tpot_ms", tpot_ms) / MS_PER_S
+        concurrency = positive_int("concurrency", concurrency)
+    ttft_s = None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S
+    tpot_s = None if tpot_ms is None else positive("tpot_ms", tpot_ms) / MS_PER_S
 
     def estimate(tp: int) -> ThroughputEstimate:
         replicas = gpus // tp
@@ -500,7 +489,7 @@ def throughput(
         )
 
     if tensor_parallel is not None:
-        tp = _check_positive_int("tensor_parallel", tensor_parallel)
+        tp = positive_int("tensor_parallel", tensor_parallel)
         if gpus % tp:
             raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})")
         return estimate(tp)
