@@ -82,9 +82,12 @@ def clear_cache() -> None:
     _precision_bits.cache_clear()
     from .memory import _runtime_input
     from .scenarios import _replica_throughput_cached
+    from .throughput import _calibration_for, _engine_ids
 
     _runtime_input.cache_clear()
     _replica_throughput_cached.cache_clear()
+    _calibration_for.cache_clear()
+    _engine_ids.cache_clear()
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -296,6 +297,38 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     p.add_argument("--as-of", type=_date, default=None, help="price date (default today)")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import reports
+
+    if args.list:
+        for name in reports.available():
+            params = reports.parameters(name)
+            print(f"{name}: " + ", ".join(f"{k}={v['default']}" for k, v in params.items()))
+        return 0
+    if args.all:
+        manifest = Path(args.manifest) if args.manifest else reports.reports_dir() / "runs.toml"
+        results = reports.run_all(manifest, workers=args.workers, progress=None if args.json else reports.print_progress)
+        failed = [r for r in results if "error" in r]
+        if args.json:
+            _emit(args, results)
+        else:
+            print(f"{len(results) - len(failed)} of {len(results)} reports written to {reports.reports_dir()}")
+            for r in failed:
+                print(f"FAILED {r['report']} {r['parameters']}: {r['error']}", file=sys.stderr)
+        return 1 if failed else 0
+    if not args.name:
+        raise CostmodelError(f"give a report name ({', '.join(reports.available())}) or --all")
+    params = {}
+    for key, value in args.param or []:
+        params[key] = value
+    result = reports.run_report(args.name, params, db_path=args.db)
+    if args.json:
+        _emit(args, result)
+    else:
+        print(f"wrote {result['html']} ({result['seconds']} s)")
+    return 0
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -378,6 +411,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("cost", "monthly cost of a workload for several GPUs, pricing modes and APIs")
     _add_scenario_args(p, many=True)
     p.set_defaults(func=cmd_cost)
+
+    p = add("report", "run a report notebook with papermill: reports/NAME__key-value.ipynb and .html")
+    p.add_argument("name", nargs="?", help="notebook name (crossover, sensitivity, gpu_sizing, model_selection, seed_claims)")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="set a notebook parameter")
+    p.add_argument("--all", action="store_true", help="run every report of the manifest in parallel")
+    p.add_argument("--manifest", default=None, help="manifest for --all (default reports/runs.toml)")
+    p.add_argument("--workers", type=int, default=None, help="parallel reports for --all (default: the number of cores)")
+    p.add_argument("--list", action="store_true", help="list the report notebooks and their parameters")
+    p.set_defaults(func=cmd_report)
 
     p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
     p.set_defaults(func=cmd_validate)

@@ -605,15 +605,22 @@ def _ensure_built(path: Path, ddir: Path) -> None:
     build(path, ddir)
 
 
+_CONNECTIONS: dict[str, tuple[float, duckdb.DuckDBPyConnection]] = {}
+"""Read-only connections kept open per store file in this process, reopened when the file changes."""
+
+
 @contextmanager
 def connect(db_path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the store read-only (building it first if needed) and close it afterwards."""
+    """A read-only connection to the store (building it first if needed), reused within a process."""
     path = ensure_built(db_path) if db_path is None or not Path(db_path).is_file() else Path(db_path)
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+    key = str(path.resolve())
+    mtime = path.stat().st_mtime
+    cached = _CONNECTIONS.get(key)
+    if cached is None or cached[0] != mtime:
+        if cached is not None:
+            cached[1].close()
+        _CONNECTIONS[key] = (mtime, duckdb.connect(str(path), read_only=True))
+    yield _CONNECTIONS[key][1]
 
 
 def query(sql: str, params: Sequence[Any] | None = None, *, db_path: Path | None = None) -> pl.DataFrame:

@@ -21,6 +21,7 @@ uniform routing; ring all-reduce moves 2 (n - 1)/n of the data (Patarasuk and Yu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,12 @@ class Calibration:
 
 def calibration_for(engine_id: str, gpu_family: str, *, db_path: Path | None = None) -> Calibration:
     """The fitted calibration of a group, falling back to the engine's, then the global fit."""
+    return _calibration_for(engine_id, gpu_family, str(db_path or ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _calibration_for(engine_id: str, gpu_family: str, db_key: str) -> Calibration:
+    db_path = Path(db_key) if db_key else None
     frame = store.query(
         "SELECT * FROM throughput_calibration WHERE (engine_id, gpu_family) IN ((?, ?), (?, 'all'), ('all', 'all')) "
         "ORDER BY (engine_id = 'all'), (gpu_family = 'all'), fitted_on DESC LIMIT 1",
@@ -513,10 +520,15 @@ def throughput(
 
 
 def _resolve_engine(engine: str, *, db_path: Path | None = None) -> str:
-    known = store.query("SELECT engine_id FROM engines ORDER BY 1", db_path=db_path)["engine_id"].to_list()
+    known = _engine_ids(str(db_path or ""))
     low = engine.strip().lower()
     if low in known:
         return low
     from .errors import UnknownIdError
 
-    raise UnknownIdError("engine", engine, store.closest(low, known))
+    raise UnknownIdError("engine", engine, store.closest(low, list(known)))
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_ids(db_key: str) -> tuple[str, ...]:
+    return tuple(store.query("SELECT engine_id FROM engines ORDER BY 1", db_path=Path(db_key) if db_key else None)["engine_id"].to_list())

@@ -1,0 +1,110 @@
+"""Altair charts of costmodel results, rendered to inline SVG so reports work offline.
+
+The only module that imports Altair (lazily: ``import altair`` costs about a second). Every
+chart function returns an ``altair.Chart``; ``svg(chart)`` renders it with vl-convert (no
+browser, no network) and ``show(chart)`` displays the SVG in a notebook, so an exported report
+carries the picture itself rather than a script that would fetch Vega from a CDN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+WIDTH = 560
+HEIGHT = 320
+
+
+def _alt():
+    import altair as alt
+
+    return alt
+
+
+def svg(chart: Any) -> str:
+    """The chart as an SVG document (rendered locally by vl-convert)."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict()
+    version = spec.get("$schema", "v6.4").rsplit("/v", 1)[-1].removesuffix(".json")
+    major_minor = ".".join(version.split(".")[:2])
+    available = vlc.get_vegalite_versions()
+    if major_minor not in available:
+        major_minor = available[-1]
+    return vlc.vegalite_to_svg(spec, vl_version=major_minor)
+
+
+def show(chart: Any) -> Any:
+    """Display the chart as inline SVG in a notebook (returns the IPython object)."""
+    from IPython.display import SVG, display
+
+    obj = SVG(svg(chart))
+    display(obj)
+    return obj
+
+
+def cost_curve_chart(curve: pl.DataFrame, break_even_tokens_per_month: float | None, title: str) -> Any:
+    """Monthly cost against volume (log-log) for self-host and API, with the break-even marked.
+
+    curve: columns tokens_per_month, option, usd_per_month (long format).
+    """
+    alt = _alt()
+    lines = alt.Chart(curve).mark_line(strokeWidth=2).encode(
+        x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month"),
+        y=alt.Y("usd_per_month:Q", scale=alt.Scale(type="log"), title="USD per month"),
+        color=alt.Color("option:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
+    )
+    layers = [lines]
+    if break_even_tokens_per_month is not None:
+        rule = pl.DataFrame({"tokens_per_month": [break_even_tokens_per_month],
+                             "label": [f"break-even {break_even_tokens_per_month:,.3g} tokens/month"]})
+        layers.append(alt.Chart(rule).mark_rule(strokeDash=[4, 4], color="black").encode(x="tokens_per_month:Q"))
+        layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-HEIGHT / 2 + 10).encode(
+            x="tokens_per_month:Q", text="label:N"))
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=title)
+
+
+def tornado_chart(tornado: pl.DataFrame, title: str) -> Any:
+    """One bar per input from the saving multiple at its low end to its high end."""
+    alt = _alt()
+    frame = tornado.select(
+        "input", pl.min_horizontal("saving_low", "saving_high").alias("from"),
+        pl.max_horizontal("saving_low", "saving_high").alias("to"), "base_saving", "swing")
+    order = frame.sort("swing", descending=True)["input"].to_list()
+    bars = alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("input:N", sort=order, title=None),
+        x=alt.X("from:Q", title="saving multiple (API cost / self-host cost)"),
+        x2="to:Q",
+    )
+    base = alt.Chart(frame.head(1)).mark_rule(color="black").encode(x="base_saving:Q")
+    return alt.layer(bars, base).properties(width=WIDTH, height=28 * max(frame.height, 1), title=title)
+
+
+def histogram_chart(values: pl.DataFrame, column: str, title: str, *, log: bool = False) -> Any:
+    """Histogram of one column of Monte Carlo draws."""
+    alt = _alt()
+    data = values.select(column).drop_nulls()
+    if log:
+        data = data.with_columns(pl.col(column).log10().alias(column))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=40), title=f"log10 {column}" if log else column),
+        y=alt.Y("count():Q", title="draws"),
+    ).properties(width=WIDTH, height=HEIGHT * 0.7, title=title)
+
+
+def bar_chart(frame: pl.DataFrame, category: str, value: str, title: str, *, color: str | None = None) -> Any:
+    """Horizontal bars of ``value`` by ``category`` (sorted by value)."""
+    alt = _alt()
+    enc = dict(y=alt.Y(f"{category}:N", sort="x", title=None), x=alt.X(f"{value}:Q", title=value))
+    if color:
+        enc["color"] = alt.Color(f"{color}:N")
+    return alt.Chart(frame).mark_bar().encode(**enc).properties(width=WIDTH, height=22 * max(frame.height, 1), title=title)
+
+
+def line_chart(frame: pl.DataFrame, x: str, y: str, series: str, title: str, *, x_type: str = "T") -> Any:
+    """Lines of ``y`` over ``x`` per ``series`` (prices over time)."""
+    alt = _alt()
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X(f"{x}:{x_type}", title=x), y=alt.Y(f"{y}:Q", title=y), color=alt.Color(f"{series}:N", title=None),
+    ).properties(width=WIDTH, height=HEIGHT, title=title)

@@ -1,0 +1,298 @@
+"""Running the notebooks as reports: papermill, parameter checks, offline HTML, batch runs.
+
+``run_report('crossover', {'model_id': 'llama-3.1-8b'})`` checks the parameters against the
+notebook's ``parameters`` cell and the store (unknown ids fail before a kernel starts),
+executes the notebook with papermill, and writes ``reports/crossover__model_id-llama-3.1-8b.ipynb``
+and ``.html``. The HTML is self-contained: code hidden, charts as inline SVG, no scripts or
+stylesheets from the network, and a footer with the sources and the data's as-of date. Files
+appear only when both are complete (written to temporary names, then renamed).
+
+``run_all('reports/runs.toml')`` validates a whole manifest first, then runs its reports in
+parallel across the cores; a failing report does not stop the others.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures as cf
+import html
+import os
+import re
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import _paths, catalog
+from .errors import CostmodelError
+
+ID_PARAMETERS = {"model_id": "model", "gpu_id": "GPU", "precision": "precision"}
+"""Parameters whose values are store ids, checked before the kernel starts."""
+TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def notebooks_dir() -> Path:
+    """Folder of the report notebooks: the checkout's notebooks/, else the packaged copy."""
+    root = _paths.checkout_root()
+    if root is not None and (root / "notebooks").is_dir():
+        return root / "notebooks"
+    return _paths.PACKAGE_DIR / "_notebooks"
+
+
+def reports_dir() -> Path:
+    """Where reports are written: $COSTMODEL_REPORTS_DIR, the checkout's reports/, else ./reports."""
+    if os.environ.get("COSTMODEL_REPORTS_DIR"):
+        return Path(os.environ["COSTMODEL_REPORTS_DIR"])
+    root = _paths.checkout_root()
+    return root / "reports" if root is not None else Path.cwd() / "reports"
+
+
+def available() -> list[str]:
+    """Names of the report notebooks."""
+    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if not p.name.startswith("_"))
+
+
+def parameters(name: str) -> dict[str, dict[str, Any]]:
+    """The notebook's parameters: name -> {default, type, help} from its ``parameters`` cell."""
+    import papermill
+
+    path = notebooks_dir() / f"{name}.ipynb"
+    if not path.is_file():
+        from .store import closest
+
+        raise CostmodelError(f"unknown report {name!r}; available: {', '.join(available())}"
+                             + (f" (closest: {', '.join(closest(name, available()))})" if closest(name, available()) else ""))
+    found = papermill.inspect_notebook(str(path))
+    out = {}
+    for key, info in found.items():
+        try:
+            default = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            raise CostmodelError(f"report {name}: parameter {key} must default to a literal, not {info['default']!r}") from None
+        type_name = type(default).__name__
+        out[key] = {"default": default, "type": type_name if type_name in TYPES else "str", "help": info["help"]}
+    return out
+
+
+def _coerce(name: str, key: str, value: Any, type_name: str) -> Any:
+    target = TYPES[type_name]
+    if isinstance(value, target) and not (target is int and isinstance(value, bool)):
+        return value
+    if target is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if target is bool:
+                if text.lower() in ("true", "1", "yes"):
+                    return True
+                if text.lower() in ("false", "0", "no"):
+                    return False
+                raise ValueError
+            if target is int:
+                number = float(text)
+                if number != int(number):
+                    raise ValueError
+                return int(number)
+            return target(text)
+        except ValueError:
+            pass
+    raise CostmodelError(f"report {name}: parameter {key} = {value!r} is not a {type_name}")
+
+
+def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None = None) -> dict[str, Any]:
+    """Given parameters typed like the notebook's defaults, with store ids resolved; errors name the parameter."""
+    spec = parameters(name)
+    unknown = [k for k in given if k not in spec]
+    if unknown:
+        raise CostmodelError(f"report {name}: unknown parameter {unknown[0]!r}; accepted: {', '.join(spec)}")
+    checked = {}
+    for key, value in given.items():
+        value = _coerce(name, key, value, spec[key]["type"])
+        if key in ID_PARAMETERS:
+            resolver = {"model": catalog.resolve_model_id, "GPU": catalog.resolve_gpu_id,
+                        "precision": catalog.resolve_precision_id}[ID_PARAMETERS[key]]
+            value = resolver(value, db_path=db_path)
+        if key == "api" and value:
+            from .scenarios import ApiOption, Workload, resolve_api
+
+            resolve_api(ApiOption.parse(value), Workload(tokens_per_month=1.0), db_path=db_path)
+        checked[key] = value
+    return checked
+
+
+def output_stem(name: str, params: dict[str, Any]) -> str:
+    """reports/ file name for a run: NAME__key-value__key-value (sorted keys, filesystem-safe)."""
+    parts = [name] + [f"{k}-{_slug(v)}" for k, v in sorted(params.items())]
+    return "__".join(parts)
+
+
+def _slug(value: Any) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_") or "empty"
+
+
+def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path | None = None,
+               db_path: Path | None = None) -> dict[str, Any]:
+    """Execute one report notebook and write its .ipynb and .html; returns paths and timing."""
+    import papermill
+
+    started = time.perf_counter()
+    checked = check_parameters(name, params or {}, db_path=db_path)
+    out_dir = Path(out_dir) if out_dir else reports_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(name, checked)
+    final_nb, final_html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
+    tmp_nb = out_dir / f".{stem}.{os.getpid()}.tmp.ipynb"
+    tmp_html = out_dir / f".{stem}.{os.getpid()}.tmp.html"
+    try:
+        papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
+                                   kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()))
+        tmp_html.write_text(to_html(tmp_nb), encoding="utf-8")
+        os.replace(tmp_nb, final_nb)
+        os.replace(tmp_html, final_html)
+    except BaseException as exc:
+        for p in (tmp_nb, tmp_html):
+            p.unlink(missing_ok=True)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        if exc.__class__.__name__ == "PapermillExecutionError":
+            raise CostmodelError(f"report {name} failed in cell {getattr(exc, 'exec_count', '?')}: "
+                                 f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}") from None
+        raise
+    return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html),
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline HTML
+
+_CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto;
+       padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+.chart svg { max-width: 100%; height: auto; }
+footer { border-top: 1px solid #ccc; margin-top: 2em; font-size: 0.85em; color: #444; }
+"""
+
+
+def to_html(notebook_path: Path) -> str:
+    """Self-contained HTML of an executed notebook: Markdown and outputs, code hidden, charts inline."""
+    import mistune
+    import nbformat
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    title = "costmodel report"
+    body: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if title == "costmodel report":
+                m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+                if m:
+                    title = m.group(1).strip()
+            body.append(mistune.html(cell.source))
+            continue
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            body.append(_output_html(output, mistune))
+    html_doc = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+                f"<style>{_CSS}</style></head><body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
+    return _strip_remote(html_doc)
+
+
+def _output_html(output: Any, mistune: Any) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        return f"<pre>{html.escape(output.get('text', ''))}</pre>" if output.get("name") == "stdout" else ""
+    if kind == "error":
+        return f"<pre>{html.escape(output.get('ename', ''))}: {html.escape(output.get('evalue', ''))}</pre>"
+    data = output.get("data", {})
+    if "image/svg+xml" in data:
+        svg = data["image/svg+xml"]
+        svg = "".join(svg) if isinstance(svg, list) else svg
+        return f"<div class=\"chart\">{svg}</div>"
+    if "text/markdown" in data:
+        return mistune.html(data["text/markdown"])
+    if "text/html" in data:
+        return data["text/html"]
+    if "text/plain" in data:
+        return f"<pre>{html.escape(data['text/plain'])}</pre>"
+    return ""
+
+
+def _strip_remote(doc: str) -> str:
+    """Refuse any script or stylesheet that would load from the network."""
+    doc = re.sub(r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", "", doc, flags=re.I)
+    doc = re.sub(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", "", doc, flags=re.I)
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch runs
+
+
+def load_manifest(path: Path, *, db_path: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Runs of a TOML manifest ([[run]] tables with notebook and parameters), all checked first."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CostmodelError(f"manifest {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CostmodelError(f"manifest {path}: not valid TOML ({exc})") from None
+    runs = data.get("run")
+    if not isinstance(runs, list) or not runs:
+        raise CostmodelError(f"manifest {path}: needs [[run]] tables, each with notebook = \"NAME\" and a [run.parameters] table")
+    checked = []
+    for i, run in enumerate(runs, 1):
+        extra = set(run) - {"notebook", "parameters"}
+        if extra:
+            raise CostmodelError(f"manifest {path}: run {i}: unknown key {sorted(extra)[0]!r}; accepted: notebook, parameters")
+        if "notebook" not in run:
+            raise CostmodelError(f"manifest {path}: run {i} has no notebook; available: {', '.join(available())}")
+        try:
+            checked.append((run["notebook"], check_parameters(run["notebook"], run.get("parameters", {}), db_path=db_path)))
+        except CostmodelError as exc:
+            raise CostmodelError(f"manifest {path}: run {i}: {exc}") from None
+    return checked
+
+
+def _worker(name: str, params: dict[str, Any], out_dir: str, env: dict[str, str]) -> dict[str, Any]:
+    os.environ.update(env)
+    try:
+        return run_report(name, params, out_dir=Path(out_dir))
+    except Exception as exc:  # reported, not raised: one failure does not stop the batch
+        return {"report": name, "parameters": params, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None = None,
+            progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every report of a manifest in parallel; returns one result (or error) per run."""
+    runs = load_manifest(manifest)
+    out = str(out_dir or reports_dir())
+    env = {k: v for k, v in os.environ.items() if k.startswith("COSTMODEL_")}
+    workers = workers or max(os.cpu_count() or 1, 1)
+    results: list[dict[str, Any]] = []
+    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_worker, name, params, out, env) for name, params in runs]
+        for done, future in enumerate(cf.as_completed(futures), 1):
+            result = future.result()
+            results.append(result)
+            if progress:
+                progress(done, len(futures), result)
+    return results
+
+
+def print_progress(done: int, total: int, result: dict[str, Any]) -> None:
+    """A one-line progress bar on stderr."""
+    width = 30
+    filled = int(width * done / total)
+    status = f"FAILED {result['report']}" if "error" in result else f"{Path(result['html']).name} ({result['seconds']} s)"
+    print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {status}", file=sys.stderr, flush=True)
