@@ -1,15 +1,16 @@
 # Two commands do everything on a fresh machine with Python 3.11+, make and PyPI:
-#   make run    set up .venv, build the store, print what it holds
+#   make run    set up .venv, build the store, write the default crossover report (reports/crossover.html)
 #   make test   set up .venv (with test tools) and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv build info dictionary clean
+.PHONY: run test venv build info dictionary reports clean
 
 run: $(STAMP)
 	$(BIN)/costmodel db build
+	$(BIN)/costmodel report crossover
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -27,6 +28,9 @@ build: $(STAMP)
 
 info: $(STAMP)
 	$(BIN)/costmodel db info
+
+reports: $(STAMP)
+	$(BIN)/costmodel report --all
 
 dictionary: $(STAMP)
 	$(BIN)/python -m costmodel.dictionary > data/DATA_DICTIONARY.md

@@ -324,8 +324,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     result = reports.run_report(args.name, params, db_path=args.db)
     if args.json:
         _emit(args, result)
-    else:
-        print(f"wrote {result['html']} ({result['seconds']} s)")
+        return 0
+    print(f"wrote {result['html']} ({result['seconds']} s)")
+    figures = result.get("figures") or {}
+    if "break_even_tokens_per_month" in figures:
+        be = figures["break_even_tokens_per_month"]
+        print("break-even: " + ("never (the API is cheaper per token at any volume)" if be is None else f"{be:,.0f} tokens/month")
+              + f"; at the report's volume self-hosting costs ${figures['self_host_usd_per_month']:,.0f}/month"
+              f" against ${figures['api_usd_per_month']:,.0f}/month for the API")
     return 0
 
 

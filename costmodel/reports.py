@@ -163,7 +163,25 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
                                  f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}") from None
         raise
     return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html),
-            "seconds": round(time.perf_counter() - started, 2)}
+            "seconds": round(time.perf_counter() - started, 2), "figures": headline_figures(final_nb)}
+
+
+def headline_figures(notebook_path: Path) -> dict[str, Any] | None:
+    """The last JSON object a notebook printed (its headline figures), if any."""
+    import json
+
+    import nbformat
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    for cell in reversed(nb.cells):
+        for output in reversed(cell.get("outputs", [])):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                try:
+                    value = json.loads(output["text"].strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    continue
+                return value if isinstance(value, dict) else {"rows": value}
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,7 +298,10 @@ def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None 
     env = {k: v for k, v in os.environ.items() if k.startswith("COSTMODEL_")}
     workers = workers or max(os.cpu_count() or 1, 1)
     results: list[dict[str, Any]] = []
-    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: a forked worker would inherit this process's open DuckDB connection and threads
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_worker, name, params, out, env) for name, params in runs]
         for done, future in enumerate(cf.as_completed(futures), 1):
             result = future.result()

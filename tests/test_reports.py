@@ -1,0 +1,170 @@
+"""Reports: notebook parameters, fast failure on bad input, offline HTML, batch runs, a headless browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from costmodel import CostmodelError, UnknownIdError, reports
+from costmodel.cli import main
+from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
+
+from .conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=[\"']https?://", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_are_thin_with_one_parameters_cell(path: Path) -> None:
+    nb = nbformat.read(str(path), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    spec = reports.parameters(path.stem)
+    assert spec and all(p["help"] for p in spec.values())  # every parameter explains itself
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*(def|class) ", cell.source, re.M), "notebooks hold no logic"
+            assert "sys.path" not in cell.source and "warnings.filter" not in cell.source
+            assert not cell.get("outputs"), "commit notebooks without outputs"
+
+
+def test_parameters_are_checked_before_a_kernel_starts(db: Path, tmp_path: Path) -> None:
+    with pytest.raises(UnknownIdError, match="closest known: llama-3.1-8b"):
+        reports.run_report("crossover", {"model_id": "llama-3.1-9b"}, out_dir=tmp_path)
+    with pytest.raises(CostmodelError, match="unknown parameter 'modelid'; accepted: model_id"):
+        reports.run_report("crossover", {"modelid": "x"}, out_dir=tmp_path)
+    with pytest.raises(CostmodelError, match="tokens_per_month = 'lots' is not a float"):
+        reports.run_report("crossover", {"tokens_per_month": "lots"}, out_dir=tmp_path)
+    with pytest.raises(UnknownIdError, match="API provider"):
+        reports.run_report("crossover", {"api": "opnai/gpt-4o"}, out_dir=tmp_path)
+    with pytest.raises(CostmodelError, match="unknown report 'crosover'"):
+        reports.run_report("crosover", {}, out_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_names_follow_the_parameters() -> None:
+    assert reports.output_stem("crossover", {"tokens_per_month": 5e9, "model_id": "llama-3.1-8b"}) == \
+        "crossover__model_id-llama-3.1-8b__tokens_per_month-5e+09"
+    assert reports.output_stem("crossover", {"api": "together/llama 3"}) == "crossover__api-together_llama_3"
+
+
+def test_crossover_report_html_is_offline_and_matches_the_package(db: Path, tmp_path: Path) -> None:
+    params = {"model_id": "llama-3.1-8b", "gpu_id": "l40s", "api": "together/llama-3.1-8b", "tokens_per_month": 5e9}
+    result = reports.run_report("crossover", params, out_dir=tmp_path)
+    html = Path(result["html"]).read_text()
+    assert Path(result["ipynb"]).is_file()
+    assert result["html"].endswith("crossover__api-together_llama-3.1-8b__gpu_id-l40s__model_id-llama-3.1-8b__tokens_per_month-5e+09.html")
+    assert "<svg" in html and "<path" in html  # the chart is drawn inline
+    assert not REMOTE.search(html), "no script, stylesheet or image from the network"
+    assert "from costmodel" not in html  # code cells hidden
+    assert "Sources and data as of" in html and "genai-prices-0.2.3" in html
+    # the headline JSON printed by the notebook equals the package's answer for the same inputs
+    nb = nbformat.read(result["ipynb"], as_version=4)
+    printed = [o["text"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    figures = json.loads(printed[-1])
+    direct = crossover(Workload(tokens_per_month=5e9), SelfHostOption(model="llama-3.1-8b", gpu="l40s", precision="fp8",
+                                                                     target_utilisation=0.7, ops_usd_per_month=1500.0),
+                       ApiOption.parse("together/llama-3.1-8b"))
+    assert figures["self_host_usd_per_month"] == pytest.approx(direct.self_host_usd_per_month)
+    assert figures["break_even_tokens_per_month"] == pytest.approx(direct.break_even_tokens_per_month)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(result["html"]).name, Path(result["ipynb"]).name])
+
+
+def test_failing_report_leaves_nothing_behind(db: Path, tmp_path: Path) -> None:
+    with pytest.raises(CostmodelError, match="failed in cell .*tokens_per_month must be a positive"):
+        reports.run_report("crossover", {"tokens_per_month": -1.0}, out_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_claims_report_verdicts(db: Path, tmp_path: Path) -> None:
+    result = reports.run_report("seed_claims", {}, out_dir=tmp_path)
+    nb = nbformat.read(result["ipynb"], as_version=4)
+    printed = [o["text"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    verdicts = {r["claim"]: r["verdict"] for r in json.loads(printed[-1])}
+    assert verdicts["Llama 3.1 405B runs on 8x A100 in BF16"] == "does not hold"
+    assert verdicts["Gemma 3 4B fits on a Raspberry Pi 5 (INT4)"] == "holds"
+    assert verdicts["DeepSeek R1's API is 96% cheaper than o1"] == "holds"
+    assert verdicts["Llama 3.1 8B fits on an RTX 4090 (24 GB) in BF16"] == "holds"
+    assert verdicts["Below ~10M tokens/month an API is cheaper than self-hosting any open model"] == "holds"
+
+
+def test_manifest_is_validated_before_anything_runs(db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[run]]\nnotebook = "crossover"\n\n[[run]]\nnotebook = "crossover"\n[run.parameters]\ngpu_id = "h1000"\n')
+    with pytest.raises(CostmodelError, match=r"bad.toml: run 2: unknown GPU 'h1000'"):
+        reports.run_all(bad, out_dir=tmp_path / "out")
+    bad.write_text('[[run]]\nnotebok = "crossover"\n')
+    with pytest.raises(CostmodelError, match="unknown key 'notebok'"):
+        reports.run_all(bad, out_dir=tmp_path / "out")
+    bad.write_text("not toml [")
+    with pytest.raises(CostmodelError, match="not valid TOML"):
+        reports.run_all(bad, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert reports.load_manifest(REPO / "reports" / "runs.toml")  # the committed manifest is valid
+
+
+def test_run_all_keeps_going_and_exits_non_zero(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = tmp_path / "runs.toml"
+    manifest.write_text(
+        '[[run]]\nnotebook = "seed_claims"\n\n'
+        '[[run]]\nnotebook = "crossover"\n[run.parameters]\ntokens_per_month = -5.0\n\n'
+        '[[run]]\nnotebook = "crossover"\n[run.parameters]\nmodel_id = "llama-3.1-8b"\ngpu_id = "l4"\n'
+    )
+    out = tmp_path / "out"
+    monkeypatch.setenv("COSTMODEL_REPORTS_DIR", str(out))
+    code = main(["report", "--all", "--manifest", str(manifest), "--workers", "2"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "2 of 3 reports written" in captured.out
+    assert "FAILED crossover {'tokens_per_month': -5.0}" in captured.err and "tokens_per_month must be a positive" in captured.err
+    assert "3/3" in captured.err  # the progress bar reached the end
+    assert len(list(out.glob("*.html"))) == 2 and not list(out.glob(".*tmp*"))
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _page_requests(html_path: Path, workdir: Path) -> tuple[str, set[str]]:
+    """Render a page in headless Chromium; return the DOM and the http(s) URLs the page itself requested.
+
+    Chromium's own background requests (time sync, updates) carry the initiator 'not an origin';
+    requests a file:// page makes carry its opaque origin, so only those are returned.
+    """
+    netlog = workdir / "netlog.json"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={workdir / 'profile'}", f"--log-net-log={netlog}", "--virtual-time-budget=3000",
+           "--dump-dom", f"file://{html_path}"]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    log = json.loads(netlog.read_text(errors="replace"))
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    urls = {e["params"]["url"] for e in log["events"]
+            if e["type"] == start and e["params"].get("initiator") != "not an origin"
+            and e["params"].get("url", "").startswith(("http://", "https://"))}
+    return dom.stdout, urls
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)")
+def test_report_renders_in_a_headless_browser_without_network(db: Path, tmp_path: Path) -> None:
+    # the detector sees a page's own remote request ...
+    probe = tmp_path / "probe.html"
+    probe.write_text('<html><body><img src="https://example.invalid/chart.png"></body></html>')
+    (tmp_path / "a").mkdir()
+    _, urls = _page_requests(probe, tmp_path / "a")
+    assert urls == {"https://example.invalid/chart.png"}
+    # ... and a report makes none, while its chart draws
+    result = reports.run_report("crossover", {"model_id": "llama-3.1-8b", "gpu_id": "h100-sxm"}, out_dir=tmp_path)
+    (tmp_path / "b").mkdir()
+    dom, urls = _page_requests(Path(result["html"]), tmp_path / "b")
+    assert dom.count("<svg") >= 1 and "tokens per month" in dom
+    assert re.search(r"<path[^>]+d=\"M", dom)
+    assert not urls, sorted(urls)
