@@ -173,13 +173,13 @@ def crossover_sources(result: Crossover) -> list[str]:
 
 
 def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ...] = ("bf16", "fp8", "int4"),
-               gpus: tuple[str, ...] | None = None, input_tokens: int = 1000, output_tokens: int = 250,
-               peak_to_mean: float = 2.0, pricing_mode: str = "on-demand", engine: str = "vllm",
+               gpus: tuple[str, ...] | None = None, gpu_counts: tuple[int, ...] = (1, 2, 4, 8), input_tokens: int = 1000,
+               output_tokens: int = 250, peak_to_mean: float = 2.0, pricing_mode: str = "on-demand", engine: str = "vllm",
                db_path: Path | None = None) -> pl.DataFrame:
-    """For one model: each GPU and precision that can serve it, the replica size, its throughput
-    with the error band, and the $/M tokens at ``tokens_per_month`` (on-demand median prices).
+    """For one model: every GPU, GPUs-per-replica count and precision that can serve it, the
+    replica's throughput with the error band, and the $/M tokens at ``tokens_per_month``.
 
-    Combinations that do not fit on 8 GPUs, or have no price, are listed with the reason.
+    Combinations that do not fit (or have no price) are listed once per GPU and precision with the reason.
     """
     workload = Workload(tokens_per_month=tokens_per_month, input_tokens_per_request=input_tokens,
                         output_tokens_per_request=output_tokens, peak_to_mean=peak_to_mean)
@@ -187,17 +187,23 @@ def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ..
     rows = []
     for gpu_id in gpu_ids:
         for precision in precisions:
-            try:
-                sh = resolve_self_host(SelfHostOption(model=model, gpu=gpu_id, precision=precision, engine=engine,
-                                                      pricing_mode=pricing_mode), workload, db_path=db_path)
+            reasons = []
+            for count in gpu_counts:
+                try:
+                    sh = resolve_self_host(SelfHostOption(model=model, gpu=gpu_id, precision=precision, engine=engine,
+                                                          pricing_mode=pricing_mode, gpus_per_replica=count),
+                                           workload, db_path=db_path)
+                except CostmodelError as exc:
+                    reasons.append(str(exc))
+                    continue
                 r = self_host_row(sh, workload)
-                rows.append({"gpu_id": gpu_id, "precision": precision, "gpus_per_replica": sh.gpus_per_replica,
+                rows.append({"gpu_id": gpu_id, "precision": precision, "gpus_per_replica": count,
                              "output_tokens_per_s": sh.output_tokens_per_s, "output_tokens_per_s_low": sh.output_tokens_per_s_low,
                              "output_tokens_per_s_high": sh.output_tokens_per_s_high, "usd_per_gpu_hour": sh.usd_per_gpu_hour,
                              "replicas": r["replicas"], "usd_per_month": r["usd_per_month"], "usd_per_mtok": r["usd_per_mtok"],
                              "status": "ok"})
-            except CostmodelError as exc:
-                rows.append({"gpu_id": gpu_id, "precision": precision, "status": str(exc)})
+            if len(reasons) == len(gpu_counts):
+                rows.append({"gpu_id": gpu_id, "precision": precision, "status": reasons[-1]})
     frame = pl.DataFrame(rows, infer_schema_length=None)
     return frame.sort(["status", "usd_per_mtok"], nulls_last=True) if "usd_per_mtok" in frame.columns else frame
 
