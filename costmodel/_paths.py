@@ -16,6 +16,7 @@ SCHEMA_PATH = PACKAGE_DIR / "schema.sql"
 DB_FILENAME = "costmodel.duckdb"
 ENV_DB = "COSTMODEL_DB"
 ENV_DATA_DIR = "COSTMODEL_DATA_DIR"
+ENV_IMPORTS_DIR = "COSTMODEL_IMPORTS_DIR"
 
 
 def checkout_root() -> Path | None:
@@ -51,3 +52,18 @@ def db_path() -> Path:
     if root is not None:
         return root / "data" / DB_FILENAME
     return user_cache_dir() / DB_FILENAME
+
+
+def imports_dir() -> Path:
+    """Folder of imported observations (one CSV per import, per table): data/imports in a checkout,
+    else the user's data folder; ``COSTMODEL_IMPORTS_DIR`` overrides."""
+    if os.environ.get(ENV_IMPORTS_DIR):
+        return Path(os.environ[ENV_IMPORTS_DIR]).expanduser()
+    if os.environ.get(ENV_DATA_DIR):
+        return Path(os.environ[ENV_DATA_DIR]).expanduser() / "imports"
+    root = checkout_root()
+    if root is not None:
+        return root / "data" / "imports"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("costmodel", appauthor=False)) / "imports"

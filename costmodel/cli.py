@@ -335,6 +335,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importers
+
+    if args.kind == "skypilot":
+        report = importers.import_skypilot(Path(args.path), provider=args.provider, observed_on=args.observed_on,
+                                           source_id=args.source_id, skip_unknown=args.skip_unknown, db_path=args.db)
+    elif args.kind == "hf-config":
+        report = importers.import_hf_config(Path(args.path), model_id=args.model_id, observed_on=args.observed_on,
+                                            source_id=args.source_id, db_path=args.db)
+    else:
+        raise CostmodelError(f"importer {args.kind!r} is not built yet; available: skypilot, hf-config")
+    if args.json:
+        _emit(args, report.to_dict())
+    else:
+        print(f"{report.kind}: read {report.rows_read} rows from {report.path}; added {report.rows_added} to {report.table}, "
+              f"{report.rows_already_present} already present")
+        for item in report.skipped:
+            if "accelerator" in item:
+                print(f"  skipped {item['accelerator']}: {item['reason']} (lines {item['lines'][:5]})")
+    return 0
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -426,6 +448,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel reports for --all (default: the number of cores)")
     p.add_argument("--list", action="store_true", help="list the report notebooks and their parameters")
     p.set_defaults(func=cmd_report)
+
+    p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config)")
+    p.add_argument("kind", choices=("skypilot", "hf-config"), help="what the file is")
+    p.add_argument("path", help="the file")
+    p.add_argument("--observed-on", type=_date, default=None, help="date the file's facts were observed (default today)")
+    p.add_argument("--source-id", default=None, help="source id to record (default derived from the file)")
+    p.add_argument("--provider", default=None, help="skypilot: the cloud (default: the file's folder name)")
+    p.add_argument("--skip-unknown", action="store_true", help="skypilot: leave out accelerators the catalog does not know")
+    p.add_argument("--model-id", default=None, help="hf-config: project model id (default from the file name)")
+    p.set_defaults(func=cmd_import)
 
     p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
     p.set_defaults(func=cmd_validate)

@@ -85,7 +85,7 @@ CREATE TABLE models (
     shared_experts INTEGER CHECK (shared_experts >= 0),
     tie_embeddings BOOLEAN,
     licence VARCHAR NOT NULL,
-    commercial_use VARCHAR NOT NULL CHECK (commercial_use IN ('yes', 'restricted', 'no', 'api-only')),
+    commercial_use VARCHAR NOT NULL CHECK (commercial_use IN ('yes', 'restricted', 'no', 'api-only', 'unknown')),
     release_date DATE,
     seed_discrepancy VARCHAR,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
@@ -125,7 +125,7 @@ COMMENT ON COLUMN models.experts_per_token IS 'Routed experts chosen per token [
 COMMENT ON COLUMN models.shared_experts IS 'Always-active shared experts per MoE layer [count].';
 COMMENT ON COLUMN models.tie_embeddings IS 'True when input embedding and LM head share weights.';
 COMMENT ON COLUMN models.licence IS 'Licence of the weights (or ''proprietary'').';
-COMMENT ON COLUMN models.commercial_use IS 'yes, restricted (conditions such as a user cap), no, or api-only.';
+COMMENT ON COLUMN models.commercial_use IS 'yes, restricted (conditions such as a user cap), no, api-only, or unknown (imported configs).';
 COMMENT ON COLUMN models.release_date IS 'Release date of the weights or API.';
 COMMENT ON COLUMN models.seed_discrepancy IS 'Where the seed article misstates this model, what it says and what is real.';
 COMMENT ON COLUMN models.source_id IS 'Source of the architecture facts (sources.source_id).';

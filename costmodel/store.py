@@ -465,15 +465,23 @@ class BuildReport:
     input_sha256: str
 
 
-def input_digest(data_dir: Path) -> str:
-    """SHA-256 over the schema, every CSV in ``data_dir`` and the pinned package versions."""
+def input_digest(data_dir: Path, imports: Path | None = None) -> str:
+    """SHA-256 over the schema, every CSV in ``data_dir`` and the imports, and the pinned package versions."""
     h = hashlib.sha256()
     h.update(schema_sql().encode())
     h.update(GENAI_PRICES_VERSION.encode())
-    for path in sorted(data_dir.glob("*.csv")):
+    imports = imports if imports is not None else _paths.imports_dir()
+    paths = sorted(data_dir.glob("*.csv")) + (sorted(imports.glob("*/*.csv")) if imports.is_dir() else [])
+    for path in paths:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def import_files(table: str, imports: Path | None = None) -> list[Path]:
+    """Imported observation files of a table, oldest first (names start with the import time)."""
+    folder = (imports if imports is not None else _paths.imports_dir()) / table
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
 
 def _csv_for(table: str, data_dir: Path) -> Path:
@@ -484,7 +492,8 @@ _BUILD_HOOKS: list[Callable[[str], None]] = []
 """Called with each table name before it is loaded; tests use it to inject a failure."""
 
 
-def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress: Callable[[str], None] | None = None) -> BuildReport:
+def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress: Callable[[str], None] | None = None,
+          imports: Path | None = None) -> BuildReport:
     """Build the store from the CSVs in ``data_dir`` and genai-prices, atomically.
 
     Parameters
@@ -500,13 +509,14 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
     data_dir = Path(data_dir) if data_dir else _paths.data_dir()
     if not data_dir.is_dir():
         raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
+    imports = Path(imports) if imports is not None else (data_dir / "imports" if data_dir != _paths.data_dir() else _paths.imports_dir())
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     skipped = 0
-    digest = input_digest(data_dir)
+    digest = input_digest(data_dir, imports)
     try:
         con = duckdb.connect(str(tmp))
         try:
@@ -530,6 +540,8 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
                         counts[table] += load_records(con, table, read_csv_records(extra))
                 else:
                     counts[table] = load_records(con, table, read_csv_records(_csv_for(table, data_dir)))
+                for extra in import_files(table, imports):
+                    counts[table] += load_records(con, table, read_csv_records(extra))
                 if progress:
                     progress(f"{table}: {counts[table]} rows")
             for table, minimum in MIN_ROWS.items():
@@ -579,7 +591,9 @@ _VERIFIED: dict[tuple[str, str], tuple[float, float]] = {}
 
 
 def _stamp(path: Path, ddir: Path) -> tuple[float, float]:
-    newest = max((p.stat().st_mtime for p in ddir.glob("*.csv")), default=0.0) if ddir.is_dir() else 0.0
+    imports = _imports_for(ddir)
+    files = list(ddir.glob("*.csv")) + (list(imports.glob("*/*.csv")) if imports.is_dir() else []) if ddir.is_dir() else []
+    newest = max((p.stat().st_mtime for p in files), default=0.0)
     return (path.stat().st_mtime if path.is_file() else -1.0, newest)
 
 
@@ -595,14 +609,19 @@ def ensure_built(db_path: Path | None = None, data_dir: Path | None = None) -> P
     return path
 
 
+def _imports_for(ddir: Path) -> Path:
+    """Imports folder that goes with a data folder (its imports/ unless it is the default data folder)."""
+    return ddir / "imports" if ddir != _paths.data_dir() else _paths.imports_dir()
+
+
 def _ensure_built(path: Path, ddir: Path) -> None:
     if path.is_file():
-        if not ddir.is_dir() or _stored_digest(path) == input_digest(ddir):
+        if not ddir.is_dir() or _stored_digest(path) == input_digest(ddir, _imports_for(ddir)):
             return
         print(f"costmodel: inputs changed since {path} was built; rebuilding", file=sys.stderr)
     else:
         print(f"costmodel: building the store at {path} (first use)", file=sys.stderr)
-    build(path, ddir)
+    build(path, ddir, imports=_imports_for(ddir))
 
 
 _CONNECTIONS: dict[str, tuple[float, duckdb.DuckDBPyConnection]] = {}

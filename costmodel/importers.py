@@ -1,0 +1,344 @@
+"""Bring your own data: importers that append dated, sourced observations to the store.
+
+Every import is transactional: the new rows are checked against every rule of their table on a
+copy of the store, written as a CSV under the imports folder (``data/imports/<table>/`` in a
+checkout), and only then does the updated store replace the old one. A failed import leaves the
+store and the imports folder exactly as they were. Rows already present (same primary key) are
+skipped, so importing the same file twice adds nothing the second time. Later builds load the
+import files after the seed CSVs: nothing is overwritten, every observation stays.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from . import _paths, catalog, store
+from .errors import CostmodelError, DataError
+
+
+@dataclasses.dataclass
+class ImportReport:
+    """What an import did."""
+
+    kind: str
+    path: str
+    table: str
+    rows_read: int
+    rows_added: int
+    rows_already_present: int
+    skipped: list[dict[str, Any]]
+    files_written: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _write_csv(path: Path, frame: pl.DataFrame) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.iter_rows():
+        writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame | None = None,
+           db_path: Path | None = None, imports: Path | None = None) -> tuple[int, int, list[str]]:
+    """Append rows to a store table (and their source rows), all or nothing.
+
+    Returns (rows added, rows already present, files written).
+    """
+    path = store.ensure_built(db_path)
+    imports = Path(imports) if imports else _paths.imports_dir()
+    tmp = path.with_name(f"{path.name}.import-{os.getpid()}")
+    written: list[Path] = []
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    digest = hashlib.sha256(frame.write_csv().encode()).hexdigest()[:10]
+    try:
+        shutil.copyfile(path, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            new_sources = _new_rows(con, "sources", sources) if sources is not None else None
+            if new_sources is not None and new_sources.height:
+                store.load_frame(con, "sources", new_sources, f"{label} (source row)")
+            new = _new_rows(con, table, frame)
+            already = frame.height - new.height
+            if new.height:
+                store.load_frame(con, table, new, label)
+            for tbl, rows in (("sources", new_sources), (table, new)):
+                if rows is not None and rows.height:
+                    folder = imports / tbl
+                    folder.mkdir(parents=True, exist_ok=True)
+                    target = folder / f"{stamp}-{_slug(label)}-{digest}.csv"
+                    _write_csv(target, rows)
+                    written.append(target)
+            data_dir = _paths.data_dir()
+            con.execute("UPDATE build_info SET value = ? WHERE key = 'input_sha256'", [store.input_digest(data_dir, imports)])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for f in written:
+            f.unlink(missing_ok=True)
+        raise
+    catalog.clear_cache()
+    return new.height, already, [str(f) for f in written]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", Path(text).name.lower()).strip("-")[:40] or "import"
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``frame`` whose primary key is not in ``table`` yet (duplicates within the frame kept once)."""
+    pk = con.execute("SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? "
+                     "AND constraint_type = 'PRIMARY KEY'", [table]).fetchall()
+    if not pk:
+        return frame
+    keys = list(pk[0][0])
+    cols = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+                                      [table]).fetchall()]
+    typed = store._typed_frame(store._table_rules(con, table), store.Records(
+        "import", list(frame.columns), [[None if v is None else str(v) for v in row] for row in frame.iter_rows()],
+        list(range(1, frame.height + 1))))
+    existing = con.sql(f"SELECT {', '.join(keys)} FROM {table}").pl()
+    fresh = typed.unique(subset=keys, keep="first", maintain_order=True)
+    if existing.height:
+        fresh = fresh.join(existing, on=keys, how="anti", nulls_equal=True)
+    return fresh.select(cols).cast({c: pl.String for c in cols})
+
+
+# ---------------------------------------------------------------------------------------------
+# SkyPilot catalogue
+
+
+SKYPILOT_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "SpotPrice", "Region")
+
+
+def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    records = store.read_csv_records(Path(path))
+    rows = [dict(zip(records.header, [v or "" for v in r])) for r in records.rows]
+    for row, line, raw in zip(rows, records.lines, records.rows):
+        if len(raw) != len(records.header):
+            raise DataError(str(path), line, None, f"has {len(raw)} fields, the header has {len(records.header)} (truncated?)")
+    return records.header, rows, records.lines
+
+
+def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.date | None = None,
+                    source_id: str | None = None, skip_unknown: bool = False, db_path: Path | None = None,
+                    imports: Path | None = None) -> ImportReport:
+    """Import a SkyPilot catalogue vms.csv (any cloud) as gpu_prices rows.
+
+    Columns are read by name; Price and SpotPrice are per instance and divided by
+    AcceleratorCount; rows without an accelerator are skipped; a spot price equal to the
+    on-demand price is not a spot price. An accelerator the catalog does not know stops the import
+    (listing every one, with lines) unless ``skip_unknown``, which leaves those rows out and lists them.
+    """
+    path = Path(path)
+    header, rows, lines = _read_table(path)
+    if not rows:
+        raise DataError(str(path), 1, None, "no rows: a SkyPilot vms.csv has one row per instance type and region")
+    missing = [c for c in SKYPILOT_COLUMNS if c not in header]
+    if missing:
+        raise DataError(str(path), 1, missing[0], f"missing column; a SkyPilot vms.csv has {', '.join(SKYPILOT_COLUMNS)}"
+                        " (plus AvailabilityZone, vCPUs, MemoryGiB, GpuInfo)")
+    provider = (provider or path.parent.name).lower()
+    observed_on = observed_on or dt.date.today()
+    source_id = source_id or f"skypilot-catalog-{provider}"
+    out, skipped, unknown = [], [], {}
+    for row, line in zip(rows, lines):
+        accel = row["AcceleratorName"].strip()
+        if not accel:
+            skipped.append({"line": line, "reason": "no accelerator"})
+            continue
+        try:
+            gpu_id = catalog.resolve_gpu_id(accel, db_path=db_path)
+        except CostmodelError:
+            unknown.setdefault(accel, []).append(line)
+            continue
+        count = _number(path, line, "AcceleratorCount", row["AcceleratorCount"])
+        if count <= 0 or count != int(count):
+            raise DataError(str(path), line, "AcceleratorCount", f"{row['AcceleratorCount']!r} is not a positive whole number")
+        region = row["Region"].strip() or "any"
+        if row.get("AvailabilityZone", "").strip():
+            region = f"{region}/{row['AvailabilityZone'].strip()}"
+        price = _number(path, line, "Price", row["Price"]) if row["Price"].strip() else None
+        spot = _number(path, line, "SpotPrice", row["SpotPrice"]) if row["SpotPrice"].strip() else None
+        for mode, value in (("on-demand", price), ("spot", spot if spot is not None and spot != price else None)):
+            if value is None:
+                continue
+            if value <= 0:
+                raise DataError(str(path), line, "Price" if mode == "on-demand" else "SpotPrice",
+                                f"{value!r} is not a price: prices must be above 0")
+            out.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": mode, "region": region,
+                        "gpus_per_instance": int(count), "instance_type": row["InstanceType"].strip(),
+                        "usd_per_gpu_hour": round(value / count, 6), "source_id": source_id,
+                        "observed_on": observed_on.isoformat(),
+                        "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s)"})
+    if unknown and not skip_unknown:
+        listing = "; ".join(f"{name} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for name, ls in unknown.items())
+        first = min(min(ls) for ls in unknown.values())
+        raise DataError(str(path), first, "AcceleratorName",
+                        f"unknown accelerator(s), nothing loaded: {listing}; add them to gpu_aliases or pass --skip-unknown")
+    for name, ls in unknown.items():
+        skipped.append({"accelerator": name, "lines": ls, "reason": "unknown accelerator, not loaded"})
+    if not out:
+        raise DataError(str(path), None, None, "no GPU rows to import")
+    sources = pl.DataFrame([{"source_id": source_id, "title": f"SkyPilot catalogue, {provider} vms.csv",
+                             "url_or_citation": f"github.com/skypilot-org/skypilot-catalog catalogs/v8/{provider}/vms.csv ({path.name})",
+                             "licence": "Apache-2.0", "retrieved_on": observed_on.isoformat(),
+                             "note": "imported with costmodel import skypilot"}])
+    frame = pl.DataFrame(out)
+    added, already, files = append("gpu_prices", frame, label=f"skypilot-{provider}", sources=sources, db_path=db_path,
+                                   imports=imports)
+    return ImportReport("skypilot", str(path), "gpu_prices", len(rows), added, already, skipped, files)
+
+
+def _number(path: Path, line: int, field: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(str(path), line, field, f"{text!r} is not a number") from None
+    if value != value:
+        raise DataError(str(path), line, field, "is NaN")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Hugging Face config.json
+
+
+def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | None = None) -> dict[str, Any]:
+    """A models row from a Hugging Face config.json: shapes read, parameters computed from them.
+
+    Total parameters = embeddings (+ LM head unless tied) + per layer attention (GQA or MLA
+    projections) and MLP (dense, or routed + shared experts and the router). Active parameters
+    count the experts a token uses. Norms and biases are left out (under 0.1%).
+    """
+    cfg = config.get("text_config") or config
+    def get(*names: str, default: Any = None) -> Any:
+        for n in names:
+            if cfg.get(n) is not None:
+                return cfg[n]
+        return default
+
+    layers = get("num_hidden_layers")
+    hidden = get("hidden_size")
+    heads = get("num_attention_heads")
+    vocab = get("vocab_size")
+    if not all(isinstance(v, int) and v > 0 for v in (layers, hidden, heads, vocab)):
+        raise CostmodelError("config.json needs num_hidden_layers, hidden_size, num_attention_heads and vocab_size")
+    kv_heads = get("num_key_value_heads", default=heads)
+    head_dim = get("head_dim") or hidden // heads
+    inter = get("intermediate_size")
+    experts = get("n_routed_experts", "num_local_experts", "num_experts")
+    k = get("num_experts_per_tok", "num_experts_per_token")
+    shared = get("n_shared_experts", "num_shared_experts", default=0) or 0
+    moe_inter = get("moe_intermediate_size", "expert_intermediate_size") or inter
+    dense_first = get("first_k_dense_replace", default=0) or 0
+    kv_lora = get("kv_lora_rank")
+    rope = get("qk_rope_head_dim")
+    tied = bool(get("tie_word_embeddings", default=False))
+    if kv_lora:
+        q_lora = get("q_lora_rank")
+        nope = get("qk_nope_head_dim", default=head_dim)
+        v_head = get("v_head_dim", default=nope)
+        q = hidden * q_lora + q_lora * heads * (nope + rope) if q_lora else hidden * heads * (nope + rope)
+        attn = q + hidden * (kv_lora + rope) + kv_lora * heads * (nope + v_head) + heads * v_head * hidden
+        head_dim_col = nope + rope
+    else:
+        attn = hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + heads * head_dim * hidden
+        head_dim_col = head_dim
+    dense_mlp = 3 * hidden * inter if inter else 0
+    if experts and k:
+        moe_layers = layers - dense_first
+        expert = 3 * hidden * moe_inter
+        routed = moe_layers * experts * expert
+        shared_p = moe_layers * shared * expert
+        router = moe_layers * hidden * experts
+        total_layers = layers * attn + dense_first * dense_mlp + routed + shared_p + router
+        active_layers = layers * attn + dense_first * dense_mlp + moe_layers * (k * expert + shared * expert) + router
+    else:
+        total_layers = active_layers = layers * (attn + dense_mlp)
+    embed = vocab * hidden * (1 if tied else 2)
+    window = get("sliding_window")
+    layer_types = get("layer_types")
+    if isinstance(layer_types, list) and layer_types:
+        windowed = sum(1 for t in layer_types if "sliding" in str(t) or "chunked" in str(t))
+    elif window and get("use_sliding_window", default=True) is not False:
+        pattern = get("sliding_window_pattern")
+        windowed = layers - layers // pattern if isinstance(pattern, int) and pattern > 1 else layers
+    else:
+        windowed = 0
+    if not window or window >= (get("max_position_embeddings") or 0):
+        windowed = 0
+    kind = "MLA" if kv_lora else ("GQA+SWA" if windowed == layers else "GQA+SWA-hybrid" if windowed else
+                                  ("MHA" if kv_heads == heads else "GQA"))
+    return {
+        "model_id": model_id, "display_name": (hf_repo or model_id).split("/")[-1], "open_weights": True,
+        "hf_repo": hf_repo, "family": cfg.get("model_type") or config.get("model_type") or "unknown",
+        "total_params_b": round((embed + total_layers) / 1e9, 3), "active_params_b": round((embed + active_layers) / 1e9, 3),
+        "num_layers": layers, "kv_layers": layers, "sliding_window_layers": windowed,
+        "sliding_window_tokens": window if windowed else None,
+        "sliding_window_layer_pattern": f"{windowed} of {layers} layers windowed" if windowed else "none",
+        "hidden_size": hidden, "intermediate_size": moe_inter if experts else inter, "num_attention_heads": heads,
+        "num_kv_heads": kv_heads, "head_dim": head_dim_col, "vocab_size": vocab,
+        "context_tokens": get("max_position_embeddings"), "attention_kind": kind,
+        "mla_kv_lora_rank": kv_lora, "mla_qk_rope_head_dim": rope if kv_lora else None,
+        "num_experts": experts if experts and k else None, "experts_per_token": k if experts and k else None,
+        "shared_experts": shared if experts and k else None, "tie_embeddings": tied,
+        "licence": "unknown (see the model card)", "commercial_use": "unknown", "release_date": None, "seed_discrepancy": None,
+    }
+
+
+def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt.date | None = None,
+                     source_id: str | None = None, db_path: Path | None = None, imports: Path | None = None) -> ImportReport:
+    """Import a Hugging Face config.json as a models row (named after the file's org--repo unless given)."""
+    path = Path(path)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(str(path), None, None, "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+    if not isinstance(config, dict):
+        raise DataError(str(path), 1, None, "a config.json holds one JSON object")
+    stem = path.name.removesuffix("_config.json").removesuffix(".json")
+    hf_repo = stem.replace("--", "/") if "--" in stem else None
+    model_id = model_id or re.sub(r"[^a-z0-9.]+", "-", (hf_repo or stem).split("/")[-1].lower()).strip("-")
+    try:
+        row = config_to_model(config, model_id=model_id, hf_repo=hf_repo)
+    except CostmodelError as exc:
+        raise DataError(str(path), None, None, str(exc)) from None
+    observed_on = observed_on or dt.date.today()
+    source_id = source_id or f"hf-config-{model_id}"
+    row.update(source_id=source_id, observed_on=observed_on.isoformat(),
+               note=f"imported from {path.name}: parameters computed from the shapes (norms and biases left out)")
+    sources = pl.DataFrame([{"source_id": source_id, "title": f"Hugging Face config.json of {hf_repo or model_id}",
+                             "url_or_citation": f"huggingface.co/{hf_repo}/blob/main/config.json" if hf_repo else str(path.name),
+                             "licence": "see the model card", "retrieved_on": observed_on.isoformat(),
+                             "note": "imported with costmodel import hf-config"}])
+    added, already, files = append("models", pl.DataFrame([row]), label=f"hf-config-{model_id}", sources=sources,
+                                   db_path=db_path, imports=imports)
+    if hf_repo:
+        alias = pl.DataFrame([{"alias": hf_repo.lower(), "model_id": model_id}])
+        a_added, _, a_files = append("model_aliases", alias, label=f"hf-alias-{model_id}", db_path=db_path, imports=imports)
+        files += a_files
+    return ImportReport("hf-config", str(path), "models", 1, added, already, [], files)

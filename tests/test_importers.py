@@ -1,0 +1,154 @@
+"""Importers: SkyPilot catalogues and Hugging Face configs (real-format fixtures), history, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from costmodel import DataError, catalog, get_model, gpu_prices, store
+from costmodel.cli import main
+from costmodel.importers import config_to_model, import_hf_config, import_skypilot
+
+from .conftest import DATA, sha256
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"
+AWS = FIXTURES / "skypilot" / "aws" / "vms.csv"
+
+
+@pytest.fixture()
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private store and imports folder for tests that write."""
+    monkeypatch.setenv("COSTMODEL_DB", str(tmp_path / "s.duckdb"))
+    monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
+    monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
+    catalog.clear_cache()
+    store.build(tmp_path / "s.duckdb", DATA, imports=tmp_path / "imports")
+    yield tmp_path
+    catalog.clear_cache()
+
+
+def test_skypilot_divides_instance_prices_and_keeps_zones(fresh: Path) -> None:
+    report = import_skypilot(AWS, observed_on=dt.date(2026, 10, 15), skip_unknown=True)
+    assert report.rows_read == 20
+    prices = gpu_prices("2026-10-15", provider="aws", gpu="a100-80gb")
+    tokyo = prices.filter(pl.col("region") == "ap-northeast-1/apne1-az4")
+    # $37.6223 per 8-GPU instance -> $4.7028 per GPU-hour; its SpotPrice equals Price, so it is not a spot price
+    assert tokyo.select("pricing_mode", "usd_per_gpu_hour").rows() == [("on-demand", pytest.approx(37.6223 / 8))]
+    singapore = prices.filter(pl.col("region") == "ap-southeast-1/apse1-az2").sort("pricing_mode")
+    assert singapore["usd_per_gpu_hour"].to_list() == [pytest.approx(32.93646 / 8), pytest.approx(13.7534 / 8)]
+    h100 = gpu_prices("2026-10-15", provider="aws", gpu="h100-sxm")
+    assert set(h100["pricing_mode"]) == {"on-demand"}  # p5.4xlarge rows have no spot price
+    assert report.skipped == [{"accelerator": "B300", "lines": [21], "reason": "unknown accelerator, not loaded"}]
+
+
+def test_skypilot_import_is_idempotent_and_survives_rebuilds(fresh: Path) -> None:
+    first = import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15), skip_unknown=True)
+    assert first.rows_added == 15  # 15 A100 rows; CPU rows skipped; V100, A6000, GH200 unknown
+    assert {s.get("reason") for s in first.skipped} == {"no accelerator", "unknown accelerator, not loaded"}
+    before = sha256(fresh / "s.duckdb")
+    second = import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15), skip_unknown=True)
+    assert (second.rows_added, second.rows_already_present) == (0, 15)
+    assert second.files_written == []
+    # a new observation date is history, not an overwrite
+    third = import_skypilot(LAMBDA, observed_on=dt.date(2026, 11, 15), skip_unknown=True)
+    assert third.rows_added == 15
+    count = lambda: store.query("SELECT count(*) AS n FROM gpu_prices WHERE provider = 'lambda' AND instance_type = 'gpu_8x_a100'")["n"][0]  # noqa: E731
+    assert count() == 30
+    store.build(fresh / "s.duckdb", DATA, imports=fresh / "imports")  # a rebuild from files keeps every import
+    assert count() == 30
+    assert before != sha256(fresh / "s.duckdb")
+
+
+def test_skypilot_unknown_accelerator_stops_and_lists(fresh: Path) -> None:
+    before = sha256(fresh / "s.duckdb")
+    with pytest.raises(DataError) as info:
+        import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15))
+    message = str(info.value)
+    assert "V100 (lines 4, 5)" in message and "A6000" in message and "GH200" in message
+    assert info.value.field == "AcceleratorName" and info.value.line == 4
+    assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
+
+
+def _bad_copy(tmp: Path, text: str) -> Path:
+    path = tmp / "bad" / "vms.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t.replace("SpotPrice", "Spot_Price", 1), "field SpotPrice: missing column"),
+        (lambda t: "", "file is empty"),
+        (lambda t: t.splitlines()[0] + "\n", "no rows"),
+        (lambda t: t.replace("6.88,,us-east-2,use2-az1", "six,,us-east-2,use2-az1"), "line 8, field Price: 'six' is not a number"),
+        (lambda t: t.replace("6.88,,us-east-2,use2-az1", "-6.88,,us-east-2,use2-az1"), "line 8, field Price"),
+        (lambda t: t[: t.index("p5.4xlarge,H100,1.0,16.0,256.0") + 20], "the header has 11"),
+    ],
+)
+def test_skypilot_bad_files(fresh: Path, edit, words: str) -> None:
+    path = _bad_copy(fresh, edit(AWS.read_text()))
+    before = sha256(fresh / "s.duckdb")
+    with pytest.raises(DataError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        import_skypilot(path, provider="aws", skip_unknown=True)
+    assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
+
+
+@pytest.mark.parametrize(
+    "name, model_id",
+    [("meta-llama--Meta-Llama-3.1-8B_config.json", "llama-3.1-8b"), ("deepseek-ai--DeepSeek-V3_config.json", "deepseek-v3"),
+     ("mistralai--Mixtral-8x7B-v0.1_config.json", "mixtral-8x7b"), ("Qwen--Qwen3-30B-A3B_config.json", "qwen3-30b-a3b")],
+)
+def test_hf_config_parameters_match_the_catalog(db: Path, name: str, model_id: str) -> None:
+    """Parameters computed from config shapes agree with the curated catalog within 1.5%."""
+    row = config_to_model(json.loads((FIXTURES / "hf_configs" / name).read_text()), model_id="x")
+    ref = get_model(model_id)
+    assert row["total_params_b"] == pytest.approx(ref.total_params_b, rel=0.015)
+    assert row["active_params_b"] == pytest.approx(ref.active_params_b, rel=0.03)
+    for col in ("num_layers", "hidden_size", "num_kv_heads", "vocab_size", "mla_kv_lora_rank", "num_experts", "experts_per_token"):
+        assert row[col] == getattr(ref, col), col
+
+
+def test_hf_config_import_adds_a_usable_model(fresh: Path) -> None:
+    src = FIXTURES / "hf_configs" / "Qwen--Qwen3-30B-A3B_config.json"
+    path = fresh / "Qwen--Qwen3-30B-A3B-Copy_config.json"
+    shutil.copy(src, path)
+    report = import_hf_config(path)
+    assert report.rows_added == 1
+    model = get_model("qwen/qwen3-30b-a3b-copy")  # the repo name is an alias
+    assert model.model_id == "qwen3-30b-a3b-copy" and model.num_experts == 128 and model.commercial_use == "unknown"
+    from costmodel import memory
+
+    assert memory("qwen3-30b-a3b-copy", "bf16").weights_gb == pytest.approx(30.5 * 2, rel=0.02)
+    again = import_hf_config(path)
+    assert again.rows_added == 0 and again.rows_already_present == 1
+
+
+def test_hf_config_bad_files(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = sha256(fresh / "s.duckdb")
+    broken = fresh / "org--broken_config.json"
+    broken.write_text('{"num_hidden_layers": 32, "hidden_size": ')
+    with pytest.raises(DataError, match="not valid JSON"):
+        import_hf_config(broken)
+    broken.write_text('{"num_hidden_layers": 32}')
+    with pytest.raises(DataError, match="needs num_hidden_layers, hidden_size, num_attention_heads and vocab_size"):
+        import_hf_config(broken)
+    assert main(["import", "hf-config", str(fresh / "missing.json")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    assert sha256(fresh / "s.duckdb") == before
+
+
+def test_import_cli_json(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "skypilot", str(AWS), "--observed-on", "2026-10-15", "--skip-unknown", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows_added"] > 0 and out["table"] == "gpu_prices" and out["files_written"]
+    with pytest.raises(SystemExit) as info:
+        main(["import", "skypilot", str(AWS), "--observed-on", "bad-date"])
+    assert info.value.code == 2 and "not an ISO date" in capsys.readouterr().err
