@@ -194,12 +194,52 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _workload(args: argparse.Namespace):
     from .scenarios import Workload
 
+    if getattr(args, "workload_from", None):
+        from .usage import profile
+
+        profiles = {p.model: p for p in profile(Path(args.workload_from), columns=_log_columns(args), backend=args.backend)}
+        name = args.log_model or "all"
+        if name not in profiles:
+            raise CostmodelError(f"log {args.workload_from} has no model {name!r}; it has {', '.join(profiles)}")
+        return profiles[name].workload()
+    if args.tokens_per_month is None:
+        raise CostmodelError("give --tokens-per-month or --workload-from LOG")
     kw = dict(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,
               output_tokens_per_request=args.output_tokens, input_share=args.input_share,
               cached_input_share=args.cached_input_share, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms)
     if args.peak_to_mean is not None:
         kw["peak_to_mean"] = args.peak_to_mean
     return Workload(**kw)
+
+
+def _log_columns(args: argparse.Namespace) -> dict[str, str]:
+    names = {"timestamp": args.timestamp_col, "model": args.model_col, "input_tokens": args.input_col,
+             "output_tokens": args.output_col, "cached_input_tokens": args.cached_col}
+    return {k: v for k, v in names.items() if v}
+
+
+def _add_log_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timestamp-col", default=None, help="log column with the request time (default timestamp)")
+    p.add_argument("--model-col", default=None, help="log column with the model (default model)")
+    p.add_argument("--input-col", default=None, help="log column with input tokens (default input_tokens)")
+    p.add_argument("--output-col", default=None, help="log column with output tokens (default output_tokens)")
+    p.add_argument("--cached-col", default=None, help="log column with cached input tokens (default cached_input_tokens)")
+    p.add_argument("--backend", default=None, help="ibis connection URL (default: DuckDB in memory), e.g. polars://")
+
+
+def cmd_workload(args: argparse.Namespace) -> int:
+    from .usage import profile
+
+    profiles = profile(Path(args.path), columns=_log_columns(args), backend=args.backend)
+    if args.json:
+        _emit(args, [p.to_dict() for p in profiles])
+        return 0
+    for p in profiles:
+        print(f"{p.model}: {p.requests:,} requests over {p.hours_observed:,.1f} h -> {p.tokens_per_month:,.0f} tokens/month, "
+              f"input share {p.input_share:.2f}, cached {p.cached_input_share:.2f}, mean {p.input_tokens_mean:,.0f} in / "
+              f"{p.output_tokens_mean:,.0f} out (p95 {p.input_tokens_p95:,.0f} / {p.output_tokens_p95:,.0f}), "
+              f"peak-to-mean {p.peak_to_mean:.2f}")
+    return 0
 
 
 def _self_host(args: argparse.Namespace, gpu: str, mode: str):
@@ -268,7 +308,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
 def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     p.add_argument("--model", required=True, help="model id or alias to self-host")
     p.add_argument("--gpu", required=True, action="append" if many else "store", help="GPU id or alias" + (" (repeatable)" if many else ""))
-    p.add_argument("--tokens-per-month", type=float, required=True, help="input + output tokens per month")
+    p.add_argument("--tokens-per-month", type=float, default=None, help="input + output tokens per month (or --workload-from)")
     p.add_argument("--input-tokens", type=int, default=1000, help="mean prompt tokens per request (default 1000)")
     p.add_argument("--output-tokens", type=int, default=250, help="mean output tokens per request (default 250)")
     p.add_argument("--input-share", type=float, default=None, help="input tokens / all tokens (default from the lengths)")
@@ -295,6 +335,9 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     p.add_argument("--api-cached-input-usd-per-mtok", type=float, default=None, help="override the cached-input price")
     p.add_argument("--batch", action="store_true", help="use the API provider's batch discount")
     p.add_argument("--as-of", type=_date, default=None, help="price date (default today)")
+    p.add_argument("--workload-from", default=None, help="request log (Parquet, CSV, JSON lines) to take the workload from")
+    p.add_argument("--log-model", default=None, help="with --workload-from: the log's model to use (default: all traffic)")
+    _add_log_args(p)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -458,6 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-unknown", action="store_true", help="skypilot: leave out accelerators the catalog does not know")
     p.add_argument("--model-id", default=None, help="hf-config: project model id (default from the file name)")
     p.set_defaults(func=cmd_import)
+
+    p = add("workload", "profile a request log: tokens per month, shares, lengths, peak-to-mean, hourly profile, per model")
+    p.add_argument("path", help="request log: Parquet, CSV or JSON lines")
+    _add_log_args(p)
+    p.set_defaults(func=cmd_workload)
 
     p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
     p.set_defaults(func=cmd_validate)
