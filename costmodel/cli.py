@@ -119,6 +119,25 @@ def cmd_gpus(args: argparse.Namespace) -> int:
 
 
 def cmd_prices(args: argparse.Namespace) -> int:
+    if args.action == "history":
+        if args.gpu:
+            frame = store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db)
+            _emit(args, None, frame)
+            return 0
+        if not (args.model or args.provider_model):
+            raise CostmodelError("prices history needs --gpu, --model or --provider-model")
+        frame = store.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
+                                        db_path=args.db)
+        if args.json:
+            _emit(args, None, frame)
+            return 0
+        _emit(args, None, frame)
+        for (prov, mid), group in frame.group_by("provider", "provider_model_id", maintain_order=True):
+            change = store.yearly_change(group.filter(pl.col("time_window_utc").is_in(["all-day", "00:30-16:30"])),
+                                         "output_usd_per_mtok")
+            if change is not None:
+                print(f"{prov}/{mid}: output price changed {change:+.0%} a year")
+        return 0
     if args.api or args.model or args.provider_model:
         frame = store.api_prices(args.as_of, provider=args.provider, provider_model_id=args.provider_model,
                                  model=args.model, db_path=args.db)
@@ -439,7 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gpu", nargs="?", help="GPU id or alias, e.g. H100")
     p.set_defaults(func=cmd_gpus)
 
-    p = add("prices", "GPU rental prices (default) or API prices (--api) in force on a date")
+    p = add("prices", "GPU rental prices (default) or API prices (--api) in force on a date; 'prices history' for every observation")
+    p.add_argument("action", nargs="?", choices=("history",), help="history: every observation, oldest first")
     p.add_argument("--as-of", type=_date, default=None, help="date the prices are for (default: today)")
     p.add_argument("--gpu", help="GPU id or alias")
     p.add_argument("--provider", help="provider id, e.g. lambda, runpod, deepseek, together")

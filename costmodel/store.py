@@ -747,6 +747,56 @@ def api_prices(
     return query(sql, params, db_path=db_path)
 
 
+def gpu_price_history(gpu: str, *, pricing_mode: str | None = None, provider: str | None = None,
+                      db_path: Path | None = None) -> pl.DataFrame:
+    """Every observation of a GPU's rental price, oldest first [USD per GPU-hour]."""
+    from .catalog import resolve_gpu_id
+
+    where, params = ["gpu_id = ?"], [resolve_gpu_id(gpu, db_path=db_path)]
+    if pricing_mode:
+        where.append("pricing_mode = ?")
+        params.append(pricing_mode)
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    return query(f"SELECT observed_on, provider, pricing_mode, region, gpus_per_instance, instance_type, usd_per_gpu_hour, "
+                 f"source_id FROM gpu_prices WHERE {' AND '.join(where)} ORDER BY observed_on, provider, usd_per_gpu_hour",
+                 params, db_path=db_path)
+
+
+def api_price_history(*, provider: str | None = None, provider_model_id: str | None = None, model: str | None = None,
+                      db_path: Path | None = None) -> pl.DataFrame:
+    """Every API price period of a model, by the day it started, with the yearly rate of change [USD/Mtok]."""
+    where, params = ["context_tier_start_tokens = 0"], []
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    if provider_model_id:
+        where.append("provider_model_id = ?")
+        params.append(provider_model_id)
+    if model:
+        from .catalog import resolve_model_id
+
+        where.append("(provider, provider_model_id) IN (SELECT provider, provider_model_id FROM api_model_aliases WHERE model_id = ?)")
+        params.append(resolve_model_id(model, db_path=db_path))
+    frame = query(f"SELECT {_PRICE_START} AS price_start, effective_until, provider, provider_model_id, time_window_utc, "
+                  f"input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok, source_id FROM api_prices "
+                  f"WHERE {' AND '.join(where)} ORDER BY provider, provider_model_id, price_start", params, db_path=db_path)
+    return frame.filter(pl.col("price_start") > dt.date(1, 1, 1))
+
+
+def yearly_change(history: pl.DataFrame, value: str, date: str = "price_start") -> float | None:
+    """Compound yearly rate of change of ``value`` between the first and last dated rows (-0.5: halves a year)."""
+    rows = history.drop_nulls([value, date]).sort(date)
+    if rows.height < 2:
+        return None
+    days = (rows[date][-1] - rows[date][0]).days
+    first, last = rows[value][0], rows[value][-1]
+    if days < 30 or first <= 0 or last <= 0:
+        return None
+    return (last / first) ** (365.25 / days) - 1
+
+
 def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[str, Any]:
     """Summary of the store: rows per table, oldest and newest observation, stale rows.
 
