@@ -59,6 +59,12 @@ def _print_info(summary: dict[str, Any]) -> None:
               f"{t.get('newest_observed_on') or '-':<11} {t.get('stale_rows', '-'):>14}")
     print(f"providers: {summary['providers']['gpu_prices']} with GPU prices, "
           f"{summary['providers']['api_prices']} with API prices")
+    disagreements = summary.get("api_price_disagreements", [])
+    if disagreements:
+        print(f"API prices where genai-prices and LiteLLM differ by more than 5%: {len(disagreements)}")
+        for d in disagreements[:20]:
+            print(f"  {d['provider']}/{d['provider_model_id']}: input {d['input_usd_per_mtok']:g} vs {d['input_usd_per_mtok_litellm']:g}, "
+                  f"output {d['output_usd_per_mtok']:g} vs {d['output_usd_per_mtok_litellm']:g} USD/M tokens")
 
 
 def cmd_db_build(args: argparse.Namespace) -> int:
@@ -406,8 +412,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     elif args.kind == "hf-config":
         report = importers.import_hf_config(Path(args.path), model_id=args.model_id, observed_on=args.observed_on,
                                             source_id=args.source_id, db_path=args.db)
+    elif args.kind == "litellm":
+        report = importers.import_litellm(Path(args.path), observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     else:
-        raise CostmodelError(f"importer {args.kind!r} is not built yet; available: skypilot, hf-config")
+        report = importers.import_prices_csv(Path(args.path), source_id=args.source_id, db_path=args.db)
     if args.json:
         _emit(args, report.to_dict())
     else:
@@ -512,8 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the report notebooks and their parameters")
     p.set_defaults(func=cmd_report)
 
-    p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config)")
-    p.add_argument("kind", choices=("skypilot", "hf-config"), help="what the file is")
+    p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config), "
+                      "LiteLLM's price JSON (litellm), your negotiated prices (prices-csv)")
+    p.add_argument("kind", choices=("skypilot", "hf-config", "litellm", "prices-csv"), help="what the file is")
     p.add_argument("path", help="the file")
     p.add_argument("--observed-on", type=_date, default=None, help="date the file's facts were observed (default today)")
     p.add_argument("--source-id", default=None, help="source id to record (default derived from the file)")

@@ -342,3 +342,168 @@ def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt
         a_added, _, a_files = append("model_aliases", alias, label=f"hf-alias-{model_id}", db_path=db_path, imports=imports)
         files += a_files
     return ImportReport("hf-config", str(path), "models", 1, added, already, [], files)
+
+
+# ---------------------------------------------------------------------------------------------
+# A user's own negotiated prices
+
+PRICES_CSV_COLUMNS = ("kind", "provider", "item", "pricing_mode", "usd_per_gpu_hour", "input_usd_per_mtok",
+                      "output_usd_per_mtok", "cached_input_usd_per_mtok", "observed_on", "note")
+"""Layout of ``costmodel import prices-csv``: one negotiated price per row.
+
+kind: gpu or api; provider: who sells it; item: a GPU id or alias (kind gpu) or the provider's
+model id (kind api); pricing_mode: on-demand, spot, reserved-1y, reserved-3y or serverless (gpu
+rows); usd_per_gpu_hour (gpu rows); input_usd_per_mtok, output_usd_per_mtok and optionally
+cached_input_usd_per_mtok (api rows); observed_on: the date the price applies from; note.
+Negotiated prices take precedence over list prices wherever both exist.
+"""
+from .scenarios import USER_PRICES_PREFIX  # noqa: E402  (one definition of the prefix)
+
+
+def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path | None = None,
+                      imports: Path | None = None) -> ImportReport:
+    """Import a user's negotiated GPU and API prices (layout: ``PRICES_CSV_COLUMNS``)."""
+    path = Path(path)
+    header, rows, lines = _read_table(path)
+    if not rows:
+        raise DataError(str(path), 1, None, f"no rows; columns: {', '.join(PRICES_CSV_COLUMNS)}")
+    missing = [c for c in PRICES_CSV_COLUMNS if c not in header]
+    if missing:
+        raise DataError(str(path), 1, missing[0], f"missing column; a prices CSV has {', '.join(PRICES_CSV_COLUMNS)}")
+    source_id = source_id or f"{USER_PRICES_PREFIX}-{_slug(path.stem)}"
+    gpu_rows, api_rows = [], []
+    for row, line in zip(rows, lines):
+        kind = row["kind"].strip().lower()
+        try:
+            day = dt.date.fromisoformat(row["observed_on"].strip())
+        except ValueError:
+            raise DataError(str(path), line, "observed_on", f"{row['observed_on']!r} is not an ISO date such as 2026-09-25") from None
+        provider = row["provider"].strip().lower()
+        if not provider:
+            raise DataError(str(path), line, "provider", "is empty but required")
+        if kind == "gpu":
+            try:
+                gpu_id = catalog.resolve_gpu_id(row["item"], db_path=db_path)
+            except CostmodelError as exc:
+                raise DataError(str(path), line, "item", str(exc)) from None
+            mode = row["pricing_mode"].strip() or "on-demand"
+            price = _positive_price(path, line, "usd_per_gpu_hour", row["usd_per_gpu_hour"])
+            gpu_rows.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": mode, "region": "negotiated",
+                             "gpus_per_instance": 1, "instance_type": "negotiated", "usd_per_gpu_hour": price,
+                             "source_id": source_id, "observed_on": day.isoformat(), "note": row["note"] or None})
+        elif kind == "api":
+            item = row["item"].strip()
+            if not item:
+                raise DataError(str(path), line, "item", "is empty: give the provider's model id")
+            cached = row["cached_input_usd_per_mtok"].strip()
+            api_rows.append({
+                "provider": provider, "provider_model_id": item, "context_tier_start_tokens": 0, "time_window_utc": "all-day",
+                "price_period": 0, "effective_from": day.isoformat(), "effective_until": None,
+                "input_usd_per_mtok": _positive_price(path, line, "input_usd_per_mtok", row["input_usd_per_mtok"]),
+                "output_usd_per_mtok": _positive_price(path, line, "output_usd_per_mtok", row["output_usd_per_mtok"]),
+                "cached_input_usd_per_mtok": _positive_price(path, line, "cached_input_usd_per_mtok", cached) if cached else None,
+                "cache_write_usd_per_mtok": None, "source_id": source_id, "observed_on": day.isoformat(),
+                "note": row["note"] or "negotiated price"})
+        else:
+            raise DataError(str(path), line, "kind", f"{row['kind']!r} is not gpu or api")
+    sources = pl.DataFrame([{"source_id": source_id, "title": f"Negotiated prices ({path.name})", "url_or_citation": str(path.name),
+                             "licence": "own data", "retrieved_on": dt.date.today().isoformat(),
+                             "note": "imported with costmodel import prices-csv; takes precedence over list prices"}])
+    added = already = 0
+    files: list[str] = []
+    for table, frame_rows in (("gpu_prices", gpu_rows), ("api_prices", api_rows)):
+        if frame_rows:
+            a, b, f = append(table, pl.DataFrame(frame_rows), label=f"prices-{path.stem}", sources=sources, db_path=db_path,
+                             imports=imports)
+            added, already, files = added + a, already + b, files + f
+    return ImportReport("prices-csv", str(path), "gpu_prices, api_prices", len(rows), added, already, [], files)
+
+
+def _positive_price(path: Path, line: int, field: str, text: str) -> float:
+    value = _number(path, line, field, text.strip() if text.strip() else "missing")
+    if value <= 0:
+        raise DataError(str(path), line, field, f"{value!r} is not a price: prices must be above 0")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# LiteLLM's price map
+
+LITELLM_PROVIDERS = {"together_ai": "together", "fireworks_ai": "fireworks", "gemini": "google", "vertex_ai-language-models": "google",
+                     "bedrock": "aws", "azure_ai": "azure", "mistral": "mistral", "deepseek": "deepseek", "groq": "groq",
+                     "openai": "openai", "anthropic": "anthropic", "openrouter": "openrouter", "cerebras": "cerebras",
+                     "novita": "novita", "xai": "x-ai", "perplexity": "perplexity"}
+"""LiteLLM's ``litellm_provider`` names mapped to this project's provider ids (others keep their name)."""
+LITELLM_SOURCE_PREFIX = "litellm"
+
+
+def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id: str | None = None,
+                   db_path: Path | None = None, imports: Path | None = None) -> ImportReport:
+    """Import LiteLLM's model_prices_and_context_window.json as a second API price source.
+
+    Chat and completion entries with an input price become api_prices rows ($ per token x 1e6);
+    cached-read prices are kept; entries without prices (embeddings, images) are skipped.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(str(path), None, None, "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+    if not isinstance(data, dict) or not data:
+        raise DataError(str(path), 1, None, "no entries: LiteLLM's price map is one JSON object of models")
+    observed_on = observed_on or dt.date.today()
+    source_id = source_id or f"{LITELLM_SOURCE_PREFIX}-{observed_on.isoformat()}"
+    rows, skipped = [], []
+    for key, entry in data.items():
+        if key == "sample_spec" or not isinstance(entry, dict):
+            continue
+        if entry.get("mode", "chat") not in ("chat", "completion"):
+            skipped.append({"model": key, "reason": f"mode {entry.get('mode')}"})
+            continue
+        try:
+            inp = float(entry.get("input_cost_per_token") or 0)
+            out = float(entry.get("output_cost_per_token") or 0)
+            cached = float(entry.get("cache_read_input_token_cost") or 0)
+        except (TypeError, ValueError):
+            raise DataError(str(path), None, key, "input_cost_per_token / output_cost_per_token must be numbers") from None
+        if inp < 0 or out < 0 or cached < 0:
+            raise DataError(str(path), None, key, "negative price: prices must be above 0")
+        if inp == 0 or out == 0:
+            skipped.append({"model": key, "reason": "no input or output price (free or not priced)"})
+            continue
+        provider_name = str(entry.get("litellm_provider", "")).strip()
+        if not provider_name:
+            raise DataError(str(path), None, key, "litellm_provider is missing")
+        provider = LITELLM_PROVIDERS.get(provider_name, provider_name)
+        model_id = key.split("/", 1)[1] if key.startswith(provider_name + "/") else key
+        rows.append({"provider": provider, "provider_model_id": model_id, "context_tier_start_tokens": 0,
+                     "time_window_utc": "all-day", "price_period": 0, "effective_from": None, "effective_until": None,
+                     "input_usd_per_mtok": inp * 1e6, "output_usd_per_mtok": out * 1e6,
+                     "cached_input_usd_per_mtok": cached * 1e6 if cached else None, "cache_write_usd_per_mtok": None,
+                     "source_id": source_id, "observed_on": observed_on.isoformat(), "note": f"litellm key {key}"})
+    if not rows:
+        raise DataError(str(path), None, None, "no priced chat models found")
+    sources = pl.DataFrame([{"source_id": source_id, "title": "LiteLLM model_prices_and_context_window.json",
+                             "url_or_citation": f"github.com/BerriAI/litellm model_prices_and_context_window.json ({path.name})",
+                             "licence": "MIT", "retrieved_on": observed_on.isoformat(),
+                             "note": "imported with costmodel import litellm; undated prices: dated by the import"}])
+    added, already, files = append("api_prices", pl.DataFrame(rows), label=f"litellm-{observed_on}", sources=sources,
+                                   db_path=db_path, imports=imports)
+    return ImportReport("litellm", str(path), "api_prices", len(rows), added, already, skipped, files)
+
+
+def price_disagreements(*, threshold_share: float = 0.05, db_path: Path | None = None) -> pl.DataFrame:
+    """API models priced by both genai-prices and LiteLLM whose current prices differ by more than ``threshold_share``."""
+    latest = ("SELECT provider, provider_model_id, input_usd_per_mtok, output_usd_per_mtok FROM api_prices "
+              "WHERE {cond} AND context_tier_start_tokens = 0 AND time_window_utc IN ('all-day', '00:30-16:30') "
+              "AND effective_until IS NULL QUALIFY row_number() OVER (PARTITION BY provider, provider_model_id "
+              "ORDER BY observed_on DESC, price_period DESC) = 1")
+    genai = store.query(latest.format(cond="source_id = ?"), [store.GENAI_PRICES_SOURCE_ID], db_path=db_path)
+    lite = store.query(latest.format(cond="starts_with(source_id, ?)"), [LITELLM_SOURCE_PREFIX], db_path=db_path)
+    joined = genai.join(lite, on=["provider", "provider_model_id"], suffix="_litellm")
+    return joined.with_columns(
+        input_diff_share=(pl.col("input_usd_per_mtok_litellm") / pl.col("input_usd_per_mtok") - 1),
+        output_diff_share=(pl.col("output_usd_per_mtok_litellm") / pl.col("output_usd_per_mtok") - 1),
+    ).filter((pl.col("input_diff_share").abs() > threshold_share) | (pl.col("output_diff_share").abs() > threshold_share))

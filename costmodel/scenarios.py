@@ -23,6 +23,8 @@ from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
+USER_PRICES_PREFIX = "user-prices"
+"""source_id prefix of a user's negotiated prices (costmodel import prices-csv): they win over list prices."""
 RESERVED_DISCOUNT_INPUT = {"reserved-1y": "reserved_1y_discount_share", "reserved-3y": "reserved_3y_discount_share"}
 PRICE_FRESH_DAYS = 365
 """GPU price observations older than this are ignored by the default (median) price when fresher ones exist."""
@@ -198,17 +200,22 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     providers = store.query("SELECT DISTINCT provider FROM api_prices ORDER BY 1", db_path=db_path)["provider"].to_list()
     if provider not in providers:
         raise UnknownIdError("API provider", option.provider, store.closest(provider, providers))
-    prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, db_path=db_path)
-    if prices.height == 0:  # a project model id or alias served by this provider
-        try:
-            model_id = catalog.resolve_model_id(option.model, db_path=db_path)
-        except UnknownIdError:
-            model_id = None
-        if model_id:
-            prices = store.api_prices(as_of, provider=provider, model=model_id, db_path=db_path)
-            ids = prices["provider_model_id"].unique().sort().to_list()
-            if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the cheapest by blended price
-                prices = prices.filter(pl.col("provider_model_id") == ids[0])
+    prices = pl.DataFrame()
+    # negotiated prices first, then genai-prices, then any other source (LiteLLM imports)
+    for prefix in (USER_PRICES_PREFIX, store.GENAI_PRICES_SOURCE_ID, None):
+        prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, source_prefix=prefix, db_path=db_path)
+        if prices.height == 0:  # a project model id or alias served by this provider
+            try:
+                model_id = catalog.resolve_model_id(option.model, db_path=db_path)
+            except UnknownIdError:
+                model_id = None
+            if model_id:
+                prices = store.api_prices(as_of, provider=provider, model=model_id, source_prefix=prefix, db_path=db_path)
+                ids = prices["provider_model_id"].unique().sort().to_list()
+                if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the first by name
+                    prices = prices.filter(pl.col("provider_model_id") == ids[0])
+        if prices.height:
+            break
     if prices.height == 0:
         known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
                             db_path=db_path)["provider_model_id"].to_list()
@@ -287,6 +294,10 @@ def gpu_hour_price(gpu_id: str, mode: str, provider: str | None, *, as_of: dt.da
     reserved discount.
     """
     frame = store.gpu_prices(as_of, gpu=gpu_id, provider=provider, pricing_mode=mode, db_path=db_path)
+    negotiated = frame.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
+    if negotiated.height:  # a user's own contract beats list prices
+        row = negotiated.sort("usd_per_gpu_hour").row(0, named=True)
+        return row["usd_per_gpu_hour"], f"negotiated price from {row['provider']} ({row['source_id']}, from {row['observed_on']})"
     if frame.height == 0 and mode in RESERVED_DISCOUNT_INPUT:
         base, base_src = gpu_hour_price(gpu_id, "on-demand", provider, as_of=as_of, db_path=db_path)
         discount = ownership_inputs(db_path=db_path)[RESERVED_DISCOUNT_INPUT[mode]]

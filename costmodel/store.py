@@ -713,9 +713,12 @@ def api_prices(
     provider: str | None = None,
     provider_model_id: str | None = None,
     model: str | None = None,
+    source_prefix: str | None = None,
     db_path: Path | None = None,
 ) -> pl.DataFrame:
     """API prices in force on ``as_of`` (default today) [USD per million tokens].
+
+    ``source_prefix`` keeps only rows whose source_id starts with it (e.g. 'user-prices').
 
     A price applies from ``effective_from`` (when empty: from ``observed_on``, or from the
     beginning for a price a dated change replaced) until ``effective_until``; for each
@@ -731,6 +734,9 @@ def api_prices(
     if provider_model_id:
         where.append("provider_model_id = ?")
         params.append(provider_model_id)
+    if source_prefix:
+        where.append("starts_with(source_id, ?)")
+        params.append(source_prefix)
     if model:
         from .catalog import resolve_model_id
 
@@ -828,6 +834,9 @@ def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[s
             for t in ("gpu_prices", "api_prices")
         }
         build = dict(con.execute("SELECT key, value FROM build_info").fetchall())
+    from .importers import price_disagreements
+
+    disagreements = price_disagreements(db_path=db_path).to_dicts()
     return {
         "db_path": path,
         "today": today.isoformat(),
@@ -835,4 +844,5 @@ def info(*, today: dt.date | None = None, db_path: Path | None = None) -> dict[s
         "tables": tables,
         "providers": providers,
         "build": build,
+        "api_price_disagreements": disagreements,
     }

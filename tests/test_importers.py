@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -152,3 +153,93 @@ def test_import_cli_json(fresh: Path, capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as info:
         main(["import", "skypilot", str(AWS), "--observed-on", "bad-date"])
     assert info.value.code == 2 and "not an ISO date" in capsys.readouterr().err
+
+
+LITELLM = FIXTURES / "litellm" / "model_prices_and_context_window.json"
+
+
+def test_litellm_import_and_disagreements(fresh: Path) -> None:
+    from costmodel.importers import import_litellm, price_disagreements
+
+    report = import_litellm(LITELLM, observed_on=dt.date(2026, 11, 20))
+    assert report.rows_added == 3  # gpt-4o, deepseek-reasoner, Together Llama 3.1 8B; the embedding model skipped
+    assert {s["model"] for s in report.skipped} == {"text-embedding-3-small"}
+    row = store.query("SELECT * FROM api_prices WHERE source_id LIKE 'litellm%' AND provider = 'together'").row(0, named=True)
+    assert row["provider_model_id"] == "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
+    assert row["input_usd_per_mtok"] == pytest.approx(0.18)
+    assert price_disagreements().height == 0  # the fixture agrees with genai-prices
+    assert import_litellm(LITELLM, observed_on=dt.date(2026, 11, 20)).rows_added == 0
+    changed = fresh / "litellm-changed.json"
+    data = json.loads(LITELLM.read_text())
+    data["gpt-4o"]["output_cost_per_token"] = 1.2e-05  # 20% above genai-prices' $10
+    changed.write_text(json.dumps(data))
+    import_litellm(changed, observed_on=dt.date(2026, 11, 25))
+    diff = price_disagreements()
+    assert diff.select("provider", "provider_model_id").rows() == [("openai", "gpt-4o")]
+    assert diff["output_diff_share"][0] == pytest.approx(0.2)
+    info = store.info()
+    assert [d["provider_model_id"] for d in info["api_price_disagreements"]] == ["gpt-4o"]
+
+
+def test_litellm_bad_files(fresh: Path) -> None:
+    from costmodel.importers import import_litellm
+
+    before = sha256(fresh / "s.duckdb")
+    bad = fresh / "bad.json"
+    bad.write_text(LITELLM.read_text()[:400])
+    with pytest.raises(DataError, match="not valid JSON"):
+        import_litellm(bad)
+    data = json.loads(LITELLM.read_text())
+    data["gpt-4o"]["input_cost_per_token"] = -1e-06
+    bad.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="field gpt-4o: negative price"):
+        import_litellm(bad)
+    bad.write_text("{}")
+    with pytest.raises(DataError, match="no entries"):
+        import_litellm(bad)
+    assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
+
+
+PRICES = """kind,provider,item,pricing_mode,usd_per_gpu_hour,input_usd_per_mtok,output_usd_per_mtok,cached_input_usd_per_mtok,observed_on,note
+gpu,acme-cloud,H100,on-demand,1.75,,,,2026-11-01,three-year contract
+api,openai,gpt-4o,,,2.00,8.00,1.00,2026-11-01,enterprise agreement
+"""
+
+
+def test_negotiated_prices_take_precedence(fresh: Path) -> None:
+    from costmodel.importers import import_prices_csv
+    from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
+
+    path = fresh / "contract.csv"
+    path.write_text(PRICES)
+    report = import_prices_csv(path)
+    assert report.rows_added == 2
+    result = crossover(Workload(tokens_per_month=1e9), SelfHostOption(model="llama-3.1-8b", gpu="h100", precision="fp8"),
+                       ApiOption.parse("openai/gpt-4o"))
+    a = result.to_dict()["assumptions"]
+    assert a["gpu_usd_per_hour"] == 1.75 and "negotiated" in a["gpu_price_source"]
+    assert (a["api_input_usd_per_mtok"], a["api_output_usd_per_mtok"]) == (2.0, 8.0)
+    assert import_prices_csv(path).rows_added == 0
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t.replace("usd_per_gpu_hour", "usd_hour"), "field usd_per_gpu_hour: missing column"),
+        (lambda t: t.replace("1.75", "-1.75"), "line 2, field usd_per_gpu_hour: -1.75 is not a price"),
+        (lambda t: t.replace("H100,", "H1000,"), "line 2, field item: unknown GPU 'H1000'; closest known"),
+        (lambda t: t.replace("2.00,8.00", "two,8.00"), "line 3, field input_usd_per_mtok: 'two' is not a number"),
+        (lambda t: t.replace("api,openai", "tpu,openai"), "line 3, field kind: 'tpu' is not gpu or api"),
+        (lambda t: t.replace("2026-11-01,three", "01/11/2026,three"), "line 2, field observed_on"),
+        (lambda t: t.splitlines()[0] + "\n", "no rows"),
+    ],
+)
+def test_prices_csv_bad_files(fresh: Path, edit, words: str) -> None:
+    from costmodel.importers import import_prices_csv
+
+    before = sha256(fresh / "s.duckdb")
+    path = fresh / "contract.csv"
+    path.write_text(edit(PRICES))
+    with pytest.raises(DataError, match=re.escape(words)):
+        import_prices_csv(path)
+    assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
