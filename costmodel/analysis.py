@@ -88,8 +88,35 @@ def curve_table(curve: pl.DataFrame, points_per_decade: int = 2) -> pl.DataFrame
             .with_columns(pl.col("tokens_per_month").map_elements(lambda v: f"{v:,.3g}", return_dtype=pl.String)))
 
 
-def assumptions_table(result: Crossover) -> pl.DataFrame:
-    """Every number the crossover used, with its source."""
+WORKLOAD_KEYS = ("tokens_per_month", "input_share", "cached_input_share", "input_tokens_per_request",
+                 "output_tokens_per_request", "peak_to_mean")
+
+
+def notebook_workload(workload_from: str = "", log_model: str = "", **explicit: Any) -> tuple[Workload, str]:
+    """The workload a notebook analyses and a Markdown note on where it came from.
+
+    With ``workload_from`` (a request log: Parquet, CSV or JSON lines) the traffic of ``log_model``
+    (all traffic when empty) sets the volume, shares, lengths and peak-to-mean, and the note
+    summarises it; otherwise the ``explicit`` Workload fields are used and the note is empty.
+    """
+    if not workload_from:
+        return Workload(**explicit), ""
+    from .usage import profile_for
+
+    traffic = profile_for(workload_from, log_model or None)
+    busiest = max(range(len(traffic.hourly_profile)), key=traffic.hourly_profile.__getitem__)
+    note = (f"**Workload from the request log** `{Path(workload_from).name}` ({traffic.model}): {traffic.requests:,} requests "
+            f"over {traffic.hours_observed:,.1f} hours, i.e. **{traffic.tokens_per_month:,.0f} tokens per month**; "
+            f"input share {traffic.input_share:.1%} (cached {traffic.cached_input_share:.1%} of input); "
+            f"mean / p95 lengths {traffic.input_tokens_mean:,.0f} / {traffic.input_tokens_p95:,.0f} input and "
+            f"{traffic.output_tokens_mean:,.0f} / {traffic.output_tokens_p95:,.0f} output tokens; peak-to-mean "
+            f"{traffic.peak_to_mean:.2f}; busiest hour of day {busiest:02d}:00 UTC ({traffic.hourly_profile[busiest]:.1%} of tokens). "
+            f"These replace the volume, length and peak-to-mean parameters.")
+    return traffic.workload(), note
+
+
+def assumptions_table(result: Crossover, *, workload_source: str | None = None) -> pl.DataFrame:
+    """Every number the crossover used, with its source (``workload_source``: where the traffic figures came from)."""
     a = result.to_dict()["assumptions"]
     sources = {
         "gpu_usd_per_hour": a["gpu_price_source"], "output_tokens_per_s_per_replica": a["throughput_source"],
@@ -97,6 +124,8 @@ def assumptions_table(result: Crossover) -> pl.DataFrame:
         "api_cached_input_usd_per_mtok": a["api_price_source"], "ops_usd_per_month": "ownership_inputs (assumption) unless given",
         "peak_to_mean": "parameter", "target_utilisation": "parameter", "input_share": "from the request lengths unless given",
     }
+    if workload_source:
+        sources.update(dict.fromkeys(WORKLOAD_KEYS, workload_source))
     rows = []
     for key, value in a.items():
         if key in ("gpu_price_source", "throughput_source", "api_price_source") or value is None:

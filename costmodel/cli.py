@@ -220,13 +220,9 @@ def _workload(args: argparse.Namespace):
     from .scenarios import Workload
 
     if getattr(args, "workload_from", None):
-        from .usage import profile
+        from .usage import profile_for
 
-        profiles = {p.model: p for p in profile(Path(args.workload_from), columns=_log_columns(args), backend=args.backend)}
-        name = args.log_model or "all"
-        if name not in profiles:
-            raise CostmodelError(f"log {args.workload_from} has no model {name!r}; it has {', '.join(profiles)}")
-        return profiles[name].workload()
+        return profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend).workload()
     if args.tokens_per_month is None:
         raise CostmodelError("give --tokens-per-month or --workload-from LOG")
     kw = dict(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,

@@ -27,6 +27,7 @@ import polars as pl
 
 from . import _paths, catalog, store
 from .errors import CostmodelError, DataError
+from .scenarios import USER_PRICES_PREFIX
 
 
 @dataclasses.dataclass
@@ -92,7 +93,7 @@ def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, path)
+        store.replace_store(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         for f in written:
@@ -357,7 +358,6 @@ rows); usd_per_gpu_hour (gpu rows); input_usd_per_mtok, output_usd_per_mtok and 
 cached_input_usd_per_mtok (api rows); observed_on: the date the price applies from; note.
 Negotiated prices take precedence over list prices wherever both exist.
 """
-from .scenarios import USER_PRICES_PREFIX  # noqa: E402  (one definition of the prefix)
 
 
 def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path | None = None,

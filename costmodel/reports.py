@@ -115,6 +115,8 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
             resolver = {"model": catalog.resolve_model_id, "GPU": catalog.resolve_gpu_id,
                         "precision": catalog.resolve_precision_id}[ID_PARAMETERS[key]]
             value = resolver(value, db_path=db_path)
+        if key == "workload_from" and value:
+            value = _check_log(name, value)
         if key == "api" and value:
             from .scenarios import ApiOption, Workload, resolve_api
 
@@ -123,9 +125,22 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
     return checked
 
 
+def _check_log(name: str, value: str) -> str:
+    """A request log parameter as an absolute path (the kernel runs in notebooks/), checked to exist."""
+    from .usage import LOG_FORMATS
+
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise CostmodelError(f"report {name}: parameter workload_from = {value!r}: no such file ({path})")
+    if not path.name.lower().endswith(tuple(LOG_FORMATS)):
+        raise CostmodelError(f"report {name}: parameter workload_from = {value!r}: unknown log format; "
+                             f"accepted: {', '.join(LOG_FORMATS)}")
+    return str(path)
+
+
 def output_stem(name: str, params: dict[str, Any]) -> str:
-    """reports/ file name for a run: NAME__key-value__key-value (sorted keys, filesystem-safe)."""
-    parts = [name] + [f"{k}-{_slug(v)}" for k, v in sorted(params.items())]
+    """reports/ file name for a run: NAME__key-value__key-value (sorted keys, filesystem-safe; a log by its file name)."""
+    parts = [name] + [f"{k}-{_slug(Path(v).name if k == 'workload_from' else v)}" for k, v in sorted(params.items())]
     return "__".join(parts)
 
 
@@ -149,7 +164,8 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     tmp_html = out_dir / f".{stem}.{os.getpid()}.tmp.html"
     try:
         papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
-                                   kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()))
+                                   kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()),
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
         tmp_html.write_text(to_html(tmp_nb), encoding="utf-8")
         os.replace(tmp_nb, final_nb)
         os.replace(tmp_html, final_html)

@@ -560,7 +560,7 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, db_path)
+        replace_store(tmp, db_path)
     except BaseException:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -573,6 +573,7 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
 
 
 def _stored_digest(path: Path) -> str | None:
+    release(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
@@ -626,6 +627,23 @@ def _ensure_built(path: Path, ddir: Path) -> None:
 
 _CONNECTIONS: dict[str, tuple[float, duckdb.DuckDBPyConnection]] = {}
 """Read-only connections kept open per store file in this process, reopened when the file changes."""
+
+
+def release(path: Path) -> None:
+    """Close this process's cached connection to a store file.
+
+    DuckDB shares one database instance per file within a process, so while a cached connection
+    is open a new connection would still see the file as it was before it was replaced.
+    """
+    cached = _CONNECTIONS.pop(str(Path(path).resolve()), None)
+    if cached is not None:
+        cached[1].close()
+
+
+def replace_store(new: Path, path: Path) -> None:
+    """Atomically put a freshly written store file in place of ``path``."""
+    release(path)
+    os.replace(new, path)
 
 
 @contextmanager

@@ -20,6 +20,9 @@ from .errors import CostmodelError
 
 DEFAULT_COLUMNS = {"timestamp": "timestamp", "model": "model", "input_tokens": "input_tokens",
                    "output_tokens": "output_tokens", "cached_input_tokens": "cached_input_tokens"}
+LOG_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".csv.gz": "csv", ".jsonl": "json",
+               ".ndjson": "json", ".json": "json"}
+"""Accepted request log file endings and how each is read."""
 HOURS_PER_DAY = 24
 SECONDS_PER_HOUR = 3600.0
 
@@ -68,14 +71,10 @@ def read_log(path: Path, con: Any, columns: dict[str, str] | None = None):
     if not path.exists():
         raise CostmodelError(f"log {path} not found")
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        table = con.read_parquet(str(path))
-    elif suffix in (".csv", ".csv.gz"):
-        table = con.read_csv(str(path))
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        table = con.read_json(str(path))
-    else:
-        raise CostmodelError(f"log {path}: unknown format {suffix!r}; accepted: .parquet, .csv, .jsonl")
+    kind = LOG_FORMATS.get(suffix)
+    if kind is None:
+        raise CostmodelError(f"log {path}: unknown format {suffix!r}; accepted: {', '.join(LOG_FORMATS)}")
+    table = getattr(con, f"read_{kind}")(str(path))
     mapping = {**DEFAULT_COLUMNS, **(columns or {})}
     present = set(table.columns)
     missing = [f"{std} (column {col!r})" for std, col in mapping.items() if col not in present and std != "cached_input_tokens"]
@@ -152,3 +151,17 @@ def profile(path: Path, *, columns: dict[str, str] | None = None, backend: str |
                 hourly_profile=[v / total if total else 0.0 for v in hod],
             ))
     return results
+
+
+def profile_for(path: Path | str, model: str | None = None, *, columns: dict[str, str] | None = None,
+                backend: str | None = None) -> WorkloadProfile:
+    """The profile of one model's traffic in a log (``model=None``: all traffic together).
+
+    What ``--workload-from`` and the notebooks' ``workload_from`` parameter use; an unknown model
+    is an error listing the models the log has.
+    """
+    profiles = {p.model: p for p in profile(Path(path), columns=columns, backend=backend, by_model=model is not None)}
+    name = model or "all"
+    if name not in profiles:
+        raise CostmodelError(f"log {path} has no model {name!r}; it has {', '.join(p for p in profiles if p != 'all')}")
+    return profiles[name]

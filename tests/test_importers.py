@@ -15,7 +15,7 @@ from costmodel import DataError, catalog, get_model, gpu_prices, store
 from costmodel.cli import main
 from costmodel.importers import config_to_model, import_hf_config, import_skypilot
 
-from .conftest import DATA, sha256
+from .conftest import DATA, REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"
@@ -200,10 +200,7 @@ def test_litellm_bad_files(fresh: Path) -> None:
     assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
 
 
-PRICES = """kind,provider,item,pricing_mode,usd_per_gpu_hour,input_usd_per_mtok,output_usd_per_mtok,cached_input_usd_per_mtok,observed_on,note
-gpu,acme-cloud,H100,on-demand,1.75,,,,2026-11-01,three-year contract
-api,openai,gpt-4o,,,2.00,8.00,1.00,2026-11-01,enterprise agreement
-"""
+PRICES = (REPO / "examples" / "negotiated_prices.csv").read_text()  # the documented template
 
 
 def test_negotiated_prices_take_precedence(fresh: Path) -> None:
@@ -222,6 +219,17 @@ def test_negotiated_prices_take_precedence(fresh: Path) -> None:
     assert import_prices_csv(path).rows_added == 0
 
 
+def test_an_import_leaves_a_store_that_needs_no_rebuild(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: a cached read-only connection hid the updated build_info, so the next use rebuilt the store."""
+    store.query("SELECT count(*) FROM gpu_prices")  # hold a cached connection, as a notebook or script would
+    assert main(["import", "prices-csv", str(REPO / "examples" / "negotiated_prices.csv")]) == 0
+    assert "rebuilding" not in capsys.readouterr().err
+    assert main(["prices", "--gpu", "h100", "--provider", "acme-cloud", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "rebuilding" not in captured.err
+    assert [r["usd_per_gpu_hour"] for r in json.loads(captured.out)] == [1.75]
+
+
 @pytest.mark.parametrize(
     "edit, words",
     [
@@ -232,6 +240,7 @@ def test_negotiated_prices_take_precedence(fresh: Path) -> None:
         (lambda t: t.replace("api,openai", "tpu,openai"), "line 3, field kind: 'tpu' is not gpu or api"),
         (lambda t: t.replace("2026-11-01,three", "01/11/2026,three"), "line 2, field observed_on"),
         (lambda t: t.splitlines()[0] + "\n", "no rows"),
+        (lambda t: t[: t.index("2.00") + 4], "line 3"),  # truncated mid-row
     ],
 )
 def test_prices_csv_bad_files(fresh: Path, edit, words: str) -> None:

@@ -77,6 +77,48 @@ def test_crossover_report_html_is_offline_and_matches_the_package(db: Path, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(result["html"]).name, Path(result["ipynb"]).name])
 
 
+def test_crossover_report_takes_its_workload_from_a_request_log(db: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from costmodel.usage import profile_for
+
+    logs, out = tmp_path / "logs", tmp_path / "out"
+    logs.mkdir()
+    start = dt.datetime(2026, 10, 1)
+    n = 600  # a request every 6 minutes for 60 hours, busier 9:00-17:00, two models
+    pl.DataFrame({
+        "timestamp": [start + dt.timedelta(minutes=6 * i) for i in range(n)],
+        "model": ["chat" if i % 3 else "batch" for i in range(n)],
+        "input_tokens": [800 + (i % 7) * 100 for i in range(n)],
+        "output_tokens": [200 + (i % 5) * 50 + (300 if 9 <= (i // 10) % 24 < 17 else 0) for i in range(n)],
+        "cached_input_tokens": [(i % 4) * 100 for i in range(n)],
+    }).write_parquet(logs / "requests.parquet")
+    with pytest.raises(CostmodelError, match="workload_from = 'nope.parquet': no such file"):
+        reports.run_report("crossover", {"workload_from": "nope.parquet"}, out_dir=out)
+    (logs / "requests.xlsx").write_text("x")
+    with pytest.raises(CostmodelError, match="unknown log format; accepted: .parquet"):
+        reports.run_report("crossover", {"workload_from": str(logs / "requests.xlsx")}, out_dir=out)
+    assert not out.exists() or list(out.iterdir()) == []
+
+    params = {"model_id": "llama-3.1-8b", "gpu_id": "l40s", "api": "together/llama-3.1-8b",
+              "workload_from": str(logs / "requests.parquet"), "log_model": "chat"}
+    result = reports.run_report("crossover", params, out_dir=out)
+    assert Path(result["html"]).name == ("crossover__api-together_llama-3.1-8b__gpu_id-l40s__log_model-chat__"
+                                         "model_id-llama-3.1-8b__workload_from-requests.parquet.html")
+    traffic = profile_for(logs / "requests.parquet", "chat")
+    direct = crossover(traffic.workload(), SelfHostOption(model="llama-3.1-8b", gpu="l40s", precision="fp8",
+                                                          target_utilisation=0.7, ops_usd_per_month=1500.0),
+                       ApiOption.parse("together/llama-3.1-8b"))
+    figures = result["figures"]
+    assert figures["self_host_usd_per_month"] == pytest.approx(direct.self_host_usd_per_month)
+    assert figures["api_usd_per_month"] == pytest.approx(direct.api_usd_per_month)
+    html = Path(result["html"]).read_text()
+    assert "Workload from the request log" in html and f"{traffic.requests:,} requests" in html
+    assert traffic.peak_to_mean > 1.2  # the log's office-hours peak is what the report priced, not the default 2.0
+
+
 def test_failing_report_leaves_nothing_behind(db: Path, tmp_path: Path) -> None:
     with pytest.raises(CostmodelError, match="failed in cell .*tokens_per_month must be a positive"):
         reports.run_report("crossover", {"tokens_per_month": -1.0}, out_dir=tmp_path)

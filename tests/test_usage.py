@@ -98,4 +98,4 @@ def test_workload_feeds_crossover(log: pl.DataFrame, tmp_path: Path, db: Path, c
     assert out["assumptions"]["tokens_per_month"] == pytest.approx((1800 + 400) / 2 * HOURS_PER_MONTH)
     assert main(["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--workload-from", str(path), "--log-model", "zz",
                  "--api", "together/llama-3.1-8b"]) == 2
-    assert "has no model 'zz'; it has all, a, b" in capsys.readouterr().err
+    assert "has no model 'zz'; it has a, b" in capsys.readouterr().err
