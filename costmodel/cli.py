@@ -407,7 +407,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                                            source_id=args.source_id, skip_unknown=args.skip_unknown, db_path=args.db)
     elif args.kind == "hf-config":
         report = importers.import_hf_config(Path(args.path), model_id=args.model_id, observed_on=args.observed_on,
-                                            source_id=args.source_id, db_path=args.db)
+                                            source_id=args.source_id, total_params_b=args.total_params_b,
+                                            active_params_b=args.active_params_b, db_path=args.db)
     elif args.kind == "litellm":
         report = importers.import_litellm(Path(args.path), observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     else:
@@ -525,6 +526,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", default=None, help="skypilot: the cloud (default: the file's folder name)")
     p.add_argument("--skip-unknown", action="store_true", help="skypilot: leave out accelerators the catalog does not know")
     p.add_argument("--model-id", default=None, help="hf-config: project model id (default from the file name)")
+    p.add_argument("--total-params-b", type=float, default=None,
+                   help="hf-config: total parameters [billions] from the model card (default computed from the shapes)")
+    p.add_argument("--active-params-b", type=float, default=None,
+                   help="hf-config: parameters active per token [billions] (default computed from the shapes)")
     p.set_defaults(func=cmd_import)
 
     p = add("workload", "profile a request log: tokens per month, shares, lengths, peak-to-mean, hourly profile, per model")

@@ -226,6 +226,41 @@ def _number(path: Path, line: int, field: str, text: str) -> float:
 # Hugging Face config.json
 
 
+CONFIG_REQUIRED = ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size")
+CONFIG_OPTIONAL_INTS = ("num_key_value_heads", "head_dim", "intermediate_size", "n_routed_experts", "num_local_experts",
+                        "num_experts", "num_experts_per_tok", "n_shared_experts", "moe_intermediate_size",
+                        "first_k_dense_replace", "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim",
+                        "v_head_dim", "sliding_window", "max_position_embeddings", "intermediate_size_mlp",
+                        "interleave_moe_layer_step", "decoder_sparse_step")
+"""config.json fields read as whole numbers (the required ones must be above 0)."""
+
+
+class ConfigFieldError(CostmodelError):
+    """A config.json field is missing or has the wrong type."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        self.field, self.detail = field, detail
+        super().__init__(f"field {field}: {detail}")
+
+
+def _read_json(path: Path) -> tuple[str, Any]:
+    """A JSON file's text and value; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(str(path), None, None, "file not found") from None
+    try:
+        return text, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+
+
+def _json_key_line(text: str, key: str) -> int | None:
+    """Line (1-based) where ``"key":`` first appears in a JSON text, for error messages."""
+    match = re.search(r'"' + re.escape(key) + r'"\s*:', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
 def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | None = None) -> dict[str, Any]:
     """A models row from a Hugging Face config.json: shapes read, parameters computed from them.
 
@@ -240,12 +275,18 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
                 return cfg[n]
         return default
 
+    for name in CONFIG_REQUIRED:
+        if cfg.get(name) is None:
+            raise ConfigFieldError(name, f"missing; a config.json needs {', '.join(CONFIG_REQUIRED)}")
+    for name in CONFIG_REQUIRED + CONFIG_OPTIONAL_INTS:
+        value = cfg.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < (name in CONFIG_REQUIRED)):
+            raise ConfigFieldError(name, f"{value!r} is not a {'positive' if name in CONFIG_REQUIRED else 'non-negative'} "
+                                         "whole number")
     layers = get("num_hidden_layers")
     hidden = get("hidden_size")
     heads = get("num_attention_heads")
     vocab = get("vocab_size")
-    if not all(isinstance(v, int) and v > 0 for v in (layers, hidden, heads, vocab)):
-        raise CostmodelError("config.json needs num_hidden_layers, hidden_size, num_attention_heads and vocab_size")
     kv_heads = get("num_key_value_heads", default=heads)
     head_dim = get("head_dim") or hidden // heads
     inter = get("intermediate_size")
@@ -267,15 +308,28 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
     else:
         attn = hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + heads * head_dim * hidden
         head_dim_col = head_dim
-    dense_mlp = 3 * hidden * inter if inter else 0
+    dense_inter = get("intermediate_size_mlp") or inter  # Llama 4 names its dense layers' width apart
+    dense_mlp = 3 * hidden * dense_inter if dense_inter else 0
     if experts and k:
-        moe_layers = layers - dense_first
+        # MoE on every step-th layer after the first dense ones (Llama 4 Maverick: every 2nd)
+        step = get("interleave_moe_layer_step", "decoder_sparse_step", "moe_layer_freq", default=1) or 1
+        if str(cfg.get("model_type", "")).startswith("llama4"):
+            shared = max(shared, 1)  # Llama 4 always has one shared expert; its config does not say so
+        if isinstance(step, list):  # one 0/1 flag per layer (MiMo-V2, MiniMax-M3)
+            if len(step) != layers or any(f not in (0, 1) for f in step):
+                raise ConfigFieldError("moe_layer_freq", f"a list of 0/1 flags must have num_hidden_layers ({layers}) entries")
+            moe_layers = sum(step)
+        elif isinstance(step, int) and not isinstance(step, bool) and step > 0:
+            moe_layers = sum(1 for i in range(dense_first, layers) if (i - dense_first + 1) % step == 0)
+        else:
+            raise ConfigFieldError("moe_layer_freq", f"{step!r} is neither a positive whole number nor a list of 0/1 flags")
+        dense_layers = layers - moe_layers
         expert = 3 * hidden * moe_inter
         routed = moe_layers * experts * expert
         shared_p = moe_layers * shared * expert
         router = moe_layers * hidden * experts
-        total_layers = layers * attn + dense_first * dense_mlp + routed + shared_p + router
-        active_layers = layers * attn + dense_first * dense_mlp + moe_layers * (k * expert + shared * expert) + router
+        total_layers = layers * attn + dense_layers * dense_mlp + routed + shared_p + router
+        active_layers = layers * attn + dense_layers * dense_mlp + moe_layers * (k * expert + shared * expert) + router
     else:
         total_layers = active_layers = layers * (attn + dense_mlp)
     embed = vocab * hidden * (1 if tied else 2)
@@ -309,29 +363,76 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
     }
 
 
+HYBRID_KEYS = ("hybrid_override_pattern", "layers_block_type", "mamba_num_heads", "linear_num_value_heads",
+               "linear_attn_config", "block_configs", "moe_latent_size")
+"""config.json fields of architectures the shape formulas do not cover (Mamba or linear-attention
+hybrids, per-layer NAS blocks, latent MoE): their computed parameters and KV cache are not trusted."""
+NAME_SIZE_TOLERANCE = 0.2
+"""Largest relative gap between computed parameters and the size in the repo name (e.g. 30B-A3B)."""
+
+
+def _name_sizes(name: str) -> tuple[float | None, float | None]:
+    """Total and active parameters [billions] a repo name states.
+
+    ``Qwen3-30B-A3B`` -> (30, 3); ``Llama-4-Scout-17B-16E`` -> (None, 17): a size followed by an
+    expert count is the active size.
+    """
+    size = r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)[Bb]"
+    expert_named = re.search(size + r"-\d+E\b", name)
+    if expert_named:
+        return None, float(expert_named.group(1))
+    total = re.search(size + r"(?![A-Za-z])", name)
+    active = re.search(r"-A(\d+(?:\.\d+)?)[Bb](?![A-Za-z])", name)
+    return (float(total.group(1)) if total else None, float(active.group(1)) if active else None)
+
+
 def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt.date | None = None,
-                     source_id: str | None = None, db_path: Path | None = None, imports: Path | None = None) -> ImportReport:
-    """Import a Hugging Face config.json as a models row (named after the file's org--repo unless given)."""
+                     source_id: str | None = None, total_params_b: float | None = None,
+                     active_params_b: float | None = None, db_path: Path | None = None,
+                     imports: Path | None = None) -> ImportReport:
+    """Import a Hugging Face config.json as a models row (named after the file's org--repo unless given).
+
+    Parameters are computed from the shapes unless ``total_params_b`` / ``active_params_b`` are
+    given. The import stops, asking for them, where the computed figures cannot be trusted: an
+    architecture the formulas do not cover (``HYBRID_KEYS``), or a result more than 20% away from
+    the size the repo name states.
+    """
     path = Path(path)
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(str(path), None, None, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+    text, config = _read_json(path)
     if not isinstance(config, dict):
         raise DataError(str(path), 1, None, "a config.json holds one JSON object")
     stem = path.name.removesuffix("_config.json").removesuffix(".json")
     hf_repo = stem.replace("--", "/") if "--" in stem else None
     model_id = model_id or re.sub(r"[^a-z0-9.]+", "-", (hf_repo or stem).split("/")[-1].lower()).strip("-")
+    given = {"total_params_b": total_params_b, "active_params_b": active_params_b}
+    for key, value in given.items():
+        if value is not None and not value > 0:
+            raise DataError(str(path), None, key, f"{value!r} is not a positive number of billions")
+    hybrid = [k for k in HYBRID_KEYS if k in config or k in (config.get("text_config") or {})]
+    if hybrid and (total_params_b is None or active_params_b is None):
+        raise DataError(str(path), _json_key_line(text, hybrid[0]), hybrid[0],
+                        "an architecture the shape formulas do not cover (hybrid or per-layer blocks): give "
+                        "--total-params-b and --active-params-b from the model card")
     try:
         row = config_to_model(config, model_id=model_id, hf_repo=hf_repo)
-    except CostmodelError as exc:
-        raise DataError(str(path), None, None, str(exc)) from None
+    except ConfigFieldError as exc:
+        raise DataError(str(path), _json_key_line(text, exc.field), exc.field, exc.detail) from None
+    name_total, name_active = _name_sizes(stem)
+    for key, stated in (("total_params_b", name_total), ("active_params_b", name_active)):
+        if given[key] is None and stated and abs(row[key] / stated - 1) > NAME_SIZE_TOLERANCE:
+            raise DataError(str(path), None, key,
+                            f"computed {row[key]:,.2f} B but the name says {stated:g} B: the shapes are not fully "
+                            f"understood; give --{key.replace('_', '-')} from the model card")
+    row.update({k: v for k, v in given.items() if v is not None})
+    if row["active_params_b"] > row["total_params_b"]:
+        raise DataError(str(path), None, "active_params_b",
+                        f"{row['active_params_b']:g} B active exceeds {row['total_params_b']:g} B total")
     observed_on = observed_on or dt.date.today()
     source_id = source_id or f"hf-config-{model_id}"
-    row.update(source_id=source_id, observed_on=observed_on.isoformat(),
-               note=f"imported from {path.name}: parameters computed from the shapes (norms and biases left out)")
+    how = ("parameters given by the user" if total_params_b or active_params_b else
+           "parameters computed from the shapes (norms and biases left out)")
+    caveat = f"; {', '.join(hybrid)} present: KV cache assumes every layer has attention (overstated)" if hybrid else ""
+    row.update(source_id=source_id, observed_on=observed_on.isoformat(), note=f"imported from {path.name}: {how}{caveat}")
     sources = pl.DataFrame([{"source_id": source_id, "title": f"Hugging Face config.json of {hf_repo or model_id}",
                              "url_or_citation": f"huggingface.co/{hf_repo}/blob/main/config.json" if hf_repo else str(path.name),
                              "licence": "see the model card", "retrieved_on": observed_on.isoformat(),
@@ -445,12 +546,7 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
     cached-read prices are kept; entries without prices (embeddings, images) are skipped.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(str(path), None, None, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+    text, data = _read_json(path)
     if not isinstance(data, dict) or not data:
         raise DataError(str(path), 1, None, "no entries: LiteLLM's price map is one JSON object of models")
     observed_on = observed_on or dt.date.today()
@@ -462,20 +558,23 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
         if entry.get("mode", "chat") not in ("chat", "completion"):
             skipped.append({"model": key, "reason": f"mode {entry.get('mode')}"})
             continue
-        try:
-            inp = float(entry.get("input_cost_per_token") or 0)
-            out = float(entry.get("output_cost_per_token") or 0)
-            cached = float(entry.get("cache_read_input_token_cost") or 0)
-        except (TypeError, ValueError):
-            raise DataError(str(path), None, key, "input_cost_per_token / output_cost_per_token must be numbers") from None
-        if inp < 0 or out < 0 or cached < 0:
-            raise DataError(str(path), None, key, "negative price: prices must be above 0")
+        prices = {}
+        for field in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost"):
+            value = entry.get(field) or 0
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
+                                f"{value!r} is not a number of USD per token")
+            if value < 0:
+                raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
+                                f"negative price {value!r}: prices must be above 0")
+            prices[field] = float(value)
+        inp, out, cached = prices.values()
         if inp == 0 or out == 0:
             skipped.append({"model": key, "reason": "no input or output price (free or not priced)"})
             continue
         provider_name = str(entry.get("litellm_provider", "")).strip()
         if not provider_name:
-            raise DataError(str(path), None, key, "litellm_provider is missing")
+            raise DataError(str(path), _json_key_line(text, key), f"{key}.litellm_provider", "is missing")
         provider = LITELLM_PROVIDERS.get(provider_name, provider_name)
         model_id = key.split("/", 1)[1] if key.startswith(provider_name + "/") else key
         rows.append({"provider": provider, "provider_model_id": model_id, "context_tier_start_tokens": 0,

@@ -105,7 +105,8 @@ def test_skypilot_bad_files(fresh: Path, edit, words: str) -> None:
 @pytest.mark.parametrize(
     "name, model_id",
     [("meta-llama--Meta-Llama-3.1-8B_config.json", "llama-3.1-8b"), ("deepseek-ai--DeepSeek-V3_config.json", "deepseek-v3"),
-     ("mistralai--Mixtral-8x7B-v0.1_config.json", "mixtral-8x7b"), ("Qwen--Qwen3-30B-A3B_config.json", "qwen3-30b-a3b")],
+     ("mistralai--Mixtral-8x7B-v0.1_config.json", "mixtral-8x7b"), ("Qwen--Qwen3-30B-A3B_config.json", "qwen3-30b-a3b"),
+     ("meta-llama--Llama-4-Maverick-17B-128E-Instruct_config.json", "llama-4-maverick")],  # MoE on every 2nd layer
 )
 def test_hf_config_parameters_match_the_catalog(db: Path, name: str, model_id: str) -> None:
     """Parameters computed from config shapes agree with the curated catalog within 1.5%."""
@@ -139,11 +140,41 @@ def test_hf_config_bad_files(fresh: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(DataError, match="not valid JSON"):
         import_hf_config(broken)
     broken.write_text('{"num_hidden_layers": 32}')
-    with pytest.raises(DataError, match="needs num_hidden_layers, hidden_size, num_attention_heads and vocab_size"):
+    with pytest.raises(DataError, match="field hidden_size: missing; a config.json needs num_hidden_layers, hidden_size"):
+        import_hf_config(broken)
+    config = json.loads((FIXTURES / "hf_configs" / "meta-llama--Meta-Llama-3.1-8B_config.json").read_text())
+    for field, value, words in [("num_hidden_layers", "32x", "'32x' is not a positive whole number"),
+                                ("vocab_size", -5, "-5 is not a positive whole number"),
+                                ("num_key_value_heads", 8.5, "8.5 is not a non-negative whole number")]:
+        broken.write_text(json.dumps({**config, field: value}, indent=2))
+        line = next(i for i, t in enumerate(broken.read_text().splitlines(), 1) if f'"{field}"' in t)
+        with pytest.raises(DataError, match=re.escape(f"line {line}, field {field}: {words}")):
+            import_hf_config(broken)
+    broken.write_text("")
+    with pytest.raises(DataError, match="line 1: not valid JSON"):
         import_hf_config(broken)
     assert main(["import", "hf-config", str(fresh / "missing.json")]) == 2
     assert "file not found" in capsys.readouterr().err
     assert sha256(fresh / "s.duckdb") == before
+
+
+def test_hf_config_refuses_what_the_formulas_do_not_cover(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hybrid Mamba model or a size far from its name stops the import, asking for the card's figures."""
+    nano = FIXTURES / "hf_configs" / "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16_config.json"
+    gemma = FIXTURES / "hf_configs" / "google--gemma-4-26B-A4B_config.json"
+    before = sha256(fresh / "s.duckdb")
+    line = next(i for i, t in enumerate(nano.read_text().splitlines(), 1) if '"hybrid_override_pattern"' in t)
+    with pytest.raises(DataError, match=f"line {line}, field hybrid_override_pattern: an architecture the shape formulas"):
+        import_hf_config(nano)
+    with pytest.raises(DataError, match="field total_params_b: computed 2.31 B but the name says 26 B"):
+        import_hf_config(gemma)
+    assert sha256(fresh / "s.duckdb") == before
+    assert main(["import", "hf-config", str(nano), "--total-params-b", "31.6", "--active-params-b", "3.2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows_added"] == 1
+    model = get_model("nvidia-nemotron-3-nano-30b-a3b-bf16")
+    assert (model.total_params_b, model.active_params_b) == (31.6, 3.2)
+    assert main(["import", "hf-config", str(gemma), "--total-params-b", "-1", "--active-params-b", "4"]) == 2
+    assert "field total_params_b: -1.0 is not a positive number" in capsys.readouterr().err
 
 
 def test_import_cli_json(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,7 +223,22 @@ def test_litellm_bad_files(fresh: Path) -> None:
     data = json.loads(LITELLM.read_text())
     data["gpt-4o"]["input_cost_per_token"] = -1e-06
     bad.write_text(json.dumps(data))
-    with pytest.raises(DataError, match="field gpt-4o: negative price"):
+    with pytest.raises(DataError, match=r"line \d+, field gpt-4o.input_cost_per_token: negative price"):
+        import_litellm(bad)
+    data["gpt-4o"]["input_cost_per_token"] = "2.5e-06"  # a string where LiteLLM has a number
+    bad.write_text(json.dumps(data, indent=2))
+    line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if t.strip().startswith('"gpt-4o"'))
+    with pytest.raises(DataError, match=re.escape(f"line {line}, field gpt-4o.input_cost_per_token: '2.5e-06' is not a number")):
+        import_litellm(bad)
+    del data["gpt-4o"]["input_cost_per_token"]
+    data["gpt-4o"]["output_cost_per_token"] = 1e-05
+    data["gpt-4o"].pop("litellm_provider")
+    data["gpt-4o"]["input_cost_per_token"] = 2.5e-06
+    bad.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="field gpt-4o.litellm_provider: is missing"):
+        import_litellm(bad)
+    bad.write_text("")
+    with pytest.raises(DataError, match="line 1: not valid JSON"):
         import_litellm(bad)
     bad.write_text("{}")
     with pytest.raises(DataError, match="no entries"):
