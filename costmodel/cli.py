@@ -412,6 +412,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     elif args.kind == "litellm":
         report = importers.import_litellm(Path(args.path), observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     else:
+        if args.observed_on is not None:
+            raise CostmodelError("import prices-csv: each row's observed_on column dates it; --observed-on is not accepted")
         report = importers.import_prices_csv(Path(args.path), source_id=args.source_id, db_path=args.db)
     if args.json:
         _emit(args, report.to_dict())

@@ -270,6 +270,8 @@ def test_an_import_leaves_a_store_that_needs_no_rebuild(fresh: Path, capsys: pyt
     store.query("SELECT count(*) FROM gpu_prices")  # hold a cached connection, as a notebook or script would
     assert main(["import", "prices-csv", str(REPO / "examples" / "negotiated_prices.csv")]) == 0
     assert "rebuilding" not in capsys.readouterr().err
+    assert main(["import", "prices-csv", str(REPO / "examples" / "negotiated_prices.csv"), "--observed-on", "2026-11-01"]) == 2
+    assert "each row's observed_on column dates it" in capsys.readouterr().err
     assert main(["prices", "--gpu", "h100", "--provider", "acme-cloud", "--json"]) == 0
     captured = capsys.readouterr()
     assert "rebuilding" not in captured.err
