@@ -535,7 +535,7 @@ LITELLM_PROVIDERS = {"together_ai": "together", "fireworks_ai": "fireworks", "ge
                      "openai": "openai", "anthropic": "anthropic", "openrouter": "openrouter", "cerebras": "cerebras",
                      "novita": "novita", "xai": "x-ai", "perplexity": "perplexity"}
 """LiteLLM's ``litellm_provider`` names mapped to this project's provider ids (others keep their name)."""
-LITELLM_SOURCE_PREFIX = "litellm"
+LITELLM_SOURCE_PREFIX = store.LITELLM_SOURCE_PREFIX
 
 
 def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id: str | None = None,

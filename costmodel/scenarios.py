@@ -23,7 +23,7 @@ from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
-USER_PRICES_PREFIX = "user-prices"
+USER_PRICES_PREFIX = store.USER_PRICES_PREFIX
 """source_id prefix of a user's negotiated prices (costmodel import prices-csv): they win over list prices."""
 RESERVED_DISCOUNT_INPUT = {"reserved-1y": "reserved_1y_discount_share", "reserved-3y": "reserved_3y_discount_share"}
 PRICE_FRESH_DAYS = 365
@@ -201,16 +201,16 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     if provider not in providers:
         raise UnknownIdError("API provider", option.provider, store.closest(provider, providers))
     prices = pl.DataFrame()
-    # negotiated prices first, then genai-prices, then any other source (LiteLLM imports)
-    for prefix in (USER_PRICES_PREFIX, store.GENAI_PRICES_SOURCE_ID, None):
-        prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, source_prefix=prefix, db_path=db_path)
+    # the first source group with a price in force wins (store.API_SOURCE_GROUPS says why), then any source
+    for group in (*store.API_SOURCE_GROUPS, None):
+        prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, source_group=group, db_path=db_path)
         if prices.height == 0:  # a project model id or alias served by this provider
             try:
                 model_id = catalog.resolve_model_id(option.model, db_path=db_path)
             except UnknownIdError:
                 model_id = None
             if model_id:
-                prices = store.api_prices(as_of, provider=provider, model=model_id, source_prefix=prefix, db_path=db_path)
+                prices = store.api_prices(as_of, provider=provider, model=model_id, source_group=group, db_path=db_path)
                 ids = prices["provider_model_id"].unique().sort().to_list()
                 if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the first by name
                     prices = prices.filter(pl.col("provider_model_id") == ids[0])

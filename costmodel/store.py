@@ -33,6 +33,19 @@ STALE_AFTER_DAYS = 180
 """Rows observed more than this many days before today are flagged as stale by ``info``."""
 
 GENAI_PRICES_SOURCE_ID = "genai-prices-0.2.3"
+USER_PRICES_PREFIX = "user-prices"
+"""source_id prefix of a user's negotiated prices (costmodel import prices-csv)."""
+LITELLM_SOURCE_PREFIX = "litellm"
+"""source_id prefix of prices imported from LiteLLM's price map."""
+API_SOURCE_GROUPS = {
+    "negotiated": f"starts_with(source_id, '{USER_PRICES_PREFIX}')",
+    "provider-dated": (f"NOT starts_with(source_id, '{USER_PRICES_PREFIX}') AND NOT starts_with(source_id, 'genai-prices') "
+                       f"AND NOT starts_with(source_id, '{LITELLM_SOURCE_PREFIX}') AND effective_from IS NOT NULL"),
+    "genai-prices": "starts_with(source_id, 'genai-prices')",
+}
+"""Groups of API price sources, in the order a price query prefers them: a user's negotiated
+prices; price periods dated from a provider's own page (data/api_prices.csv); the pinned
+genai-prices package (undated rows: a dated period beats them). Anything else comes last."""
 """Source id of the pinned genai-prices package; its row in sources.csv dates the observation."""
 
 GENAI_PRICES_VERSION = "0.2.3"
@@ -732,11 +745,13 @@ def api_prices(
     provider_model_id: str | None = None,
     model: str | None = None,
     source_prefix: str | None = None,
+    source_group: str | None = None,
     db_path: Path | None = None,
 ) -> pl.DataFrame:
     """API prices in force on ``as_of`` (default today) [USD per million tokens].
 
-    ``source_prefix`` keeps only rows whose source_id starts with it (e.g. 'user-prices').
+    ``source_prefix`` keeps only rows whose source_id starts with it (e.g. 'user-prices');
+    ``source_group`` only the rows of one of ``API_SOURCE_GROUPS``.
 
     A price applies from ``effective_from`` (when empty: from ``observed_on``, or from the
     beginning for a price a dated change replaced) until ``effective_until``; for each
@@ -755,6 +770,10 @@ def api_prices(
     if source_prefix:
         where.append("starts_with(source_id, ?)")
         params.append(source_prefix)
+    if source_group:
+        if source_group not in API_SOURCE_GROUPS:
+            raise UnknownIdError("API price source group", source_group, list(API_SOURCE_GROUPS))
+        where.append(f"({API_SOURCE_GROUPS[source_group]})")
     if model:
         from .catalog import resolve_model_id
 

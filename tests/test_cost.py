@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from costmodel import CostmodelError, UnknownIdError
 from costmodel import cost
 from costmodel.cli import main
-from costmodel.scenarios import ApiOption, SelfHostOption, Workload, compare, crossover
+from costmodel.scenarios import ApiOption, SelfHostOption, Workload, compare, crossover, resolve_api
 from costmodel.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, monte_carlo, sweep, tornado
 
 from .conftest import REPO
@@ -177,9 +177,19 @@ def test_crossover_uses_store_prices_and_model(db: Path) -> None:
 def test_deepseek_time_windows_are_averaged(db: Path) -> None:
     w = Workload(tokens_per_month=1e9)
     result = crossover(w, SelfHostOption(model="llama-3.1-8b", gpu="h100", gpu_usd_per_hour=2, output_tokens_per_s=1000),
-                       ApiOption.parse("deepseek/deepseek-reasoner"))
-    # genai-prices: $0.55 in 00:30-16:30 (16 h), $0.135 otherwise (8 h)
-    assert result.api.input_usd_per_mtok == pytest.approx((0.55 * 16 + 0.135 * 8) / 24)
+                       ApiOption.parse("deepseek/deepseek-chat"))
+    # genai-prices: $0.27 in 00:30-16:30 (16 h), $0.135 otherwise (8 h)
+    assert result.api.input_usd_per_mtok == pytest.approx((0.27 * 16 + 0.135 * 8) / 24)
+    assert result.api.source == "genai-prices-0.2.3"
+
+
+def test_a_dated_provider_price_beats_undated_package_rows(db: Path) -> None:
+    """genai-prices still carries R1's 2025 peak/off-peak prices; DeepSeek's page dates the all-day price from 2025-09-05."""
+    w = Workload(tokens_per_month=1e9)
+    today = resolve_api(ApiOption.parse("deepseek/deepseek-reasoner"), w, as_of="2026-11-01")
+    assert (today.input_usd_per_mtok, today.output_usd_per_mtok, today.source) == (0.56, 1.68, "deepseek-api-pricing")
+    launch = resolve_api(ApiOption.parse("deepseek/deepseek-r1"), w, as_of="2025-03-01")
+    assert (launch.input_usd_per_mtok, launch.output_usd_per_mtok) == (0.55, 2.19)
 
 
 def test_compare_table(db: Path) -> None:
