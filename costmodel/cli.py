@@ -139,7 +139,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
             return 0
         _emit(args, None, frame)
         for (prov, mid), group in frame.group_by("provider", "provider_model_id", maintain_order=True):
-            change = store.yearly_change(group.filter(pl.col("time_window_utc").is_in(["all-day", "00:30-16:30"])),
+            change = store.yearly_change(group.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
                                          "output_usd_per_mtok")
             if change is not None:
                 print(f"{prov}/{mid}: output price changed {change:+.0%} a year")

@@ -27,7 +27,6 @@ import polars as pl
 
 from . import _paths, catalog, store
 from .errors import CostmodelError, DataError
-from .scenarios import USER_PRICES_PREFIX
 
 
 @dataclasses.dataclass
@@ -471,7 +470,7 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
     missing = [c for c in PRICES_CSV_COLUMNS if c not in header]
     if missing:
         raise DataError(str(path), 1, missing[0], f"missing column; a prices CSV has {', '.join(PRICES_CSV_COLUMNS)}")
-    source_id = source_id or f"{USER_PRICES_PREFIX}-{_slug(path.stem)}"
+    source_id = source_id or f"{store.USER_PRICES_PREFIX}-{_slug(path.stem)}"
     gpu_rows, api_rows = [], []
     for row, line in zip(rows, lines):
         kind = row["kind"].strip().lower()
@@ -535,7 +534,6 @@ LITELLM_PROVIDERS = {"together_ai": "together", "fireworks_ai": "fireworks", "ge
                      "openai": "openai", "anthropic": "anthropic", "openrouter": "openrouter", "cerebras": "cerebras",
                      "novita": "novita", "xai": "x-ai", "perplexity": "perplexity"}
 """LiteLLM's ``litellm_provider`` names mapped to this project's provider ids (others keep their name)."""
-LITELLM_SOURCE_PREFIX = store.LITELLM_SOURCE_PREFIX
 
 
 def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id: str | None = None,
@@ -550,7 +548,7 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
     if not isinstance(data, dict) or not data:
         raise DataError(str(path), 1, None, "no entries: LiteLLM's price map is one JSON object of models")
     observed_on = observed_on or dt.date.today()
-    source_id = source_id or f"{LITELLM_SOURCE_PREFIX}-{observed_on.isoformat()}"
+    source_id = source_id or f"{store.LITELLM_SOURCE_PREFIX}-{observed_on.isoformat()}"
     rows, skipped = [], []
     for key, entry in data.items():
         if key == "sample_spec" or not isinstance(entry, dict):
@@ -595,12 +593,14 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
 
 def price_disagreements(*, threshold_share: float = 0.05, db_path: Path | None = None) -> pl.DataFrame:
     """API models priced by both genai-prices and LiteLLM whose current prices differ by more than ``threshold_share``."""
+    windows = list(store.STANDARD_PRICE_WINDOWS)
     latest = ("SELECT provider, provider_model_id, input_usd_per_mtok, output_usd_per_mtok FROM api_prices "
-              "WHERE {cond} AND context_tier_start_tokens = 0 AND time_window_utc IN ('all-day', '00:30-16:30') "
+              "WHERE {cond} AND context_tier_start_tokens = 0 AND list_contains(?, time_window_utc) "
               "AND effective_until IS NULL QUALIFY row_number() OVER (PARTITION BY provider, provider_model_id "
               "ORDER BY observed_on DESC, price_period DESC) = 1")
-    genai = store.query(latest.format(cond="source_id = ?"), [store.GENAI_PRICES_SOURCE_ID], db_path=db_path)
-    lite = store.query(latest.format(cond="starts_with(source_id, ?)"), [LITELLM_SOURCE_PREFIX], db_path=db_path)
+    genai = store.query(latest.format(cond="source_id = ?"), [store.GENAI_PRICES_SOURCE_ID, windows], db_path=db_path)
+    lite = store.query(latest.format(cond="starts_with(source_id, ?)"), [store.LITELLM_SOURCE_PREFIX, windows],
+                       db_path=db_path)
     joined = genai.join(lite, on=["provider", "provider_model_id"], suffix="_litellm")
     return joined.with_columns(
         input_diff_share=(pl.col("input_usd_per_mtok_litellm") / pl.col("input_usd_per_mtok") - 1),

@@ -37,6 +37,9 @@ USER_PRICES_PREFIX = "user-prices"
 """source_id prefix of a user's negotiated prices (costmodel import prices-csv)."""
 LITELLM_SOURCE_PREFIX = "litellm"
 """source_id prefix of prices imported from LiteLLM's price map."""
+STANDARD_PRICE_WINDOWS = ("all-day", "00:30-16:30")
+"""Time windows that carry a provider's standard (undiscounted) API price: all day, or
+DeepSeek's daytime window; the others are off-peak discounts. Price trends compare these."""
 API_SOURCE_GROUPS = {
     "negotiated": f"starts_with(source_id, '{USER_PRICES_PREFIX}')",
     "provider-dated": (f"NOT starts_with(source_id, '{USER_PRICES_PREFIX}') AND NOT starts_with(source_id, 'genai-prices') "
@@ -698,6 +701,44 @@ def _as_of(as_of: dt.date | str | None) -> dt.date:
         raise DataError("as_of", None, None, f"{as_of!r} is not {_ACCEPTED['DATE']}") from None
 
 
+def _gpu_price_filters(gpu: str | None, provider: str | None, pricing_mode: str | None,
+                       db_path: Path | None) -> tuple[list[str], list[Any]]:
+    """WHERE terms and parameters selecting gpu_prices rows (a GPU given, even empty, is resolved)."""
+    from .catalog import resolve_gpu_id
+
+    where: list[str] = []
+    params: list[Any] = []
+    if gpu is not None:
+        where.append("gpu_id = ?")
+        params.append(resolve_gpu_id(gpu, db_path=db_path))
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    if pricing_mode:
+        where.append("pricing_mode = ?")
+        params.append(pricing_mode)
+    return where, params
+
+
+def _api_price_filters(provider: str | None, provider_model_id: str | None, model: str | None,
+                       db_path: Path | None) -> tuple[list[str], list[Any]]:
+    """WHERE terms and parameters selecting api_prices rows (a project model id through the alias table)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if provider:
+        where.append("provider = ?")
+        params.append(provider.lower())
+    if provider_model_id:
+        where.append("provider_model_id = ?")
+        params.append(provider_model_id)
+    if model:
+        from .catalog import resolve_model_id
+
+        where.append("(provider, provider_model_id) IN (SELECT provider, provider_model_id FROM api_model_aliases WHERE model_id = ?)")
+        params.append(resolve_model_id(model, db_path=db_path))
+    return where, params
+
+
 def gpu_prices(
     as_of: dt.date | str | None = None,
     *,
@@ -711,19 +752,9 @@ def gpu_prices(
     For each (provider, GPU, pricing mode, region, instance) the latest observation on or
     before ``as_of`` is returned; later observations are ignored.
     """
-    from .catalog import resolve_gpu_id
-
-    day = _as_of(as_of)
-    where, params = ["observed_on <= ?"], [day]
-    if gpu:
-        where.append("gpu_id = ?")
-        params.append(resolve_gpu_id(gpu, db_path=db_path))
-    if provider:
-        where.append("provider = ?")
-        params.append(provider.lower())
-    if pricing_mode:
-        where.append("pricing_mode = ?")
-        params.append(pricing_mode)
+    where, params = _gpu_price_filters(gpu or None, provider, pricing_mode, db_path)
+    where.append("observed_on <= ?")
+    params.append(_as_of(as_of))
     sql = f"""
         SELECT * EXCLUDE (rn) FROM (
             SELECT *, row_number() OVER (
@@ -744,14 +775,12 @@ def api_prices(
     provider: str | None = None,
     provider_model_id: str | None = None,
     model: str | None = None,
-    source_prefix: str | None = None,
     source_group: str | None = None,
     db_path: Path | None = None,
 ) -> pl.DataFrame:
     """API prices in force on ``as_of`` (default today) [USD per million tokens].
 
-    ``source_prefix`` keeps only rows whose source_id starts with it (e.g. 'user-prices');
-    ``source_group`` only the rows of one of ``API_SOURCE_GROUPS``.
+    ``source_group`` keeps only the rows of one of ``API_SOURCE_GROUPS``.
 
     A price applies from ``effective_from`` (when empty: from ``observed_on``, or from the
     beginning for a price a dated change replaced) until ``effective_until``; for each
@@ -759,26 +788,13 @@ def api_prices(
     through the api_model_aliases table.
     """
     day = _as_of(as_of)
-    where = [f"{_PRICE_START} <= ?", "(effective_until IS NULL OR ? < effective_until)"]
-    params: list[Any] = [day, day]
-    if provider:
-        where.append("provider = ?")
-        params.append(provider.lower())
-    if provider_model_id:
-        where.append("provider_model_id = ?")
-        params.append(provider_model_id)
-    if source_prefix:
-        where.append("starts_with(source_id, ?)")
-        params.append(source_prefix)
+    where, params = _api_price_filters(provider, provider_model_id, model, db_path)
+    where += [f"{_PRICE_START} <= ?", "(effective_until IS NULL OR ? < effective_until)"]
+    params += [day, day]
     if source_group:
         if source_group not in API_SOURCE_GROUPS:
             raise UnknownIdError("API price source group", source_group, list(API_SOURCE_GROUPS))
         where.append(f"({API_SOURCE_GROUPS[source_group]})")
-    if model:
-        from .catalog import resolve_model_id
-
-        where.append("(provider, provider_model_id) IN (SELECT provider, provider_model_id FROM api_model_aliases WHERE model_id = ?)")
-        params.append(resolve_model_id(model, db_path=db_path))
     sql = f"""
         SELECT a.model_id, p.* EXCLUDE (rn) FROM (
             SELECT *, {_PRICE_START} AS price_start, row_number() OVER (
@@ -793,15 +809,7 @@ def api_prices(
 def gpu_price_history(gpu: str, *, pricing_mode: str | None = None, provider: str | None = None,
                       db_path: Path | None = None) -> pl.DataFrame:
     """Every observation of a GPU's rental price, oldest first [USD per GPU-hour]."""
-    from .catalog import resolve_gpu_id
-
-    where, params = ["gpu_id = ?"], [resolve_gpu_id(gpu, db_path=db_path)]
-    if pricing_mode:
-        where.append("pricing_mode = ?")
-        params.append(pricing_mode)
-    if provider:
-        where.append("provider = ?")
-        params.append(provider.lower())
+    where, params = _gpu_price_filters(gpu, provider, pricing_mode, db_path)
     return query(f"SELECT observed_on, provider, pricing_mode, region, gpus_per_instance, instance_type, usd_per_gpu_hour, "
                  f"source_id FROM gpu_prices WHERE {' AND '.join(where)} ORDER BY observed_on, provider, usd_per_gpu_hour",
                  params, db_path=db_path)
@@ -810,18 +818,8 @@ def gpu_price_history(gpu: str, *, pricing_mode: str | None = None, provider: st
 def api_price_history(*, provider: str | None = None, provider_model_id: str | None = None, model: str | None = None,
                       db_path: Path | None = None) -> pl.DataFrame:
     """Every API price period of a model, by the day it started, with the yearly rate of change [USD/Mtok]."""
-    where, params = ["context_tier_start_tokens = 0"], []
-    if provider:
-        where.append("provider = ?")
-        params.append(provider.lower())
-    if provider_model_id:
-        where.append("provider_model_id = ?")
-        params.append(provider_model_id)
-    if model:
-        from .catalog import resolve_model_id
-
-        where.append("(provider, provider_model_id) IN (SELECT provider, provider_model_id FROM api_model_aliases WHERE model_id = ?)")
-        params.append(resolve_model_id(model, db_path=db_path))
+    where, params = _api_price_filters(provider, provider_model_id, model, db_path)
+    where.append("context_tier_start_tokens = 0")
     frame = query(f"SELECT {_PRICE_START} AS price_start, effective_until, provider, provider_model_id, time_window_utc, "
                   f"input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok, source_id FROM api_prices "
                   f"WHERE {' AND '.join(where)} ORDER BY provider, provider_model_id, price_start", params, db_path=db_path)
