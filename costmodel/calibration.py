@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from . import _paths, catalog, store
-from .memory import Architecture, default_kv_precision, runtime_input
+from .memory import Architecture, MemoryBudget, default_kv_precision, runtime_input
 from .memory import TP_FRIENDLY_GPU_COUNTS
 from .throughput import (
     ROOFLINE,
@@ -40,15 +40,45 @@ from .throughput import (
     replica_rate,
 )
 
+@dataclasses.dataclass(frozen=True)
+class FitParameter:
+    """One fitted field of Efficiency: bounds, whether it is fitted in logs, which rows inform it."""
+
+    name: str
+    lower: float
+    upper: float
+    log: bool = True  # fitted as log(value): positive and scale-free
+    needs: str = "all"  # "all"; "moe": only fitted when MoE rows are present; "tp": only with tensor-parallel rows
+    scale: int = 0  # how a group multiplier m applies: +1 value x m (efficiencies), -1 value / m (fixed times), 0 not
+
+
+FIT_PARAMETERS = (
+    FitParameter("bandwidth_efficiency", 0.05, 1.5, scale=+1),
+    FitParameter("compute_efficiency", 0.02, 1.5, scale=+1),
+    FitParameter("step_overhead_ms", 0.01, 100.0, scale=-1),
+    FitParameter("moe_half_tokens", 1.0, 1e5, needs="moe"),
+    FitParameter("prefill_compute_efficiency", 0.02, 1.5, scale=+1),
+    FitParameter("allreduce_latency_us", 0.1, 1e4, needs="tp", scale=-1),
+    FitParameter("tp_scaling_exponent", -0.5, 1.0, log=False, needs="tp"),
+    FitParameter("link_efficiency", 0.1, 1.0, needs="tp", scale=+1),
+    FitParameter("moe_pair_ns", 1e-3, 1e4, needs="moe", scale=-1),
+)
+"""The fitted fields of Efficiency (every field but none) and their bounds."""
+
 SHRINKAGE_ROWS = 1.0
 """Pseudo-rows at multiplier 1 added to each group's mean log residual (empirical-Bayes shrinkage)."""
 BAND_QUANTILES = (0.05, 0.95)
 """Quantiles of the leave-one-out log residuals that bound the low-high band."""
-START = Efficiency(0.7, 0.5, 2.0, 100.0, 0.5, 10.0, 0.1)
+ROOFLINE_OFF = Efficiency(1.0, 1.0, 0.0, moe_half_tokens=0.0, allreduce_latency_us=10.0, tp_scaling_exponent=0.0,
+                          link_efficiency=1.0, moe_pair_ns=0.0)
+"""Values of parameters a fit cannot inform (no MoE rows, no tensor-parallel rows): their effects off."""
+START = Efficiency(bandwidth_efficiency=0.7, compute_efficiency=0.5, step_overhead_ms=2.0, moe_half_tokens=100.0,
+                   prefill_compute_efficiency=0.5, allreduce_latency_us=10.0, tp_scaling_exponent=0.1,
+                   link_efficiency=0.8, moe_pair_ns=1.0)
 """Starting point of the pooled fit."""
 CALIBRATION_SOURCE_ID = "throughput-calibration-fit"
 CALIBRATION_COLUMNS = [
-    "engine_id", "gpu_family", "bandwidth_efficiency", "compute_efficiency", "step_overhead_ms", "moe_half_tokens", "prefill_compute_efficiency", "allreduce_latency_us", "tp_scaling_exponent",
+    "engine_id", "gpu_family", *(p.name for p in FIT_PARAMETERS),
     "band_low_ratio", "band_high_ratio", "rows_used", "measurement_ids", "fitted_on", "source_id",
     "observed_on", "note",
 ]
@@ -97,8 +127,7 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
         kv = r["kv_precision_id"] or unstated_kv_precision(precision, r["engine_id"])
         inp = r["input_tokens_mean"] or r["dataset_input"]
         out = r["output_tokens_mean"] or r["dataset_output"]
-        share = runtime_input("memory_usable_share", r["engine_id"], db_path=db_path)
-        overhead = runtime_input("runtime_overhead_gb_per_gpu", r["engine_id"], db_path=db_path)
+        budget = MemoryBudget.for_engine(r["engine_id"], db_path=db_path)
         engine_limit = int(runtime_input("max_batch_sequences", "tuned-benchmark" if r["tuned_batch"] else r["engine_id"],
                                          db_path=db_path))
         common = dict(
@@ -110,10 +139,12 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
             exclude_reason=r["exclude_reason"],
         )
         candidates = []
-        for tp in ([r["tensor_parallel"]] if r["tensor_parallel"] else
-                   [c for c in TP_FRIENDLY_GPU_COUNTS if c <= r["gpu_count"] and r["gpu_count"] % c == 0]):
-            replica = build_replica(arch, gpu, tp, precision, kv, db_path=db_path)
-            memory_limit = max_batch_for_memory(replica, gpu, inp + out, share, overhead)
+        layouts = [r["attention_dp"]] if r["attention_dp"] is not None else ([False, True] if arch.num_experts else [False])
+        for tp, adp in ((tp, adp) for tp in ([r["tensor_parallel"]] if r["tensor_parallel"] else
+                                              [c for c in TP_FRIENDLY_GPU_COUNTS if c <= r["gpu_count"] and r["gpu_count"] % c == 0])
+                        for adp in layouts if tp > 1 or not adp):
+            replica = build_replica(arch, gpu, tp, precision, kv, attention_dp=adp, db_path=db_path)
+            memory_limit = max_batch_for_memory(replica, gpu, inp + out, budget)
             if memory_limit < 1:
                 continue
             replicas = max(r["gpu_count"] // tp, 1)
@@ -126,7 +157,7 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
             if r["exclude_reason"]:
                 continue  # an excluded row whose stated GPUs cannot hold the model (multi-node per-GPU figures)
             raise store.StoreError(f"throughput_measured {r['measurement_id']}: the model does not fit the stated GPUs")
-        # Where the row does not state its tensor parallelism, assume the submitter used the fastest split.
+        # Where the row does not state its tensor parallelism or layout, assume the submitter used the fastest.
         setups.append(max(candidates, key=lambda c: predict(c, START)))
     return setups
 
@@ -140,10 +171,9 @@ def unstated_kv_precision(weight_precision_id: str, engine_id: str) -> str:
 
 
 def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
-    """Efficiencies times ``multiplier`` and overhead divided by it: throughput scales by about ``multiplier``."""
-    return Efficiency(eff.bandwidth_efficiency * multiplier, eff.compute_efficiency * multiplier,
-                      eff.step_overhead_ms / multiplier, eff.moe_half_tokens, eff.prefill_efficiency * multiplier,
-                      eff.allreduce_latency_us / multiplier, eff.tp_scaling_exponent)
+    """Efficiencies times ``multiplier`` and fixed times divided by it: throughput scales by about ``multiplier``."""
+    return dataclasses.replace(eff, **{p.name: getattr(eff, p.name) * multiplier ** p.scale
+                                       for p in FIT_PARAMETERS if p.scale})
 
 
 def predict(setup: RowSetup, eff: Efficiency) -> float:
@@ -172,27 +202,26 @@ def fit_pooled(setups: list[RowSetup], start: Efficiency = START) -> Efficiency:
     """Pooled parameters minimising the squared log error over ``setups`` (Levenberg-Marquardt-style)."""
     from scipy.optimize import least_squares
 
-    has_moe = any(s.replica.routed_flops_per_token for s in setups)
-    has_tp = any(s.replica.tp > 1 for s in setups)
+    present = {"all": True, "moe": any(s.replica.routed_flops_per_token for s in setups),
+               "tp": any(s.replica.tp > 1 for s in setups)}
+    fitted = [p for p in FIT_PARAMETERS if present[p.needs]]
+    off = {p.name: getattr(ROOFLINE_OFF, p.name) for p in FIT_PARAMETERS if not present[p.needs]}
 
     def unpack(x: Any) -> Efficiency:
-        return Efficiency(
-            bandwidth_efficiency=math.exp(x[0]), compute_efficiency=math.exp(x[1]), step_overhead_ms=math.exp(x[2]),
-            moe_half_tokens=math.exp(x[3]) if has_moe else 0.0, prefill_compute_efficiency=math.exp(x[4]),
-            allreduce_latency_us=math.exp(x[5]) if has_tp else start.allreduce_latency_us,
-            tp_scaling_exponent=float(x[6]) if has_tp else 0.0,
-        )
+        values = {p.name: math.exp(v) if p.log else float(v) for p, v in zip(fitted, x)}
+        return Efficiency(**values, **off)
 
     def residuals(x: Any) -> list[float]:
         eff = unpack(x)
         return [_log_residual(s, eff) for s in setups]
 
-    x0 = [math.log(start.bandwidth_efficiency), math.log(start.compute_efficiency), math.log(start.step_overhead_ms),
-          math.log(start.moe_half_tokens or 100.0), math.log(start.prefill_efficiency),
-          math.log(start.allreduce_latency_us or 10.0), start.tp_scaling_exponent]
-    lower = [math.log(0.05), math.log(0.02), math.log(0.01), math.log(1.0), math.log(0.02), math.log(0.1), -0.5]
-    upper = [math.log(1.5), math.log(1.5), math.log(100.0), math.log(1e5), math.log(1.5), math.log(1e4), 1.0]
-    x0 = [min(max(v, lo + 1e-9), hi - 1e-9) for v, lo, hi in zip(x0, lower, upper)]
+    def scale(p: FitParameter, v: float) -> float:
+        return math.log(v) if p.log else v
+
+    lower = [scale(p, p.lower) for p in fitted]
+    upper = [scale(p, p.upper) for p in fitted]
+    x0 = [min(max(scale(p, getattr(start, p.name) or getattr(START, p.name)), lo + 1e-9), hi - 1e-9)
+          for p, lo, hi in zip(fitted, lower, upper)]
     result = least_squares(residuals, x0, bounds=(lower, upper), method="trf", x_scale=1.0, xtol=1e-6, ftol=1e-8)
     return unpack(result.x)
 
@@ -297,13 +326,7 @@ def calibration_rows(setups: list[RowSetup], full: Fit, loo: pl.DataFrame, fitte
                 f"pooled fit x {m:.3f}, the mean log residual of {len(ids)} row(s) shrunk with {SHRINKAGE_ROWS:g} pseudo-row at 1")
         out.append({
             "engine_id": group[0], "gpu_family": group[1],
-            "bandwidth_efficiency": round(eff.bandwidth_efficiency, 6),
-            "compute_efficiency": round(eff.compute_efficiency, 6),
-            "step_overhead_ms": round(eff.step_overhead_ms, 6),
-            "moe_half_tokens": round(eff.moe_half_tokens, 6),
-            "prefill_compute_efficiency": round(eff.prefill_efficiency, 6),
-            "allreduce_latency_us": round(eff.allreduce_latency_us, 6),
-            "tp_scaling_exponent": round(eff.tp_scaling_exponent, 6),
+            **{p.name: round(getattr(eff, p.name), 6) for p in FIT_PARAMETERS},
             "band_low_ratio": round(low, 6), "band_high_ratio": round(high, 6),
             "rows_used": len(ids), "measurement_ids": " ".join(ids), "fitted_on": fitted_on.isoformat(),
             "source_id": CALIBRATION_SOURCE_ID, "observed_on": fitted_on.isoformat(), "note": note,
@@ -337,11 +360,24 @@ def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
 
 
 def validate(*, db_path: Path | None = None) -> tuple[pl.DataFrame, dict[str, Any], pl.DataFrame]:
-    """Leave-one-out validation: per-row table, summary, and the rows excluded with their reasons."""
+    """Leave-one-out validation: per-row table, summary, and the excluded rows.
+
+    The excluded rows come with their reasons and, where the model can set them up, what the fit
+    to all usable rows predicts for them: left out of calibration, not out of sight.
+    """
     setups = setup_rows(db_path=db_path)
-    loo = leave_one_out(setups)
+    full = fit(setups)
+    loo = leave_one_out(setups, full)
     excluded = store.query(
-        "SELECT measurement_id, exclude_reason FROM throughput_measured WHERE exclude_reason IS NOT NULL ORDER BY 1",
+        "SELECT measurement_id, tokens_per_s AS measured_tokens_per_s, exclude_reason FROM throughput_measured "
+        "WHERE exclude_reason IS NOT NULL ORDER BY 1",
         db_path=db_path,
     )
+    predicted = {s.measurement_id: predict(s, full.efficiency_for(*s.group))
+                 for s in setup_rows(include_excluded=True, db_path=db_path) if s.exclude_reason}
+    excluded = excluded.with_columns(
+        predicted_tokens_per_s=pl.Series([predicted.get(m) for m in excluded["measurement_id"]], dtype=pl.Float64),
+    ).with_columns(
+        error_pct=(pl.col("predicted_tokens_per_s") / pl.col("measured_tokens_per_s") - 1) * 100,
+    ).select("measurement_id", "measured_tokens_per_s", "predicted_tokens_per_s", "error_pct", "exclude_reason")
     return loo, summarise(loo), excluded

@@ -155,10 +155,11 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
 
 def _print_record(record: dict[str, Any]) -> None:
+    width = max((len(k) for k in record), default=0) + 2
     for key, value in record.items():
         if isinstance(value, float):
             value = f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-        print(f"{key:<28}{'' if value is None else value}")
+        print(f"{key:<{width}}{'' if value is None else value}")
 
 
 def _emit_record(args: argparse.Namespace, record: dict[str, Any]) -> int:
@@ -184,7 +185,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
     estimate = throughput(args.model, args.gpu, args.gpus, precision=args.precision, kv_precision=args.kv_precision,
                           engine=args.engine, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
                           concurrency=args.concurrency, tpot_ms=args.tpot_ms, ttft_ms=args.ttft_ms,
-                          tensor_parallel=args.tensor_parallel, db_path=args.db)
+                          tensor_parallel=args.tensor_parallel, attention_dp=args.attention_dp, db_path=args.db)
     return _emit_record(args, estimate.to_dict())
 
 
@@ -199,7 +200,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=50, tbl_hide_dataframe_shape=True,
                    float_precision=1):
         print(loo.select(cols).sort("error_pct"))
-        print(excluded)
+        print("Excluded from calibration (predicted by the fit to the usable rows):")
+        print(excluded.drop("exclude_reason"))
     _print_record(summary)
     return 0
 
@@ -499,7 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=None, help="requests in flight (default: the most that fit or meet the targets)")
     p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
     p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
-    p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the fewest that hold the model)")
+    p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the split that serves the most)")
+    p.add_argument("--attention-dp", action=argparse.BooleanOptionalAction, default=None,
+                   help="MoE only: attention and dense layers data-parallel, routed experts split over the replica "
+                        "(default: whichever layout serves more)")
     p.set_defaults(func=cmd_throughput)
 
     p = add("crossover", "self-host vs API for one pairing: monthly costs, break-even volume, saving multiple")

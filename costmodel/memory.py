@@ -56,6 +56,8 @@ class Architecture:
     num_experts: int | None
     experts_per_token: int | None
     tie_embeddings: bool
+    intermediate_size: int | None = None  # FFN width; for MoE models one expert's [count]
+    shared_experts: int = 0  # experts every token passes through besides the routed ones [count]
 
     @property
     def embedding_params_b(self) -> float:
@@ -88,6 +90,8 @@ class Architecture:
             num_experts=model.num_experts,
             experts_per_token=model.experts_per_token,
             tie_embeddings=bool(model.tie_embeddings),
+            intermediate_size=model.intermediate_size,
+            shared_experts=model.shared_experts or 0,
         )
 
 
@@ -136,6 +140,39 @@ def kv_cache_bytes(arch: Architecture, context_tokens: float, kv_bits: float) ->
 def usable_gb(memory_gib: float, gpus: int, memory_usable_share: float) -> float:
     """Memory the engine may use across ``gpus`` devices [GB]."""
     return gpus * memory_gib * GIB_BYTES / BYTES_PER_GB * memory_usable_share
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryBudget:
+    """How an engine shares device memory between weights, its runtime and the KV cache.
+
+    Engines budget the KV cache two ways. vLLM and SGLang cap everything at a share of total
+    memory (``gpu_memory_utilization`` 0.9) and give the KV cache what the weights and runtime
+    leave of it. TensorRT-LLM gives the KV cache a fraction (``free_gpu_memory_fraction``, 0.9 by
+    default) of the memory that is free after the weights and runtime are loaded. Both are
+    ``kv_free_fraction x (usable_share x memory - weights - overhead)``: vLLM with a fraction of 1,
+    TensorRT-LLM with a usable share of 1.
+    """
+
+    usable_share: float  # share of device memory the engine may use [fraction]
+    overhead_gb_per_gpu: float  # CUDA context, workspaces, activations [GB]
+    kv_free_fraction: float = 1.0  # share of the memory left after weights and overhead given to the KV cache [fraction]
+
+    @classmethod
+    def for_engine(cls, engine_id: str, *, db_path: Path | None = None) -> MemoryBudget:
+        """The engine's budget from runtime_inputs (falling back to scope 'all')."""
+        return cls(runtime_input("memory_usable_share", engine_id, db_path=db_path),
+                   runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path),
+                   runtime_input("kv_cache_free_memory_fraction", engine_id, db_path=db_path))
+
+    def usable_gb(self, memory_gib: float, gpus: int) -> float:
+        """Memory the engine may use across ``gpus`` devices [GB]."""
+        return usable_gb(memory_gib, gpus, self.usable_share)
+
+    def kv_room_gb(self, memory_gib: float, gpus: int, resident_weights_gb: float) -> float:
+        """Memory the KV cache gets on ``gpus`` devices holding ``resident_weights_gb`` of weights [GB]; negative: weights do not fit."""
+        left = self.usable_gb(memory_gib, gpus) - resident_weights_gb - self.overhead_gb_per_gpu * gpus
+        return left * self.kv_free_fraction if left > 0 else left
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,9 +278,9 @@ def memory(
     weights_gb = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits) / BYTES_PER_GB
     per_seq = kv_cache_bytes(arch, context_tokens, kv_bits)
     kv_gb = concurrency * per_seq / BYTES_PER_GB
-    overhead_per_gpu = runtime_input("runtime_overhead_gb_per_gpu", engine, db_path=db_path)
+    budget = MemoryBudget.for_engine(engine, db_path=db_path)
     n = gpus if gpu else 1
-    overhead_gb = overhead_per_gpu * n
+    overhead_gb = budget.overhead_gb_per_gpu * n
     estimate = dict(
         model_id=arch.model_id, precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine,
         context_tokens=int(context_tokens), concurrency=int(concurrency), weights_gb=weights_gb,
@@ -253,10 +290,9 @@ def memory(
     if gpu is None:
         return MemoryEstimate(**estimate)
     device = catalog.get_gpu(gpu, db_path=db_path)
-    share = runtime_input("memory_usable_share", engine, db_path=db_path)
 
     def room(count: int) -> float:
-        return usable_gb(device.memory_gib, count, share) - weights_gb - overhead_per_gpu * count
+        return budget.kv_room_gb(device.memory_gib, count, weights_gb)
 
     min_gpus = next((c for c in TP_FRIENDLY_GPU_COUNTS if room(c) >= kv_gb), None)
     free = room(gpus)
@@ -264,7 +300,7 @@ def memory(
         **estimate,
         gpu_id=device.gpu_id,
         gpus=int(gpus),
-        usable_gb=usable_gb(device.memory_gib, gpus, share),
+        usable_gb=budget.usable_gb(device.memory_gib, gpus),
         fits=free >= kv_gb,
         min_gpus=min_gpus,
         max_concurrency=max(int(free * BYTES_PER_GB // per_seq), 0),

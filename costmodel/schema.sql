@@ -268,7 +268,7 @@ CREATE TABLE runtime_inputs (
     CHECK (NOT ends_with(input_id, '_share') OR (value <= 1 AND coalesce(value_high, 0) <= 1))
 );
 COMMENT ON TABLE runtime_inputs IS 'Inputs of the memory and throughput models that are not architecture or datasheet facts: memory the engine may use, runtime overhead, batch limits. The input_id ends in its unit.';
-COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, max_batch_sequences).';
+COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, kv_cache_free_memory_fraction, max_batch_sequences).';
 COMMENT ON COLUMN runtime_inputs.scope IS 'Where it applies: an engine id, or ''all''; the most specific scope wins.';
 COMMENT ON COLUMN runtime_inputs.value IS 'Central value, in the unit of input_id.';
 COMMENT ON COLUMN runtime_inputs.value_low IS 'Low end of the plausible range.';
@@ -304,6 +304,7 @@ CREATE TABLE throughput_measured (
     gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
     gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),
     tensor_parallel INTEGER CHECK (tensor_parallel > 0 AND tensor_parallel <= gpu_count),
+    attention_dp BOOLEAN,
     engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
     engine_version VARCHAR NOT NULL,
     scenario VARCHAR NOT NULL CHECK (scenario IN ('offline', 'server', 'interactive', 'fixed-batch', 'decode-only')),
@@ -329,6 +330,7 @@ COMMENT ON COLUMN throughput_measured.kv_precision_id IS 'KV-cache precision whe
 COMMENT ON COLUMN throughput_measured.gpu_id IS 'GPU (gpus.gpu_id).';
 COMMENT ON COLUMN throughput_measured.gpu_count IS 'GPUs in the measured system [count].';
 COMMENT ON COLUMN throughput_measured.tensor_parallel IS 'Tensor-parallel degree of one replica where known [count]; gpu_count / tensor_parallel replicas.';
+COMMENT ON COLUMN throughput_measured.attention_dp IS 'MoE replicas only: true where attention, dense and shared-expert layers run data-parallel (a full copy on every GPU, each GPU caching its own sequences) and only the routed experts are split; false where everything is tensor-parallel; empty where unstated (then the faster layout is assumed).';
 COMMENT ON COLUMN throughput_measured.engine_id IS 'Serving engine (engines.engine_id).';
 COMMENT ON COLUMN throughput_measured.engine_version IS 'Engine version as reported.';
 COMMENT ON COLUMN throughput_measured.scenario IS 'offline (all requests queued), server (Poisson arrivals under latency limits), interactive (tight limits), fixed-batch, decode-only.';
@@ -356,6 +358,8 @@ CREATE TABLE throughput_calibration (
     prefill_compute_efficiency DOUBLE NOT NULL CHECK (prefill_compute_efficiency > 0 AND prefill_compute_efficiency <= 1.5),
     allreduce_latency_us DOUBLE NOT NULL CHECK (allreduce_latency_us >= 0),
     tp_scaling_exponent DOUBLE NOT NULL CHECK (tp_scaling_exponent >= -1 AND tp_scaling_exponent <= 2),
+    link_efficiency DOUBLE NOT NULL CHECK (link_efficiency > 0 AND link_efficiency <= 1.5),
+    moe_pair_ns DOUBLE NOT NULL CHECK (moe_pair_ns >= 0),
     band_low_ratio DOUBLE NOT NULL CHECK (band_low_ratio > 0 AND band_low_ratio <= 1),
     band_high_ratio DOUBLE NOT NULL CHECK (band_high_ratio >= 1),
     rows_used INTEGER NOT NULL CHECK (rows_used >= 0),
@@ -375,6 +379,8 @@ COMMENT ON COLUMN throughput_calibration.step_overhead_ms IS 'Fixed time per dec
 COMMENT ON COLUMN throughput_calibration.moe_half_tokens IS 'Tokens per expert per decode step at which expert GEMMs reach half their efficiency: each touched expert costs this many tokens of extra compute [token].';
 COMMENT ON COLUMN throughput_calibration.prefill_compute_efficiency IS 'Achieved share of peak dense tensor throughput in prefill [fraction].';
 COMMENT ON COLUMN throughput_calibration.tp_scaling_exponent IS 'Efficiencies of a replica of tp GPUs are scaled by tp^-exponent (smaller per-GPU matrices, synchronisation) [1].';
+COMMENT ON COLUMN throughput_calibration.link_efficiency IS 'Achieved share of the GPU-to-GPU link bandwidth in all-reduces (NCCL bus bandwidth over the datasheet link) [fraction].';
+COMMENT ON COLUMN throughput_calibration.moe_pair_ns IS 'Time per (token, routed expert) pair per layer for MoE routing, permutation and combination, spread over the replica''s GPUs [ns].';
 COMMENT ON COLUMN throughput_calibration.allreduce_latency_us IS 'Fixed time of one tensor-parallel all-reduce (launch, synchronisation, stragglers) [us].';
 COMMENT ON COLUMN throughput_calibration.band_low_ratio IS 'Low end of the band: measured / predicted at the 5th percentile of leave-one-out residuals [ratio].';
 COMMENT ON COLUMN throughput_calibration.band_high_ratio IS 'High end of the band: measured / predicted at the 95th percentile [ratio].';

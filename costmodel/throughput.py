@@ -33,11 +33,11 @@ from .memory import (
     BYTES_PER_GB,
     TP_FRIENDLY_GPU_COUNTS,
     Architecture,
+    MemoryBudget,
     default_kv_precision,
     kv_cache_bytes,
     precision_bits,
     runtime_input,
-    usable_gb,
     weights_bytes,
 )
 
@@ -46,6 +46,8 @@ ACTIVATION_BYTES = 2
 US_PER_S = 1e6
 ALLREDUCES_PER_LAYER = 2
 """Tensor parallelism all-reduces after attention and after the MLP in every layer."""
+ALLREDUCES_PER_LAYER_ATTENTION_DP = 1
+"""Attention data parallelism: the MoE all-gather and reduce-scatter move about one all-reduce's data per layer."""
 PCIE_GEN4_GB_PER_S = 32
 """GPU-to-GPU bandwidth per direction where the datasheet gives no link: PCIe Gen4 x16 [GB/s]."""
 TFLOPS = 1e12
@@ -64,6 +66,8 @@ class Efficiency:
     prefill_compute_efficiency: float | None = None  # achieved / peak in prefill; None: as in decode [fraction]
     allreduce_latency_us: float = 10.0  # fixed time of one tensor-parallel all-reduce (launch, sync) [us]
     tp_scaling_exponent: float = 0.0  # efficiencies fall as tp^-exponent: smaller per-GPU GEMMs, stragglers [1]
+    link_efficiency: float = 1.0  # achieved / peak GPU-to-GPU bandwidth in all-reduces (NCCL bus bandwidth) [fraction]
+    moe_pair_ns: float = 0.0  # time per (token, routed expert) pair per layer: routing, permute, combine [ns]
 
     def at_tp(self, tp: int) -> Efficiency:
         """These efficiencies for a replica split over ``tp`` GPUs."""
@@ -103,9 +107,12 @@ class Replica:
     num_layers: int
     bandwidth_bytes_per_s: float  # per GPU
     peak_flops: float  # per GPU, at the weights' precision
-    attention_peak_flops: float  # per GPU, at the KV cache's precision (attention never runs in FP4/INT4)
+    attention_peak_flops: float  # per GPU, 16-bit: attention math runs in BF16/FP16 whatever the KV cache stores
     link_bytes_per_s: float  # per GPU, per direction
     expert_pick_count: int = 0  # experts each token is routed to
+    activation_bytes_per_token: float = 0.0  # per GPU: what element-wise kernels read and write per token, all layers [byte]
+    attention_dp: bool = False  # MoE: attention, dense and shared layers copied on every GPU, routed experts split
+    duplicate_weight_bytes: float = 0.0  # weights held (and read each step) more than once across the replica's GPUs [byte]
 
 
 def attention_flops_decode(replica: Replica, context_tokens: float) -> float:
@@ -122,34 +129,114 @@ def attention_flops_prefill(replica: Replica, input_tokens: float) -> float:
 
 
 def moe_bytes_read(replica: Replica, batch: float) -> float:
-    """Weight bytes one decode step reads: dense part plus the routed experts the batch touches [byte]."""
+    """Weight bytes one decode step reads on all the replica's GPUs together [byte].
+
+    The dense part (every copy of it, under attention data parallelism) plus the routed experts
+    the batch touches.
+    """
     if replica.routed_expert_bytes == 0:
-        return replica.weight_bytes
+        return replica.weight_bytes + replica.duplicate_weight_bytes
     touched = 1.0 - (1.0 - replica.expert_pick_share) ** batch
-    return replica.weight_bytes - replica.routed_expert_bytes * (1.0 - touched)
+    return replica.weight_bytes + replica.duplicate_weight_bytes - replica.routed_expert_bytes * (1.0 - touched)
 
 
 def allreduce_seconds(replica: Replica, tokens: float, eff: Efficiency = ROOFLINE) -> float:
     """Time of the tensor-parallel all-reduces for ``tokens`` tokens through all layers [s].
 
     Each all-reduce moves 2 (tp - 1) / tp of the activations over the link and costs a fixed
-    latency (fitted: launch, synchronisation and the stragglers of smaller per-GPU GEMMs).
+    latency (fitted: launch, synchronisation and the stragglers of smaller per-GPU GEMMs). Under
+    attention data parallelism only the MoE exchange remains: gathering the tokens to the
+    experts' GPUs and reducing them back moves as much as one all-reduce per layer.
     """
     if replica.tp == 1:
         return 0.0
     data = tokens * replica.hidden_size * ACTIVATION_BYTES * 2 * (replica.tp - 1) / replica.tp
     latency = eff.allreduce_latency_us / US_PER_S
-    return replica.num_layers * ALLREDUCES_PER_LAYER * (data / replica.link_bytes_per_s + latency)
+    per_layer = ALLREDUCES_PER_LAYER_ATTENTION_DP if replica.attention_dp else ALLREDUCES_PER_LAYER
+    return replica.num_layers * per_layer * (data / (replica.link_bytes_per_s * eff.link_efficiency) + latency)
+
+
+def activation_bytes_per_token(arch: Architecture, tp: int) -> float:
+    """Bytes the memory-bound element-wise kernels of one token read and write on each GPU, all layers [byte].
+
+    Between the matrix multiplies a fused engine still runs, per layer: RMSNorm (read and write
+    the hidden state, 2h), attention reading queries and writing its output (2q), the residual
+    add fused with the next norm (4h) and the gated activation (read 2i, write i: 3i). A MoE layer
+    instead runs the gated activation of every expert the token visits (3(k + shared)i) and
+    permutes the token to its k experts and back (2h + 2kh). Hidden-state work (norms,
+    residuals, MoE permutation) repeats on every tensor-parallel GPU; the rest is split.
+    """
+    h = arch.hidden_size
+    q = arch.num_attention_heads * arch.head_dim
+    i = arch.intermediate_size or 4 * h
+    if arch.num_experts and arch.experts_per_token:
+        k = arch.experts_per_token
+        replicated = 6 * h + 2 * h + 2 * k * h
+        split = 2 * q + 3 * (k + arch.shared_experts) * i
+    else:
+        replicated = 6 * h
+        split = 2 * q + 3 * i
+    return arch.num_layers * ACTIVATION_BYTES * (replicated + split / tp)
+
+
+def activation_seconds(replica: Replica, tokens: float, eff: Efficiency) -> float:
+    """Time of the element-wise and MoE routing kernels for ``tokens`` tokens [s].
+
+    Bytes over achieved bandwidth, plus for MoE models a fitted time per (token, routed expert)
+    pair in every layer (top-k selection, permuting tokens to their experts and combining the
+    results): a model routing each token to 8 experts pays it 8 times, one routing to 1 once.
+    """
+    eff = eff.at_tp(replica.tp)
+    pairs = tokens * replica.expert_pick_count * replica.num_layers / replica.tp
+    return (tokens * replica.activation_bytes_per_token / (replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
+            + pairs * eff.moe_pair_ns / 1e9)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodeStepParts:
+    """The two phases of a decode step, each with its memory and compute time [s].
+
+    The matrix multiplies read the weights and are compute-bound at large batches; the attention
+    kernels read every sequence's KV cache and stay memory-bound. They run one after the other
+    in every layer, so each phase takes the longer of its own memory and compute time and the
+    step takes their sum (not one max over all bytes and all FLOPs, which would let KV reads
+    hide behind weight matmuls).
+    """
+
+    weights_memory_s: float
+    matmul_compute_s: float
+    kv_memory_s: float
+    attention_compute_s: float
+
+    @property
+    def memory_s(self) -> float:
+        return self.weights_memory_s + self.kv_memory_s
+
+    @property
+    def compute_s(self) -> float:
+        return self.matmul_compute_s + self.attention_compute_s
+
+    @property
+    def step_s(self) -> float:
+        return max(self.weights_memory_s, self.matmul_compute_s) + max(self.kv_memory_s, self.attention_compute_s)
+
+
+def decode_step_parts(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> DecodeStepParts:
+    """Memory and compute time of a decode step's matmul and attention phases [s]."""
+    eff = eff.at_tp(replica.tp)
+    bandwidth = replica.tp * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency
+    return DecodeStepParts(
+        weights_memory_s=moe_bytes_read(replica, batch) / bandwidth,
+        matmul_compute_s=batch * decode_matmul_flops_equivalent(replica, batch, eff) / (replica.tp * replica.peak_flops * eff.compute_efficiency),
+        kv_memory_s=batch * replica.kv_bytes_per_seq(context_tokens) / bandwidth,
+        attention_compute_s=batch * attention_flops_decode(replica, context_tokens) / (replica.tp * replica.attention_peak_flops * eff.compute_efficiency),
+    )
 
 
 def decode_memory_compute_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> tuple[float, float]:
-    """(memory time, compute time) of one decode step [s]: bytes read over bandwidth, FLOPs over peak."""
-    eff = eff.at_tp(replica.tp)
-    bytes_read = moe_bytes_read(replica, batch) + batch * replica.kv_bytes_per_seq(context_tokens)
-    t_memory = bytes_read / (replica.tp * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
-    matmul = batch * decode_matmul_flops_equivalent(replica, batch, eff) / (replica.tp * replica.peak_flops * eff.compute_efficiency)
-    attention = batch * attention_flops_decode(replica, context_tokens) / (replica.tp * replica.attention_peak_flops * eff.compute_efficiency)
-    return t_memory, matmul + attention
+    """(memory time, compute time) of one decode step [s]: all bytes read over bandwidth, all FLOPs over peak."""
+    parts = decode_step_parts(replica, batch, context_tokens, eff)
+    return parts.memory_s, parts.compute_s
 
 
 def expert_gemm_efficiency(tokens_per_expert: float, half_tokens: float) -> float:
@@ -175,8 +262,8 @@ def decode_matmul_flops_equivalent(replica: Replica, batch: float, eff: Efficien
 
 def decode_step_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> float:
     """Time of one decode step of ``batch`` sequences at mean context ``context_tokens`` [s]."""
-    t_memory, t_compute = decode_memory_compute_seconds(replica, batch, context_tokens, eff)
-    return max(t_memory, t_compute) + allreduce_seconds(replica, batch, eff) + eff.step_overhead_ms / MS_PER_S
+    return (decode_step_parts(replica, batch, context_tokens, eff).step_s + activation_seconds(replica, batch, eff) + allreduce_seconds(replica, batch, eff)
+            + eff.step_overhead_ms / MS_PER_S)
 
 
 def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency) -> float:
@@ -184,7 +271,7 @@ def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency) -> f
     eff = eff.at_tp(replica.tp)
     matmul = input_tokens * replica.flops_per_token / (replica.tp * replica.peak_flops * eff.prefill_efficiency)
     attention = attention_flops_prefill(replica, input_tokens) / (replica.tp * replica.attention_peak_flops * eff.prefill_efficiency)
-    return matmul + attention + allreduce_seconds(replica, input_tokens, eff)
+    return matmul + attention + activation_seconds(replica, input_tokens, eff) + allreduce_seconds(replica, input_tokens, eff)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,19 +338,45 @@ def attention_width(arch: Architecture) -> float:
     return arch.num_attention_heads * arch.head_dim
 
 
+def kv_replication(arch: Architecture, tp: int, attention_dp: bool = False) -> float:
+    """How many times a replica of ``tp`` GPUs stores each KV byte [ratio >= 1].
+
+    Tensor parallelism splits the KV heads over the GPUs; with fewer KV heads than GPUs each
+    GPU still keeps at least one head, so heads are copied (Qwen3 235B: 4 KV heads on 8 GPUs,
+    2 copies). MLA's compressed latent is shared by all heads and cannot be split: every GPU
+    keeps all of it (tp copies). Attention data parallelism keeps each sequence on one GPU.
+    """
+    if tp == 1 or attention_dp:
+        return 1.0
+    if arch.attention_kind in ("MLA", "MLA+DSA"):
+        return float(tp)
+    heads = arch.num_kv_heads
+    return math.ceil(heads / tp) * tp / heads
+
+
 def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: str, kv_precision_id: str,
-                  *, db_path: Path | None = None) -> Replica:
-    """A replica of ``tp`` GPUs serving ``arch`` at a weight and KV precision."""
+                  *, attention_dp: bool = False, db_path: Path | None = None) -> Replica:
+    """A replica of ``tp`` GPUs serving ``arch`` at a weight and KV precision.
+
+    ``attention_dp`` (MoE models only): attention, dense layers, shared experts and embeddings
+    are copied on every GPU, each GPU serving its own sequences, and only the routed experts are
+    split (expert parallelism) -- as TensorRT-LLM's and SGLang's attention data parallelism do.
+    """
     bits, emb_bits = precision_bits(precision_id, db_path=db_path)
     kv_bits = precision_bits(kv_precision_id, db_path=db_path)[0]
     w_bytes = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits)
     routed = routed_expert_params_b(arch) * 1e9 * bits / 8
+    if attention_dp and not routed:
+        raise CostmodelError(f"attention data parallelism applies to MoE models; {arch.model_id} is dense "
+                             f"(serve it as tensor_parallel=1 replicas instead)")
+    attention_dp = attention_dp and tp > 1
+    copies = kv_replication(arch, tp, attention_dp)
     return Replica(
         tp=tp,
         weight_bytes=w_bytes,
         routed_expert_bytes=routed,
         expert_pick_share=(arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0,
-        kv_bytes_per_seq=lambda ctx, _a=arch, _b=kv_bits: kv_cache_bytes(_a, ctx, _b),
+        kv_bytes_per_seq=lambda ctx, _a=arch, _b=kv_bits, _c=copies: _c * kv_cache_bytes(_a, ctx, _b),
         flops_per_token=2 * arch.active_params_b * 1e9,
         routed_flops_per_token=2 * routed_expert_params_b(arch) * 1e9 * ((arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0),
         attention_flops_per_token_layer_context=4 * attention_width(arch),
@@ -274,27 +387,33 @@ def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: s
         num_layers=arch.num_layers,
         bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * GB_PER_S,
         peak_flops=peak_tflops(gpu, precision_id) * TFLOPS,
-        attention_peak_flops=peak_tflops(gpu, "fp8" if kv_precision_id in ("fp8", "int8", "fp4") else "bf16") * TFLOPS,
+        # An FP8 KV cache halves the bytes read, but engines dequantize it to 16 bits for the attention
+        # math (SGLang issue 10083; vLLM computes in FP8 only with FlashAttention 3).
+        attention_peak_flops=peak_tflops(gpu, "bf16") * TFLOPS,
         link_bytes_per_s=(gpu.interconnect_gb_per_s or PCIE_GEN4_GB_PER_S) * GB_PER_S,
         expert_pick_count=arch.experts_per_token or 0,
+        # Under attention data parallelism each GPU runs whole layers for 1/tp of the tokens.
+        activation_bytes_per_token=activation_bytes_per_token(arch, 1) / tp if attention_dp else activation_bytes_per_token(arch, tp),
+        attention_dp=attention_dp,
+        duplicate_weight_bytes=(tp - 1) * (w_bytes - routed) if attention_dp else 0.0,
     )
 
 
-def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, share: float,
-                         overhead_gb_per_gpu: float) -> int:
-    """Most sequences of ``context_tokens`` whose KV cache fits beside the weights [count]."""
-    room = usable_gb(gpu.memory_gib, replica.tp, share) * BYTES_PER_GB - replica.weight_bytes - overhead_gb_per_gpu * replica.tp * BYTES_PER_GB
+def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, budget: MemoryBudget) -> int:
+    """Most sequences of ``context_tokens`` whose KV cache fits beside the weights, by the engine's budget [count]."""
+    resident_gb = (replica.weight_bytes + replica.duplicate_weight_bytes) / BYTES_PER_GB
+    room = budget.kv_room_gb(gpu.memory_gib, replica.tp, resident_gb) * BYTES_PER_GB
     return max(int(room // replica.kv_bytes_per_seq(context_tokens)), 0)
 
 
 def smallest_tp(arch: Architecture, gpu: catalog.Gpu, gpus: int, precision_id: str, kv_precision_id: str,
-                context_tokens: float, share: float, overhead: float, *, db_path: Path | None = None) -> int | None:
+                context_tokens: float, budget: MemoryBudget, *, db_path: Path | None = None) -> int | None:
     """Fewest GPUs per replica (1, 2, 4, ...) dividing ``gpus`` that hold the weights and one sequence."""
     for tp in TP_FRIENDLY_GPU_COUNTS:
         if tp > gpus or gpus % tp:
             continue
         replica = build_replica(arch, gpu, tp, precision_id, kv_precision_id, db_path=db_path)
-        if max_batch_for_memory(replica, gpu, context_tokens, share, overhead) >= 1:
+        if max_batch_for_memory(replica, gpu, context_tokens, budget) >= 1:
             return tp
     return None
 
@@ -360,8 +479,7 @@ def _calibration_for(engine_id: str, gpu_family: str, db_key: str) -> Calibratio
     r = frame.row(0, named=True)
     return Calibration(
         engine_id=r["engine_id"], gpu_family=r["gpu_family"],
-        efficiency=Efficiency(r["bandwidth_efficiency"], r["compute_efficiency"], r["step_overhead_ms"], r["moe_half_tokens"],
-                              r["prefill_compute_efficiency"], r["allreduce_latency_us"], r["tp_scaling_exponent"]),
+        efficiency=Efficiency(**{f.name: r[f.name] for f in dataclasses.fields(Efficiency)}),
         band_low_ratio=r["band_low_ratio"], band_high_ratio=r["band_high_ratio"],
         rows_used=r["rows_used"], fitted_on=str(r["fitted_on"]),
     )
@@ -375,6 +493,7 @@ class ThroughputEstimate:
     gpu_id: str
     gpus: int
     tensor_parallel: int
+    attention_dp: bool  # MoE: attention and dense layers data-parallel, routed experts split over the replica
     replicas: int
     precision_id: str
     kv_precision_id: str
@@ -415,6 +534,7 @@ def throughput(
     tpot_ms: float | None = None,
     ttft_ms: float | None = None,
     tensor_parallel: int | None = None,
+    attention_dp: bool | None = None,
     db_path: Path | None = None,
 ) -> ThroughputEstimate:
     """Calibrated sustained throughput of ``gpus`` GPUs serving a model [token/s].
@@ -429,7 +549,10 @@ def throughput(
     concurrency : requests in flight across the deployment [count]; default: the largest batch
         that fits in memory (capped by the engine's batch limit), or that meets the latency targets
     tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
-    tensor_parallel : GPUs per replica; default the fewest (1, 2, 4, ...) that hold the model
+    tensor_parallel : GPUs per replica; default: the split (1, 2, 4, ...) that serves the most tokens/s
+    attention_dp : MoE models only: copy attention and dense layers on every GPU of a replica and
+        split only the routed experts (TensorRT-LLM/SGLang attention data parallelism); default:
+        whichever layout serves more
     """
     gpus = positive_int("gpus", gpus)
     input_tokens = positive_int("input_tokens", input_tokens)
@@ -444,8 +567,7 @@ def throughput(
         raise CostmodelError(
             f"input_tokens + output_tokens = {input_tokens + output_tokens} exceeds {arch.model_id}'s context of {arch.context_tokens} tokens"
         )
-    share = runtime_input("memory_usable_share", engine_id, db_path=db_path)
-    overhead = runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path)
+    budget = MemoryBudget.for_engine(engine_id, db_path=db_path)
     engine_batch_limit = int(runtime_input("max_batch_sequences", engine_id, db_path=db_path))
     context = input_tokens + output_tokens
     cal = calibration_for(engine_id, device.gpu_family, db_path=db_path)
@@ -454,10 +576,14 @@ def throughput(
     ttft_s = None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S
     tpot_s = None if tpot_ms is None else positive("tpot_ms", tpot_ms) / MS_PER_S
 
-    def estimate(tp: int) -> ThroughputEstimate:
+    if attention_dp and not arch.num_experts:
+        raise CostmodelError(f"attention_dp applies to MoE models; {arch.model_id} is dense (serve it as tensor_parallel=1 replicas)")
+    layouts = [attention_dp] if attention_dp is not None else ([False, True] if arch.num_experts else [False])
+
+    def estimate(tp: int, adp: bool) -> ThroughputEstimate:
         replicas = gpus // tp
-        replica = build_replica(arch, device, tp, precision_id, kv_id, db_path=db_path)
-        memory_batch = max_batch_for_memory(replica, device, context, share, overhead)
+        replica = build_replica(arch, device, tp, precision_id, kv_id, attention_dp=adp, db_path=db_path)
+        memory_batch = max_batch_for_memory(replica, device, context, budget)
         if memory_batch < 1:
             raise CostmodelError(f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on "
                                  f"{tp} x {device.gpu_id} per replica")
@@ -481,7 +607,8 @@ def throughput(
         t_mem, t_cmp = decode_memory_compute_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
         out = rate.output_tokens_per_s * replicas
         return ThroughputEstimate(
-            model_id=arch.model_id, gpu_id=device.gpu_id, gpus=gpus, tensor_parallel=tp, replicas=replicas,
+            model_id=arch.model_id, gpu_id=device.gpu_id, gpus=gpus, tensor_parallel=tp,
+            attention_dp=replica.attention_dp, replicas=replicas,
             precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine_id,
             input_tokens=input_tokens, output_tokens=output_tokens, concurrency=batch * replicas,
             output_tokens_per_s=out, input_tokens_per_s=out * input_tokens / output_tokens,
@@ -499,19 +626,23 @@ def throughput(
         tp = positive_int("tensor_parallel", tensor_parallel)
         if gpus % tp:
             raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})")
-        return estimate(tp)
-    # No tensor parallelism given: try every split of the GPUs into replicas and keep the fastest.
+        splits = [tp]
+    else:  # no tensor parallelism given: try every split of the GPUs into replicas and keep the fastest
+        splits = [c for c in TP_FRIENDLY_GPU_COUNTS if c <= gpus and gpus % c == 0]
     results, errors = [], []
-    for tp in (c for c in TP_FRIENDLY_GPU_COUNTS if c <= gpus and gpus % c == 0):
-        try:
-            results.append(estimate(tp))
-        except CostmodelError as exc:
-            errors.append(exc)
+    for tp in splits:
+        for adp in ([False] if tp == 1 else layouts):  # one GPU per replica: the two layouts are the same
+            try:
+                results.append(estimate(tp, adp))
+            except CostmodelError as exc:
+                errors.append(exc)
     if results:
-        return max(results, key=lambda e: (e.output_tokens_per_s, -e.tensor_parallel))
+        return max(results, key=lambda e: (e.output_tokens_per_s, -e.tensor_parallel, -e.attention_dp))
+    if tensor_parallel is not None:
+        raise errors[0]
     if all("does not fit on" in str(e) and "per replica" in str(e) for e in errors):
         need = next((c for c in TP_FRIENDLY_GPU_COUNTS
-                     if smallest_tp(arch, device, c, precision_id, kv_id, context, share, overhead, db_path=db_path)), None)
+                     if smallest_tp(arch, device, c, precision_id, kv_id, context, budget, db_path=db_path)), None)
         raise CostmodelError(
             f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on {gpus} x {device.gpu_id}"
             + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them")

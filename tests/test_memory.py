@@ -9,7 +9,7 @@ import pytest
 
 from costmodel import CostmodelError, UnknownIdError, get_model, memory
 from costmodel.cli import main
-from costmodel.memory import GIB_BYTES, Architecture, kv_cache_bytes, weights_bytes
+from costmodel.memory import GIB_BYTES, Architecture, MemoryBudget, kv_cache_bytes, weights_bytes
 
 GB = 1e9
 
@@ -114,6 +114,30 @@ def test_min_gpus_and_max_concurrency_agree(db: Path) -> None:
     assert two.fits and two.max_concurrency >= 1
     over = memory("llama-3.1-70b", "bf16", gpu="h100", gpus=2, context_tokens=4096, concurrency=two.max_concurrency + 1)
     assert not over.fits
+
+
+def test_memory_budget_by_engine_rule() -> None:
+    h100 = 80 * GIB_BYTES / GB  # 85.9 GB
+    # vLLM: everything inside 90% of the device; the KV cache gets what weights and runtime leave
+    vllm = MemoryBudget(usable_share=0.9, overhead_gb_per_gpu=1.5)
+    assert vllm.kv_room_gb(80, 1, 50.0) == pytest.approx(0.9 * h100 - 50 - 1.5)
+    # TensorRT-LLM: 90% of what is free after the weights and runtime are loaded
+    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_fraction=0.9)
+    assert trt.kv_room_gb(80, 1, 50.0) == pytest.approx(0.9 * (h100 - 50 - 1))
+    assert trt.kv_room_gb(80, 2, 50.0) == pytest.approx(0.9 * (2 * h100 - 50 - 2))
+    # weights that do not fit stay negative and are not scaled towards zero
+    assert trt.kv_room_gb(80, 1, 100.0) == pytest.approx(h100 - 100 - 1)
+
+
+def test_engine_budget_from_the_store(db: Path) -> None:
+    trt = MemoryBudget.for_engine("tensorrt-llm")
+    vllm = MemoryBudget.for_engine("vllm")
+    assert (trt.usable_share, trt.kv_free_fraction) == (1.0, 0.9)
+    assert (vllm.usable_share, vllm.kv_free_fraction) == (0.9, 1.0)
+    # a model that fills most of the card leaves TensorRT-LLM more room than vLLM's 90% cap
+    assert trt.kv_room_gb(80, 1, 70.0) > vllm.kv_room_gb(80, 1, 70.0)
+    assert memory("llama-3.1-70b", "fp8", gpu="h100", engine="tensorrt-llm", context_tokens=4096).max_concurrency > \
+        memory("llama-3.1-70b", "fp8", gpu="h100", engine="vllm", context_tokens=4096).max_concurrency
 
 
 @pytest.mark.parametrize(
