@@ -259,7 +259,7 @@ def memory(
     context_tokens : tokens per sequence, prompt plus output [token]; default min(8192, model context)
     concurrency : sequences held at once [count]
     gpu, gpus : GPU id or alias and how many of it [count]; adds fits, min_gpus, max_concurrency
-    engine : engine id whose memory reserve and overhead apply (runtime_inputs)
+    engine : engine whose memory budget applies (runtime_inputs: usable share, overhead, KV free fraction)
     """
     arch = Architecture.from_model(catalog.get_model(model, db_path=db_path))
     precision_id = catalog.resolve_precision_id(precision, db_path=db_path)

@@ -342,7 +342,9 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
         tps, low, high = est.output_tokens_per_s / per, est.output_tokens_per_s_low / per, est.output_tokens_per_s_high / per
         prefill_share = est.prefill_time_share
         tput_src = (f"throughput model ({est.calibration_group} calibration), {est.concurrency // per} requests in flight "
-                    f"per replica of {gpus_per_replica} GPU(s)")
+                    f"per replica of {gpus_per_replica} GPU(s); "
+                    + (f"{est.measured_rows_for_model} measured run(s) of this model in the calibration" if est.measured_rows_for_model
+                       else "no measured run of this model: extrapolated from other models"))
     ownership = None
     price: float | None = None
     if option.pricing_mode == "buy":

@@ -514,6 +514,8 @@ class ThroughputEstimate:
     bandwidth_efficiency: float
     compute_efficiency: float
     step_overhead_ms: float
+    measured_rows_for_model: int  # usable calibration rows that measured this model, on any GPU or engine [count]
+    caveat: str | None  # set when no measurement of this model backs the calibration
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -576,6 +578,11 @@ def throughput(
     ttft_s = None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S
     tpot_s = None if tpot_ms is None else positive("tpot_ms", tpot_ms) / MS_PER_S
 
+    measured, excluded = measured_rows(arch.model_id, db_path=db_path)
+    caveat = None if measured else (
+        f"no usable throughput measurement of {arch.model_id}: the estimate carries the calibration over from other models"
+        + (f" ({excluded} measurement(s) of it are excluded; `costmodel validate` shows the model's error on them)" if excluded else "")
+    )
     if attention_dp and not arch.num_experts:
         raise CostmodelError(f"attention_dp applies to MoE models; {arch.model_id} is dense (serve it as tensor_parallel=1 replicas)")
     layouts = [attention_dp] if attention_dp is not None else ([False, True] if arch.num_experts else [False])
@@ -620,6 +627,7 @@ def throughput(
             calibration_group=f"{cal.engine_id}/{cal.gpu_family}",
             bandwidth_efficiency=eff.bandwidth_efficiency, compute_efficiency=eff.compute_efficiency,
             step_overhead_ms=eff.step_overhead_ms,
+            measured_rows_for_model=measured, caveat=caveat,
         )
 
     if tensor_parallel is not None:
@@ -648,6 +656,21 @@ def throughput(
             + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them")
         )
     raise errors[0]
+
+
+def measured_rows(model_id: str, *, db_path: Path | None = None) -> tuple[int, int]:
+    """(usable, excluded) rows of throughput_measured for a model [count]."""
+    return _measured_rows(model_id, str(db_path or ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _measured_rows(model_id: str, db_key: str) -> tuple[int, int]:
+    frame = store.query(
+        "SELECT count(*) FILTER (WHERE exclude_reason IS NULL) AS usable, count(*) FILTER (WHERE exclude_reason IS NOT NULL) AS excluded "
+        "FROM throughput_measured WHERE model_id = ?",
+        [model_id], db_path=Path(db_key) if db_key else None,
+    )
+    return int(frame["usable"][0]), int(frame["excluded"][0])
 
 
 def _resolve_engine(engine: str, *, db_path: Path | None = None) -> str:
