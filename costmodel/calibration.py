@@ -38,6 +38,7 @@ from .throughput import (
     decode_rate,
     max_batch_for_memory,
     replica_rate,
+    token_budget_batch,
 )
 
 @dataclasses.dataclass(frozen=True)
@@ -151,7 +152,7 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
             if r["concurrency"]:
                 limit, fixed = min(math.ceil(r["concurrency"] / replicas), memory_limit), True
             else:
-                limit, fixed = min(memory_limit, engine_limit), False
+                limit, fixed = min(memory_limit, engine_limit, max(token_budget_batch(replica, budget.max_num_tokens, inp, out), 1)), False
             candidates.append(RowSetup(replica=replica, replicas=replicas, batch_limit=limit, fixed_batch=fixed, **common))
         if not candidates:
             if r["exclude_reason"]:

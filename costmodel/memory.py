@@ -25,6 +25,8 @@ from .errors import CostmodelError
 BYTES_PER_GB = 1e9
 GIB_BYTES = 2**30
 BITS_PER_BYTE = 8
+MOE_ACTIVATION_BYTES = 2
+"""Bytes of one value in the MoE kernels' expanded rows (BF16 activations) [byte]."""
 DSA_INDEXER_BYTES_PER_TOKEN_LAYER = 132
 """DeepSeek V3.2 sparse-attention indexer key cache: 128 FP8 values + an FP32 scale per layer [byte]."""
 TP_FRIENDLY_GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -137,6 +139,18 @@ def kv_cache_bytes(arch: Architecture, context_tokens: float, kv_bits: float) ->
     return per_layer * (full_layers * context_tokens + arch.sliding_window_layers * windowed)
 
 
+def moe_workspace_bytes(hidden_size: int, experts_per_token: int, rows_per_pass: float) -> float:
+    """Bytes of one GPU's fused-MoE buffers, sized for the engine's largest forward pass [byte].
+
+    Fused MoE kernels expand every token of the pass into ``experts_per_token`` rows and keep an
+    input and an output row of the hidden size for each (TensorRT-LLM sizes its workspace by
+    experts_per_token x all rows, not by the rows its local experts get). The engine measures this
+    peak before sizing the KV cache, so it comes off the KV budget. ``rows_per_pass``: tokens one
+    GPU's MoE sees in that pass (under attention data parallelism, every rank's tokens).
+    """
+    return rows_per_pass * experts_per_token * 2 * hidden_size * MOE_ACTIVATION_BYTES
+
+
 def usable_gb(memory_gib: float, gpus: int, memory_usable_share: float) -> float:
     """Memory the engine may use across ``gpus`` devices [GB]."""
     return gpus * memory_gib * GIB_BYTES / BYTES_PER_GB * memory_usable_share
@@ -157,21 +171,27 @@ class MemoryBudget:
     usable_share: float  # share of device memory the engine may use [fraction]
     overhead_gb_per_gpu: float  # CUDA context, workspaces, activations [GB]
     kv_free_fraction: float = 1.0  # share of the memory left after weights and overhead given to the KV cache [fraction]
+    max_num_tokens: int = 8192  # tokens one forward pass may carry; sizes the activation buffers [token]
 
     @classmethod
     def for_engine(cls, engine_id: str, *, db_path: Path | None = None) -> MemoryBudget:
         """The engine's budget from runtime_inputs (falling back to scope 'all')."""
         return cls(runtime_input("memory_usable_share", engine_id, db_path=db_path),
                    runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path),
-                   runtime_input("kv_cache_free_memory_fraction", engine_id, db_path=db_path))
+                   runtime_input("kv_cache_free_memory_fraction", engine_id, db_path=db_path),
+                   int(runtime_input("max_num_tokens", engine_id, db_path=db_path)))
 
     def usable_gb(self, memory_gib: float, gpus: int) -> float:
         """Memory the engine may use across ``gpus`` devices [GB]."""
         return usable_gb(memory_gib, gpus, self.usable_share)
 
-    def kv_room_gb(self, memory_gib: float, gpus: int, resident_weights_gb: float) -> float:
-        """Memory the KV cache gets on ``gpus`` devices holding ``resident_weights_gb`` of weights [GB]; negative: weights do not fit."""
-        left = self.usable_gb(memory_gib, gpus) - resident_weights_gb - self.overhead_gb_per_gpu * gpus
+    def kv_room_gb(self, memory_gib: float, gpus: int, resident_weights_gb: float, workspace_gb_per_gpu: float = 0.0) -> float:
+        """Memory the KV cache gets on ``gpus`` devices holding ``resident_weights_gb`` of weights [GB]; negative: weights do not fit.
+
+        ``workspace_gb_per_gpu``: activation buffers the engine measures in its profiling pass
+        besides the fixed overhead (the MoE buffers of ``moe_workspace_bytes``).
+        """
+        left = self.usable_gb(memory_gib, gpus) - resident_weights_gb - (self.overhead_gb_per_gpu + workspace_gb_per_gpu) * gpus
         return left * self.kv_free_fraction if left > 0 else left
 
 
@@ -280,7 +300,8 @@ def memory(
     kv_gb = concurrency * per_seq / BYTES_PER_GB
     budget = MemoryBudget.for_engine(engine, db_path=db_path)
     n = gpus if gpu else 1
-    overhead_gb = budget.overhead_gb_per_gpu * n
+    workspace_gb = moe_workspace_bytes(arch.hidden_size, arch.experts_per_token or 0, budget.max_num_tokens) / BYTES_PER_GB
+    overhead_gb = (budget.overhead_gb_per_gpu + workspace_gb) * n
     estimate = dict(
         model_id=arch.model_id, precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine,
         context_tokens=int(context_tokens), concurrency=int(concurrency), weights_gb=weights_gb,
@@ -292,7 +313,7 @@ def memory(
     device = catalog.get_gpu(gpu, db_path=db_path)
 
     def room(count: int) -> float:
-        return budget.kv_room_gb(device.memory_gib, count, weights_gb)
+        return budget.kv_room_gb(device.memory_gib, count, weights_gb, workspace_gb)
 
     min_gpus = next((c for c in TP_FRIENDLY_GPU_COUNTS if room(c) >= kv_gb), None)
     free = room(gpus)

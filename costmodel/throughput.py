@@ -1,11 +1,14 @@
 """Throughput model: a step-level roofline of continuous-batching LLM serving, calibrated.
 
-One replica (``tp`` GPUs with tensor parallelism) serves ``batch`` sequences at once. Each
-decode step reads the weights (for MoE: the experts the batch touches) and every sequence's KV
-cache from memory, and does 2 x active parameters FLOPs per token plus attention; it takes the
-longer of the memory and the compute time, plus the tensor-parallel all-reduces and a fixed
-per-step overhead. Prefill is compute-bound. Over a request's life a replica spends
-``output_tokens`` decode steps and the prefill of ``batch`` prompts, so
+One replica (``tp`` GPUs) serves ``batch`` sequences at once. A decode step has two phases run
+one after the other in every layer: the matrix multiplies read the weights (for MoE: the experts
+the batch touches) and do 2 x active parameters FLOPs per token, taking the longer of the two;
+then attention reads every sequence's KV cache and does its own FLOPs (in 16-bit), again the
+longer of the two. Element-wise and MoE-routing kernels add their memory traffic and a time per
+(token, expert) pair; tensor parallelism adds all-reduces (attention data parallelism, for MoE,
+only the expert exchange) and a fixed per-step overhead. Prefill is compute-bound. Over a
+request's life a replica spends ``output_tokens`` decode steps and the prefill of ``batch``
+prompts, so
 
     output tokens/s per replica = batch x output_tokens / (output_tokens x step + batch x prefill)
 
@@ -15,7 +18,9 @@ from the leave-one-out residuals of that fit.
 
 References: roofline model (Williams, Waterman and Patterson 2009); LLM inference roofline
 (LLM-Viewer, Yuan et al. 2024, arXiv:2402.16363); MoE expert coverage 1 - (1 - k/E)^B for
-uniform routing; ring all-reduce moves 2 (n - 1)/n of the data (Patarasuk and Yuan 2009).
+uniform routing; ring all-reduce moves 2 (n - 1)/n of the data (Patarasuk and Yuan 2009);
+attention data parallelism as in TensorRT-LLM's PyTorch models (attention, dense and shared
+layers with tp_size 1 under enable_attention_dp) and SGLang's DP attention.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from .memory import (
     MemoryBudget,
     default_kv_precision,
     kv_cache_bytes,
+    moe_workspace_bytes,
     precision_bits,
     runtime_input,
     weights_bytes,
@@ -402,8 +408,24 @@ def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: s
 def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, budget: MemoryBudget) -> int:
     """Most sequences of ``context_tokens`` whose KV cache fits beside the weights, by the engine's budget [count]."""
     resident_gb = (replica.weight_bytes + replica.duplicate_weight_bytes) / BYTES_PER_GB
-    room = budget.kv_room_gb(gpu.memory_gib, replica.tp, resident_gb) * BYTES_PER_GB
+    # Under attention data parallelism the MoE gathers every rank's tokens of the pass.
+    rows = budget.max_num_tokens * (replica.tp if replica.attention_dp else 1)
+    workspace_gb = moe_workspace_bytes(replica.hidden_size, replica.expert_pick_count, rows) / BYTES_PER_GB
+    room = budget.kv_room_gb(gpu.memory_gib, replica.tp, resident_gb, workspace_gb) * BYTES_PER_GB
     return max(int(room // replica.kv_bytes_per_seq(context_tokens)), 0)
+
+
+def token_budget_batch(replica: Replica, max_num_tokens: int, input_tokens: float, output_tokens: float) -> int:
+    """Largest steady batch a per-pass token budget sustains [count].
+
+    Every forward pass carries at most ``max_num_tokens`` tokens: one per running sequence plus
+    the prompts admitted to replace the finished ones. A batch of B holds if B + (B / output) x
+    input <= budget, so B <= budget x output / (input + output); prompt-heavy work (2,048 in, 128
+    out: 481 sequences at 8,192 tokens) runs far below the memory limit. Under attention data
+    parallelism every GPU schedules its own passes.
+    """
+    ranks = replica.tp if replica.attention_dp else 1
+    return int(max_num_tokens * output_tokens / (input_tokens + output_tokens)) * ranks
 
 
 def smallest_tp(arch: Architecture, gpu: catalog.Gpu, gpus: int, precision_id: str, kv_precision_id: str,
@@ -603,7 +625,8 @@ def throughput(
                     f"holds at most {memory_batch} sequences of {context} tokens in memory ({memory_batch * replicas} in all)"
                 )
         else:
-            batch = best_batch(replica, min(memory_batch, engine_batch_limit), input_tokens, output_tokens, eff, ttft_s, tpot_s)
+            limit = min(memory_batch, engine_batch_limit, token_budget_batch(replica, budget.max_num_tokens, input_tokens, output_tokens))
+            batch = best_batch(replica, max(limit, 1), input_tokens, output_tokens, eff, ttft_s, tpot_s)
             if batch == 0:
                 rate1 = replica_rate(replica, 1, input_tokens, output_tokens, eff)
                 raise CostmodelError(

@@ -129,6 +129,18 @@ def test_memory_budget_by_engine_rule() -> None:
     assert trt.kv_room_gb(80, 1, 100.0) == pytest.approx(h100 - 100 - 1)
 
 
+def test_moe_workspace_comes_off_the_kv_budget() -> None:
+    from costmodel.memory import moe_workspace_bytes
+
+    # Qwen3 235B under attention DP on 8 GPUs: 8 x 8192 tokens x top-8 rows, an input and an output
+    # row of 4096 BF16 values each = 8 GiB per GPU
+    assert moe_workspace_bytes(4096, 8, 8 * 8192) == 8 * 2**30
+    assert moe_workspace_bytes(4096, 0, 8192) == 0  # dense models expand nothing
+    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_fraction=0.9)
+    h100 = 80 * GIB_BYTES / GB
+    assert trt.kv_room_gb(80, 1, 37.6, 8.6) == pytest.approx(0.9 * (h100 - 37.6 - 1.0 - 8.6))
+
+
 def test_engine_budget_from_the_store(db: Path) -> None:
     trt = MemoryBudget.for_engine("tensorrt-llm")
     vllm = MemoryBudget.for_engine("vllm")
