@@ -1,15 +1,17 @@
 """Calibrating the throughput model to measured rows, and validating it by leave-one-out.
 
-The fit has two levels. First three pooled parameters (bandwidth efficiency, compute
-efficiency, per-step overhead) minimise the squared log error over every usable row of
-``throughput_measured``. Then each (engine, GPU family) group gets a throughput multiplier,
-the mean log residual of its rows shrunk towards 1 (``SHRINKAGE_ROWS`` pseudo-rows at 1), which
-scales its efficiencies up and its overhead down. Few rows per group cannot support three free
-parameters each; shrinkage keeps a group with one row from fitting it exactly.
+The fit has three levels. First the pooled parameters (``FIT_PARAMETERS``: efficiencies,
+overheads, the MoE and tensor-parallel costs) minimise the squared log error over every usable
+row of ``throughput_measured``. Then each (engine, GPU family) group and each (engine, model)
+pair with measured rows get a throughput multiplier, the mean log residual of their rows shrunk
+towards 1 (``SHRINKAGE_ROWS`` pseudo-rows at 1), fitted alternately; a multiplier scales the
+efficiencies up and the fixed times down. Few rows per group cannot support every parameter
+each; shrinkage keeps a group or model with one row from fitting it exactly.
 
-``costmodel calibrate`` writes the fit to ``data/throughput_calibration.csv`` (with the date and
-the rows used) and rebuilds the store; ``costmodel validate`` reports leave-one-out errors of
-the calibrated model beside the plain roofline.
+``costmodel calibrate`` writes the fit to ``data/throughput_calibration.csv`` and
+``data/throughput_model_calibration.csv`` (with the date and the rows used) and rebuilds the
+store; ``costmodel validate`` reports leave-one-out errors of the calibrated model beside the
+plain roofline: each row is predicted by a fit, multipliers included, to all the other rows.
 """
 
 from __future__ import annotations
@@ -37,36 +39,17 @@ from .throughput import (
     build_replica,
     decode_rate,
     max_batch_for_memory,
+    FIT_PARAMETERS,
+    FitParameter,
     replica_rate,
+    scaled,
     token_budget_batch,
 )
 
-@dataclasses.dataclass(frozen=True)
-class FitParameter:
-    """One fitted field of Efficiency: bounds, whether it is fitted in logs, which rows inform it."""
-
-    name: str
-    lower: float
-    upper: float
-    log: bool = True  # fitted as log(value): positive and scale-free
-    needs: str = "all"  # "all"; "moe": only fitted when MoE rows are present; "tp": only with tensor-parallel rows
-    scale: int = 0  # how a group multiplier m applies: +1 value x m (efficiencies), -1 value / m (fixed times), 0 not
-
-
-FIT_PARAMETERS = (
-    FitParameter("bandwidth_efficiency", 0.05, 1.5, scale=+1),
-    FitParameter("compute_efficiency", 0.02, 1.5, scale=+1),
-    FitParameter("step_overhead_ms", 0.01, 100.0, scale=-1),
-    FitParameter("moe_half_tokens", 1.0, 1e5, needs="moe"),
-    FitParameter("prefill_compute_efficiency", 0.02, 1.5, scale=+1),
-    FitParameter("allreduce_latency_us", 0.1, 1e4, needs="tp", scale=-1),
-    FitParameter("tp_scaling_exponent", -0.5, 1.0, log=False, needs="tp"),
-    FitParameter("link_efficiency", 0.1, 1.0, needs="tp", scale=+1),
-    FitParameter("moe_pair_ns", 1e-3, 1e4, needs="moe", scale=-1),
-)
-"""The fitted fields of Efficiency (every field but none) and their bounds."""
 
 SHRINKAGE_ROWS = 1.0
+BACKFIT_ROUNDS = 3
+"""Rounds of alternating the (engine, family) and (engine, model) multipliers."""
 """Pseudo-rows at multiplier 1 added to each group's mean log residual (empirical-Bayes shrinkage)."""
 BAND_QUANTILES = (0.05, 0.95)
 """Quantiles of the leave-one-out log residuals that bound the low-high band."""
@@ -104,10 +87,15 @@ class RowSetup:
     ttft_s: float | None
     tpot_s: float | None
     exclude_reason: str | None
+    model_id: str = ""
 
     @property
     def group(self) -> tuple[str, str]:
         return (self.engine_id, self.gpu_family)
+
+    @property
+    def model_key(self) -> tuple[str, str]:
+        return (self.engine_id, self.model_id)
 
 
 def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -> list[RowSetup]:
@@ -132,7 +120,7 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
         engine_limit = int(runtime_input("max_batch_sequences", "tuned-benchmark" if r["tuned_batch"] else r["engine_id"],
                                          db_path=db_path))
         common = dict(
-            measurement_id=r["measurement_id"], engine_id=r["engine_id"], gpu_family=r["gpu_family"],
+            measurement_id=r["measurement_id"], engine_id=r["engine_id"], gpu_family=r["gpu_family"], model_id=r["model_id"],
             measured_tokens_per_s=r["tokens_per_s"], kind=r["tokens_per_s_kind"], gpu_count=r["gpu_count"],
             input_tokens=inp, output_tokens=out,
             ttft_s=r["ttft_limit_ms"] / 1e3 if r["ttft_limit_ms"] else None,
@@ -169,12 +157,6 @@ def unstated_kv_precision(weight_precision_id: str, engine_id: str) -> str:
     (Assuming FP8 for TensorRT-LLM FP8/FP4 rows was tried: it raised the leave-one-out error.)
     """
     return default_kv_precision(weight_precision_id)
-
-
-def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
-    """Efficiencies times ``multiplier`` and fixed times divided by it: throughput scales by about ``multiplier``."""
-    return dataclasses.replace(eff, **{p.name: getattr(eff, p.name) * multiplier ** p.scale
-                                       for p in FIT_PARAMETERS if p.scale})
 
 
 def predict(setup: RowSetup, eff: Efficiency) -> float:
@@ -227,32 +209,58 @@ def fit_pooled(setups: list[RowSetup], start: Efficiency = START) -> Efficiency:
     return unpack(result.x)
 
 
-def group_multipliers(setups: list[RowSetup], pooled: Efficiency) -> dict[tuple[str, str], float]:
-    """Shrunk throughput multiplier per (engine, family) and per (engine, 'all')."""
+def shrunk_multipliers(setups: list[RowSetup], keys: Any, residual: Any) -> dict[tuple[str, str], float]:
+    """exp(mean log residual) per key, shrunk towards 1 with SHRINKAGE_ROWS pseudo-rows at 1.
+
+    ``keys(setup)`` lists the keys a row counts towards; ``residual(setup)`` is its log residual.
+    """
     sums: dict[tuple[str, str], list[float]] = defaultdict(list)
     for s in setups:
-        r = _log_residual(s, pooled)
-        sums[s.group].append(r)
-        sums[(s.engine_id, "all")].append(r)
-    return {g: math.exp(sum(v) / (len(v) + SHRINKAGE_ROWS)) for g, v in sums.items()}
+        r = residual(s)
+        for key in keys(s):
+            sums[key].append(r)
+    return {k: math.exp(sum(v) / (len(v) + SHRINKAGE_ROWS)) for k, v in sums.items()}
 
 
 @dataclasses.dataclass(frozen=True)
 class Fit:
-    """A pooled fit and its group multipliers."""
+    """A pooled fit, its (engine, GPU family) multipliers and its (engine, model) multipliers."""
 
     pooled: Efficiency
     multipliers: dict[tuple[str, str], float]
+    model_multipliers: dict[tuple[str, str], float] = dataclasses.field(default_factory=dict)
 
-    def efficiency_for(self, engine_id: str, gpu_family: str) -> Efficiency:
-        m = self.multipliers.get((engine_id, gpu_family)) or self.multipliers.get((engine_id, "all")) or 1.0
+    def group_multiplier(self, engine_id: str, gpu_family: str) -> float:
+        return self.multipliers.get((engine_id, gpu_family)) or self.multipliers.get((engine_id, "all")) or 1.0
+
+    def efficiency_for(self, engine_id: str, gpu_family: str, model_id: str | None = None) -> Efficiency:
+        """Pooled efficiencies scaled for an engine and GPU family and, where measured, the model."""
+        m = self.group_multiplier(engine_id, gpu_family) * self.model_multipliers.get((engine_id, model_id or ""), 1.0)
         return scaled(self.pooled, m)
+
+    def efficiency_for_row(self, setup: RowSetup) -> Efficiency:
+        return self.efficiency_for(setup.engine_id, setup.gpu_family, setup.model_id)
 
 
 def fit(setups: list[RowSetup], start: Efficiency = START) -> Fit:
-    """Pooled fit, then group multipliers."""
+    """Pooled fit, then (engine, family) and (engine, model) multipliers by alternating shrunk means.
+
+    The model multiplier is how far an engine's kernels for one architecture sit from the pooled
+    physics; a model without measured rows keeps 1.
+    """
     pooled = fit_pooled(setups, start)
-    return Fit(pooled, group_multipliers(setups, pooled))
+    groups: dict[tuple[str, str], float] = {}
+    models: dict[tuple[str, str], float] = {}
+    for _ in range(BACKFIT_ROUNDS):
+        current = Fit(pooled, groups, models)
+        groups = shrunk_multipliers(
+            setups, lambda s: [s.group, (s.engine_id, "all")],
+            lambda s, f=current: _log_residual(s, scaled(pooled, f.model_multipliers.get(s.model_key, 1.0))))
+        current = Fit(pooled, groups, models)
+        models = shrunk_multipliers(
+            setups, lambda s: [s.model_key],
+            lambda s, f=current: _log_residual(s, scaled(pooled, f.group_multiplier(s.engine_id, s.gpu_family))))
+    return Fit(pooled, groups, models)
 
 
 def leave_one_out(setups: list[RowSetup], full: Fit | None = None) -> pl.DataFrame:
@@ -266,7 +274,7 @@ def leave_one_out(setups: list[RowSetup], full: Fit | None = None) -> pl.DataFra
     for i, s in enumerate(setups):
         others = setups[:i] + setups[i + 1:]
         f = fit(others, start=full.pooled)
-        pred = predict(s, f.efficiency_for(*s.group))
+        pred = predict(s, f.efficiency_for_row(s))
         roof = predict(s, ROOFLINE)
         records.append({
             "measurement_id": s.measurement_id, "engine_id": s.engine_id, "gpu_family": s.gpu_family,
@@ -335,11 +343,38 @@ def calibration_rows(setups: list[RowSetup], full: Fit, loo: pl.DataFrame, fitte
     return out
 
 
+MODEL_CALIBRATION_COLUMNS = ["engine_id", "model_id", "multiplier", "rows_used", "measurement_ids", "fitted_on",
+                             "source_id", "observed_on", "note"]
+
+
+def model_calibration_rows(setups: list[RowSetup], full: Fit, fitted_on: dt.date) -> list[dict[str, Any]]:
+    """Rows of the throughput_model_calibration table: one per (engine, model) with measured rows."""
+    members: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s in setups:
+        members[s.model_key].append(s.measurement_id)
+    return [{
+        "engine_id": key[0], "model_id": key[1], "multiplier": round(full.model_multipliers[key], 6),
+        "rows_used": len(ids), "measurement_ids": " ".join(ids), "fitted_on": fitted_on.isoformat(),
+        "source_id": CALIBRATION_SOURCE_ID, "observed_on": fitted_on.isoformat(),
+        "note": (f"mean log residual of {len(ids)} row(s) after the (engine, GPU family) multiplier, "
+                 f"shrunk with {SHRINKAGE_ROWS:g} pseudo-row at 1"),
+    } for key, ids in sorted(members.items())]
+
+
+def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
 def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
               db_path: Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Refit the calibration, write data/throughput_calibration.csv atomically, rebuild the store.
+    """Refit the calibration, write data/throughput_calibration.csv and data/throughput_model_calibration.csv, rebuild the store.
 
-    Returns the calibration rows and the leave-one-out summary.
+    Both files are written to temporary names first and renamed only once both are complete.
+    Returns the (engine, family) calibration rows and the leave-one-out summary.
     """
     fitted_on = fitted_on or dt.date.today()
     data_dir = Path(data_dir) if data_dir else _paths.data_dir()
@@ -347,14 +382,17 @@ def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
     full = fit(setups)
     loo = leave_one_out(setups, full)
     rows = calibration_rows(setups, full, loo, fitted_on)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CALIBRATION_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    target = data_dir / "throughput_calibration.csv"
-    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, target)
+    files = {
+        "throughput_calibration.csv": _csv_text(CALIBRATION_COLUMNS, rows),
+        "throughput_model_calibration.csv": _csv_text(MODEL_CALIBRATION_COLUMNS, model_calibration_rows(setups, full, fitted_on)),
+    }
+    temps = {}
+    for name, text in files.items():
+        tmp = data_dir / f"{name}.tmp-{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        temps[name] = tmp
+    for name, tmp in temps.items():
+        os.replace(tmp, data_dir / name)
     store.build(db_path, data_dir)
     catalog.clear_cache()
     return rows, summarise(loo)
@@ -374,7 +412,7 @@ def validate(*, db_path: Path | None = None) -> tuple[pl.DataFrame, dict[str, An
         "WHERE exclude_reason IS NOT NULL ORDER BY 1",
         db_path=db_path,
     )
-    predicted = {s.measurement_id: predict(s, full.efficiency_for(*s.group))
+    predicted = {s.measurement_id: predict(s, full.efficiency_for_row(s))
                  for s in setup_rows(include_excluded=True, db_path=db_path) if s.exclude_reason}
     excluded = excluded.with_columns(
         predicted_tokens_per_s=pl.Series([predicted.get(m) for m in excluded["measurement_id"]], dtype=pl.Float64),

@@ -82,9 +82,10 @@ def clear_cache() -> None:
     _precision_bits.cache_clear()
     from .memory import _runtime_input
     from .scenarios import _replica_throughput_cached
-    from .throughput import _calibration_for, _engine_ids, _measured_rows
+    from .throughput import _calibration_for, _engine_ids, _measured_rows, _model_multiplier
 
     _measured_rows.cache_clear()
+    _model_multiplier.cache_clear()
     _runtime_input.cache_clear()
     _replica_throughput_cached.cache_clear()
     _calibration_for.cache_clear()

@@ -53,9 +53,10 @@ def _print_info(summary: dict[str, Any]) -> None:
     print(f"store: {summary['db_path']}")
     print(f"built from inputs sha256 {summary['build'].get('input_sha256', '?')[:12]}, "
           f"genai-prices {summary['build'].get('genai_prices_version', '?')}")
-    print(f"{'table':<22}{'rows':>7}  {'oldest':<11} {'newest':<11} {'stale (>' + str(summary['stale_after_days']) + ' d)':>14}")
+    w = max(len("table"), *(len(name) for name in summary["tables"])) + 1
+    print(f"{'table':<{w}}{'rows':>7}  {'oldest':<11} {'newest':<11} {'stale (>' + str(summary['stale_after_days']) + ' d)':>14}")
     for name, t in summary["tables"].items():
-        print(f"{name:<22}{t['rows']:>7}  {t.get('oldest_observed_on') or '-':<11} "
+        print(f"{name:<{w}}{t['rows']:>7}  {t.get('oldest_observed_on') or '-':<11} "
               f"{t.get('newest_observed_on') or '-':<11} {t.get('stale_rows', '-'):>14}")
     print(f"providers: {summary['providers']['gpu_prices']} with GPU prices, "
           f"{summary['providers']['api_prices']} with API prices")
@@ -213,7 +214,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, {"calibration": rows, "leave_one_out": summary})
         return 0
-    print(f"wrote {len(rows)} calibration rows to data/throughput_calibration.csv and rebuilt the store")
+    print(f"wrote {len(rows)} calibration rows to data/throughput_calibration.csv, the (engine, model) multipliers to "
+          "data/throughput_model_calibration.csv, and rebuilt the store")
     _print_record(summary)
     return 0
 

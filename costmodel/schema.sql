@@ -391,6 +391,29 @@ COMMENT ON COLUMN throughput_calibration.source_id IS 'Source (sources.source_id
 COMMENT ON COLUMN throughput_calibration.observed_on IS 'Date of the fit.';
 COMMENT ON COLUMN throughput_calibration.note IS 'How the group was fitted.';
 
+CREATE TABLE throughput_model_calibration (
+    engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
+    model_id VARCHAR NOT NULL REFERENCES models (model_id),
+    multiplier DOUBLE NOT NULL CHECK (multiplier > 0),
+    rows_used INTEGER NOT NULL CHECK (rows_used > 0),
+    measurement_ids VARCHAR NOT NULL,
+    fitted_on DATE NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (engine_id, model_id, fitted_on)
+);
+COMMENT ON TABLE throughput_model_calibration IS 'How far an engine runs one model from the pooled and (engine, GPU family) fit: a throughput multiplier per (engine, model) with measured rows, the mean log residual shrunk towards 1. Models without rows use 1. Written by `costmodel calibrate`.';
+COMMENT ON COLUMN throughput_model_calibration.engine_id IS 'Engine (engines.engine_id).';
+COMMENT ON COLUMN throughput_model_calibration.model_id IS 'Model (models.model_id).';
+COMMENT ON COLUMN throughput_model_calibration.multiplier IS 'Throughput multiplier applied on top of the (engine, GPU family) calibration: efficiencies times it, fixed times divided by it [ratio].';
+COMMENT ON COLUMN throughput_model_calibration.rows_used IS 'Measured rows of this engine and model behind the multiplier [count].';
+COMMENT ON COLUMN throughput_model_calibration.measurement_ids IS 'Space-separated throughput_measured ids used.';
+COMMENT ON COLUMN throughput_model_calibration.fitted_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_model_calibration.source_id IS 'Source (sources.source_id): the calibration fit.';
+COMMENT ON COLUMN throughput_model_calibration.observed_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_model_calibration.note IS 'How the multiplier was obtained.';
+
 CREATE TABLE benchmark_scores (
     model_id VARCHAR NOT NULL REFERENCES models (model_id),
     benchmark VARCHAR NOT NULL,

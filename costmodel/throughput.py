@@ -90,6 +90,38 @@ class Efficiency:
         return self.compute_efficiency if self.prefill_compute_efficiency is None else self.prefill_compute_efficiency
 
 
+@dataclasses.dataclass(frozen=True)
+class FitParameter:
+    """One fitted field of Efficiency: bounds, whether it is fitted in logs, which rows inform it."""
+
+    name: str
+    lower: float
+    upper: float
+    log: bool = True  # fitted as log(value): positive and scale-free
+    needs: str = "all"  # "all"; "moe": only fitted when MoE rows are present; "tp": only with tensor-parallel rows
+    scale: int = 0  # how a group multiplier m applies: +1 value x m (efficiencies), -1 value / m (fixed times), 0 not
+
+
+FIT_PARAMETERS = (
+    FitParameter("bandwidth_efficiency", 0.05, 1.5, scale=+1),
+    FitParameter("compute_efficiency", 0.02, 1.5, scale=+1),
+    FitParameter("step_overhead_ms", 0.01, 100.0, scale=-1),
+    FitParameter("moe_half_tokens", 1.0, 1e5, needs="moe"),
+    FitParameter("prefill_compute_efficiency", 0.02, 1.5, scale=+1),
+    FitParameter("allreduce_latency_us", 0.1, 1e4, needs="tp", scale=-1),
+    FitParameter("tp_scaling_exponent", -0.5, 1.0, log=False, needs="tp"),
+    FitParameter("link_efficiency", 0.1, 1.0, needs="tp", scale=+1),
+    FitParameter("moe_pair_ns", 1e-3, 1e4, needs="moe", scale=-1),
+)
+"""The fitted fields of Efficiency (every field but none) and their bounds."""
+
+
+def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
+    """Efficiencies times ``multiplier`` and fixed times divided by it: throughput scales by about ``multiplier``."""
+    return dataclasses.replace(eff, **{p.name: getattr(eff, p.name) * multiplier ** p.scale
+                                       for p in FIT_PARAMETERS if p.scale})
+
+
 ROOFLINE = Efficiency(1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 """The plain, uncalibrated roofline: datasheet peaks, no overhead."""
 
@@ -536,6 +568,7 @@ class ThroughputEstimate:
     bandwidth_efficiency: float
     compute_efficiency: float
     step_overhead_ms: float
+    model_multiplier: float  # fitted (engine, model) factor on top of the engine and GPU-family calibration [ratio]
     measured_rows_for_model: int  # usable calibration rows that measured this model, on any GPU or engine [count]
     caveat: str | None  # set when no measurement of this model backs the calibration
 
@@ -595,6 +628,7 @@ def throughput(
     engine_batch_limit = int(runtime_input("max_batch_sequences", engine_id, db_path=db_path))
     context = input_tokens + output_tokens
     cal = calibration_for(engine_id, device.gpu_family, db_path=db_path)
+    per_model = model_multiplier(engine_id, arch.model_id, db_path=db_path)
     if concurrency is not None:
         concurrency = positive_int("concurrency", concurrency)
     ttft_s = None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S
@@ -616,7 +650,7 @@ def throughput(
         if memory_batch < 1:
             raise CostmodelError(f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on "
                                  f"{tp} x {device.gpu_id} per replica")
-        eff = cal.efficiency
+        eff = scaled(cal.efficiency, per_model)
         if concurrency is not None:
             batch = math.ceil(concurrency / replicas)
             if batch > memory_batch:
@@ -647,10 +681,10 @@ def throughput(
             bound="memory" if t_mem >= t_cmp else "compute",
             prefill_time_share=rate.prefill_time_share,
             max_concurrency_memory=memory_batch * replicas,
-            calibration_group=f"{cal.engine_id}/{cal.gpu_family}",
+            calibration_group=f"{cal.engine_id}/{cal.gpu_family}" + (f" x {arch.model_id} {per_model:.2f}" if per_model != 1.0 else ""),
             bandwidth_efficiency=eff.bandwidth_efficiency, compute_efficiency=eff.compute_efficiency,
             step_overhead_ms=eff.step_overhead_ms,
-            measured_rows_for_model=measured, caveat=caveat,
+            model_multiplier=per_model, measured_rows_for_model=measured, caveat=caveat,
         )
 
     if tensor_parallel is not None:
@@ -679,6 +713,20 @@ def throughput(
             + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them")
         )
     raise errors[0]
+
+
+def model_multiplier(engine_id: str, model_id: str, *, db_path: Path | None = None) -> float:
+    """The fitted (engine, model) throughput multiplier; 1 where the engine has no measured row of the model [ratio]."""
+    return _model_multiplier(engine_id, model_id, str(db_path or ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _model_multiplier(engine_id: str, model_id: str, db_key: str) -> float:
+    frame = store.query(
+        "SELECT multiplier FROM throughput_model_calibration WHERE engine_id = ? AND model_id = ? ORDER BY fitted_on DESC LIMIT 1",
+        [engine_id, model_id], db_path=Path(db_key) if db_key else None,
+    )
+    return float(frame["multiplier"][0]) if frame.height else 1.0
 
 
 def measured_rows(model_id: str, *, db_path: Path | None = None) -> tuple[int, int]:
