@@ -113,7 +113,7 @@ FIT_PARAMETERS = (
     FitParameter("link_efficiency", 0.1, 1.0, needs="tp", scale=+1),
     FitParameter("moe_pair_ns", 1e-3, 1e4, needs="moe", scale=-1),
 )
-"""The fitted fields of Efficiency (every field but none) and their bounds."""
+"""Every field of Efficiency, all fitted, with its bounds and how a group multiplier applies."""
 
 
 def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
