@@ -271,6 +271,11 @@ def memory(
 ) -> MemoryEstimate:
     """Memory to serve ``concurrency`` sequences of ``context_tokens`` tokens, and the fit on a GPU.
 
+    The GPUs are treated as one pool: weights and KV cache spread evenly. How a deployment splits
+    them (tensor parallelism copying KV heads when GPUs outnumber them, all of MLA's latent on
+    every GPU; attention data parallelism copying the dense layers) is in the throughput model,
+    whose ``max_concurrency_memory`` is per layout.
+
     Parameters
     ----------
     model : model id or alias

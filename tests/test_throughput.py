@@ -299,6 +299,20 @@ def test_throughput_cli_json(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert out["gpus"] == 2 and out["output_tokens_per_s_low"] <= out["output_tokens_per_s"]
 
 
+def test_throughput_cli_attention_dp(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["throughput", "--model", "qwen3-235b-a22b", "--gpu", "h200", "--gpus", "8", "--precision", "fp8",
+            "--engine", "tensorrt-llm", "--tensor-parallel", "8", "--input-tokens", "1000", "--output-tokens", "1000", "--json"]
+    assert main(base + ["--attention-dp"]) == 0
+    on = json.loads(capsys.readouterr().out)
+    assert main(base + ["--no-attention-dp"]) == 0
+    off = json.loads(capsys.readouterr().out)
+    assert on["attention_dp"] is True and off["attention_dp"] is False
+    # 4 KV heads on 8 GPUs are copied twice under plain tensor parallelism: fewer sequences fit
+    assert off["max_concurrency_memory"] < on["max_concurrency_memory"]
+    assert main(["throughput", "--model", "llama-3.1-8b", "--gpu", "h100", "--gpus", "2", "--attention-dp"]) == 2
+    assert "MoE" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def loo() -> tuple:
     return validate()
