@@ -158,8 +158,8 @@ def cmd_prices(args: argparse.Namespace) -> int:
 def _print_record(record: dict[str, Any]) -> None:
     width = max((len(k) for k in record), default=0) + 2
     for key, value in record.items():
-        if isinstance(value, float):
-            value = f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+        if isinstance(value, float):  # whole numbers with separators from 1,000 up; 4 significant digits below
+            value = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
         print(f"{key:<{width}}{'' if value is None else value}")
 
 
