@@ -24,7 +24,7 @@ import math
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
 
@@ -263,11 +263,13 @@ def fit(setups: list[RowSetup], start: Efficiency = START) -> Fit:
     return Fit(pooled, groups, models)
 
 
-def leave_one_out(setups: list[RowSetup], full: Fit | None = None) -> pl.DataFrame:
+def leave_one_out(setups: list[RowSetup], full: Fit | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
     """Predict each row from a fit to all the others; also the plain roofline's prediction.
 
     Returns one row per measurement: measured, predicted (calibrated, left out), roofline,
     their signed and absolute % errors, and the low/high band from the other rows' residuals.
+    ``progress(done, total)`` is called after each row (one refit per row: seconds in all).
     """
     full = full or fit(setups)
     records = []
@@ -281,6 +283,8 @@ def leave_one_out(setups: list[RowSetup], full: Fit | None = None) -> pl.DataFra
             "kind": s.kind, "measured_tokens_per_s": s.measured_tokens_per_s,
             "predicted_tokens_per_s": pred, "roofline_tokens_per_s": roof,
         })
+        if progress:
+            progress(i + 1, len(setups))
     frame = pl.DataFrame(records).with_columns(
         error_pct=(pl.col("predicted_tokens_per_s") / pl.col("measured_tokens_per_s") - 1) * 100,
         roofline_error_pct=(pl.col("roofline_tokens_per_s") / pl.col("measured_tokens_per_s") - 1) * 100,
@@ -369,8 +373,8 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
-              db_path: Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None, db_path: Path | None = None,
+              progress: Callable[[int, int], None] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Refit the calibration, write data/throughput_calibration.csv and data/throughput_model_calibration.csv, rebuild the store.
 
     Both files are written to temporary names first and renamed only once both are complete.
@@ -380,7 +384,7 @@ def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
     data_dir = Path(data_dir) if data_dir else _paths.data_dir()
     setups = setup_rows(db_path=db_path)
     full = fit(setups)
-    loo = leave_one_out(setups, full)
+    loo = leave_one_out(setups, full, progress)
     rows = calibration_rows(setups, full, loo, fitted_on)
     files = {
         "throughput_calibration.csv": _csv_text(CALIBRATION_COLUMNS, rows),
@@ -398,7 +402,8 @@ def calibrate(*, fitted_on: dt.date | None = None, data_dir: Path | None = None,
     return rows, summarise(loo)
 
 
-def validate(*, db_path: Path | None = None) -> tuple[pl.DataFrame, dict[str, Any], pl.DataFrame]:
+def validate(*, db_path: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> tuple[pl.DataFrame, dict[str, Any], pl.DataFrame]:
     """Leave-one-out validation: per-row table, summary, and the excluded rows.
 
     The excluded rows come with their reasons and, where the model can set them up, what the fit
@@ -406,7 +411,7 @@ def validate(*, db_path: Path | None = None) -> tuple[pl.DataFrame, dict[str, An
     """
     setups = setup_rows(db_path=db_path)
     full = fit(setups)
-    loo = leave_one_out(setups, full)
+    loo = leave_one_out(setups, full, progress)
     excluded = store.query(
         "SELECT measurement_id, tokens_per_s AS measured_tokens_per_s, exclude_reason FROM throughput_measured "
         "WHERE exclude_reason IS NOT NULL ORDER BY 1",

@@ -190,10 +190,17 @@ def cmd_throughput(args: argparse.Namespace) -> int:
     return _emit_record(args, estimate.to_dict())
 
 
+def _loo_progress(done: int, total: int) -> None:
+    """Leave-one-out progress on stderr, every tenth of the rows (one refit per row)."""
+    step = max(total // 10, 1)
+    if done % step == 0 or done == total:
+        print(f"leave-one-out: {done}/{total} rows refitted", file=sys.stderr, flush=True)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .calibration import validate
 
-    loo, summary, excluded = validate(db_path=args.db)
+    loo, summary, excluded = validate(db_path=args.db, progress=None if args.json else _loo_progress)
     if args.json:
         _emit(args, {"summary": summary, "rows": loo.drop("log_residual").to_dicts(), "excluded": excluded.to_dicts()})
         return 0
@@ -210,7 +217,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibrate
 
-    rows, summary = calibrate(data_dir=args.data_dir, db_path=args.db)
+    rows, summary = calibrate(data_dir=args.data_dir, db_path=args.db, progress=None if args.json else _loo_progress)
     if args.json:
         _emit(args, {"calibration": rows, "leave_one_out": summary})
         return 0

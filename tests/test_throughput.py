@@ -337,6 +337,15 @@ def test_validation_no_row_beyond_40_pct(db: Path, loo: tuple) -> None:
     assert summary["max_abs_error_pct"] <= 40, frame.filter(frame["error_pct"].abs() > 40)["measurement_id"].to_list()
 
 
+def test_leave_one_out_reports_progress(db: Path) -> None:
+    from costmodel.calibration import leave_one_out, setup_rows
+
+    setups = [s for s in setup_rows() if s.engine_id == "llama.cpp"]  # a few rows: one refit each
+    calls: list[tuple[int, int]] = []
+    leave_one_out(setups, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, len(setups)) for i in range(1, len(setups) + 1)]
+
+
 def test_validate_cli_json(db: Path, capsys: pytest.CaptureFixture[str], loo: tuple) -> None:
     assert main(["validate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
