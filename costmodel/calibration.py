@@ -30,7 +30,6 @@ import polars as pl
 
 from . import _paths, catalog, store
 from .memory import Architecture, MemoryBudget, default_kv_precision, runtime_input
-from .memory import TP_FRIENDLY_GPU_COUNTS
 from .throughput import (
     ROOFLINE,
     Efficiency,
@@ -41,9 +40,11 @@ from .throughput import (
     max_batch_for_memory,
     FIT_PARAMETERS,
     FitParameter,
+    attention_dp_layouts,
     replica_rate,
     scaled,
     token_budget_batch,
+    tp_splits,
 )
 
 
@@ -128,10 +129,8 @@ def setup_rows(*, include_excluded: bool = False, db_path: Path | None = None) -
             exclude_reason=r["exclude_reason"],
         )
         candidates = []
-        layouts = [r["attention_dp"]] if r["attention_dp"] is not None else ([False, True] if arch.num_experts else [False])
-        for tp, adp in ((tp, adp) for tp in ([r["tensor_parallel"]] if r["tensor_parallel"] else
-                                              [c for c in TP_FRIENDLY_GPU_COUNTS if c <= r["gpu_count"] and r["gpu_count"] % c == 0])
-                        for adp in layouts if tp > 1 or not adp):
+        for tp, adp in ((tp, adp) for tp in ([r["tensor_parallel"]] if r["tensor_parallel"] else tp_splits(r["gpu_count"]))
+                        for adp in attention_dp_layouts(arch, tp, r["attention_dp"])):
             replica = build_replica(arch, gpu, tp, precision, kv, attention_dp=adp, db_path=db_path)
             memory_limit = max_batch_for_memory(replica, gpu, inp + out, budget)
             if memory_limit < 1:
@@ -409,7 +408,8 @@ def validate(*, db_path: Path | None = None,
     The excluded rows come with their reasons and, where the model can set them up, what the fit
     to all usable rows predicts for them: left out of calibration, not out of sight.
     """
-    setups = setup_rows(db_path=db_path)
+    everything = setup_rows(include_excluded=True, db_path=db_path)
+    setups = [s for s in everything if not s.exclude_reason]
     full = fit(setups)
     loo = leave_one_out(setups, full, progress)
     excluded = store.query(
@@ -417,8 +417,7 @@ def validate(*, db_path: Path | None = None,
         "WHERE exclude_reason IS NOT NULL ORDER BY 1",
         db_path=db_path,
     )
-    predicted = {s.measurement_id: predict(s, full.efficiency_for_row(s))
-                 for s in setup_rows(include_excluded=True, db_path=db_path) if s.exclude_reason}
+    predicted = {s.measurement_id: predict(s, full.efficiency_for_row(s)) for s in everything if s.exclude_reason}
     excluded = excluded.with_columns(
         predicted_tokens_per_s=pl.Series([predicted.get(m) for m in excluded["measurement_id"]], dtype=pl.Float64),
     ).with_columns(

@@ -271,12 +271,6 @@ def decode_step_parts(replica: Replica, batch: float, context_tokens: float, eff
     )
 
 
-def decode_memory_compute_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> tuple[float, float]:
-    """(memory time, compute time) of one decode step [s]: all bytes read over bandwidth, all FLOPs over peak."""
-    parts = decode_step_parts(replica, batch, context_tokens, eff)
-    return parts.memory_s, parts.compute_s
-
-
 def expert_gemm_efficiency(tokens_per_expert: float, half_tokens: float) -> float:
     """Share of peak an expert GEMM reaches with ``tokens_per_expert`` rows: t / (t + half) [fraction].
 
@@ -392,6 +386,31 @@ def kv_replication(arch: Architecture, tp: int, attention_dp: bool = False) -> f
     return math.ceil(heads / tp) * tp / heads
 
 
+def tp_splits(gpus: int) -> list[int]:
+    """Replica sizes (1, 2, 4, ...) that divide ``gpus`` evenly [count]."""
+    return [c for c in TP_FRIENDLY_GPU_COUNTS if c <= gpus and gpus % c == 0]
+
+
+def check_attention_dp(arch: Architecture, attention_dp: bool | None) -> None:
+    """Refuse attention data parallelism for a dense model: it only differs from replicas where experts are split."""
+    if attention_dp and not arch.num_experts:
+        raise CostmodelError(f"attention data parallelism (attention_dp) applies to MoE models; {arch.model_id} is dense "
+                             f"(serve it as tensor_parallel=1 replicas instead)")
+
+
+def attention_dp_layouts(arch: Architecture, tp: int, attention_dp: bool | None) -> list[bool]:
+    """The attention_dp values to try for a replica of ``tp`` GPUs: the one given, else both for MoE models.
+
+    On one GPU the two layouts are the same replica, so only ``False`` is tried.
+    """
+    check_attention_dp(arch, attention_dp)
+    if tp == 1:
+        return [False]
+    if attention_dp is not None:
+        return [attention_dp]
+    return [False, True] if arch.num_experts else [False]
+
+
 def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: str, kv_precision_id: str,
                   *, attention_dp: bool = False, db_path: Path | None = None) -> Replica:
     """A replica of ``tp`` GPUs serving ``arch`` at a weight and KV precision.
@@ -404,9 +423,7 @@ def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: s
     kv_bits = precision_bits(kv_precision_id, db_path=db_path)[0]
     w_bytes = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits)
     routed = routed_expert_params_b(arch) * 1e9 * bits / 8
-    if attention_dp and not routed:
-        raise CostmodelError(f"attention data parallelism applies to MoE models; {arch.model_id} is dense "
-                             f"(serve it as tensor_parallel=1 replicas instead)")
+    check_attention_dp(arch, attention_dp)
     attention_dp = attention_dp and tp > 1
     copies = kv_replication(arch, tp, attention_dp)
     return Replica(
@@ -463,9 +480,7 @@ def token_budget_batch(replica: Replica, max_num_tokens: int, input_tokens: floa
 def smallest_tp(arch: Architecture, gpu: catalog.Gpu, gpus: int, precision_id: str, kv_precision_id: str,
                 context_tokens: float, budget: MemoryBudget, *, db_path: Path | None = None) -> int | None:
     """Fewest GPUs per replica (1, 2, 4, ...) dividing ``gpus`` that hold the weights and one sequence."""
-    for tp in TP_FRIENDLY_GPU_COUNTS:
-        if tp > gpus or gpus % tp:
-            continue
+    for tp in tp_splits(gpus):
         replica = build_replica(arch, gpu, tp, precision_id, kv_precision_id, db_path=db_path)
         if max_batch_for_memory(replica, gpu, context_tokens, budget) >= 1:
             return tp
@@ -639,9 +654,7 @@ def throughput(
         f"no usable throughput measurement of {arch.model_id}: the estimate carries the calibration over from other models"
         + (f" ({excluded} measurement(s) of it are excluded; `costmodel validate` shows the model's error on them)" if excluded else "")
     )
-    if attention_dp and not arch.num_experts:
-        raise CostmodelError(f"attention_dp applies to MoE models; {arch.model_id} is dense (serve it as tensor_parallel=1 replicas)")
-    layouts = [attention_dp] if attention_dp is not None else ([False, True] if arch.num_experts else [False])
+    check_attention_dp(arch, attention_dp)
 
     def estimate(tp: int, adp: bool) -> ThroughputEstimate:
         replicas = gpus // tp
@@ -668,7 +681,7 @@ def throughput(
                     f"and TPOT {rate1.tpot_s * MS_PER_S:.1f} ms on {tp} x {device.gpu_id}"
                 )
         rate = replica_rate(replica, batch, input_tokens, output_tokens, eff)
-        t_mem, t_cmp = decode_memory_compute_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
+        parts = decode_step_parts(replica, batch, input_tokens + output_tokens / 2, eff)
         out = rate.output_tokens_per_s * replicas
         return ThroughputEstimate(
             model_id=arch.model_id, gpu_id=device.gpu_id, gpus=gpus, tensor_parallel=tp,
@@ -678,7 +691,7 @@ def throughput(
             output_tokens_per_s=out, input_tokens_per_s=out * input_tokens / output_tokens,
             output_tokens_per_s_low=out * cal.band_low_ratio, output_tokens_per_s_high=out * cal.band_high_ratio,
             ttft_ms=rate.ttft_s * MS_PER_S, tpot_ms=rate.tpot_s * MS_PER_S,
-            bound="memory" if t_mem >= t_cmp else "compute",
+            bound="memory" if parts.memory_s >= parts.compute_s else "compute",
             prefill_time_share=rate.prefill_time_share,
             max_concurrency_memory=memory_batch * replicas,
             calibration_group=f"{cal.engine_id}/{cal.gpu_family}" + (f" x {arch.model_id} {per_model:.2f}" if per_model != 1.0 else ""),
@@ -693,10 +706,10 @@ def throughput(
             raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})")
         splits = [tp]
     else:  # no tensor parallelism given: try every split of the GPUs into replicas and keep the fastest
-        splits = [c for c in TP_FRIENDLY_GPU_COUNTS if c <= gpus and gpus % c == 0]
+        splits = tp_splits(gpus)
     results, errors = [], []
     for tp in splits:
-        for adp in ([False] if tp == 1 else layouts):  # one GPU per replica: the two layouts are the same
+        for adp in attention_dp_layouts(arch, tp, attention_dp):
             try:
                 results.append(estimate(tp, adp))
             except CostmodelError as exc:
