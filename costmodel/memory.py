@@ -164,13 +164,13 @@ class MemoryBudget:
     memory (``gpu_memory_utilization`` 0.9) and give the KV cache what the weights and runtime
     leave of it. TensorRT-LLM gives the KV cache a fraction (``free_gpu_memory_fraction``, 0.9 by
     default) of the memory that is free after the weights and runtime are loaded. Both are
-    ``kv_free_fraction x (usable_share x memory - weights - overhead)``: vLLM with a fraction of 1,
+    ``kv_free_share x (usable_share x memory - weights - overhead)``: vLLM with a fraction of 1,
     TensorRT-LLM with a usable share of 1.
     """
 
     usable_share: float  # share of device memory the engine may use [fraction]
     overhead_gb_per_gpu: float  # CUDA context, workspaces, activations [GB]
-    kv_free_fraction: float = 1.0  # share of the memory left after weights and overhead given to the KV cache [fraction]
+    kv_free_share: float = 1.0  # share of the memory left after weights and overhead given to the KV cache [fraction]
     max_num_tokens: int = 8192  # tokens one forward pass may carry; sizes the activation buffers [token]
 
     @classmethod
@@ -178,7 +178,7 @@ class MemoryBudget:
         """The engine's budget from runtime_inputs (falling back to scope 'all')."""
         return cls(runtime_input("memory_usable_share", engine_id, db_path=db_path),
                    runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path),
-                   runtime_input("kv_cache_free_memory_fraction", engine_id, db_path=db_path),
+                   runtime_input("kv_cache_free_memory_share", engine_id, db_path=db_path),
                    int(runtime_input("max_num_tokens", engine_id, db_path=db_path)))
 
     def usable_gb(self, memory_gib: float, gpus: int) -> float:
@@ -192,7 +192,7 @@ class MemoryBudget:
         besides the fixed overhead (the MoE buffers of ``moe_workspace_bytes``).
         """
         left = self.usable_gb(memory_gib, gpus) - resident_weights_gb - (self.overhead_gb_per_gpu + workspace_gb_per_gpu) * gpus
-        return left * self.kv_free_fraction if left > 0 else left
+        return left * self.kv_free_share if left > 0 else left
 
 
 # ---------------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ CREATE TABLE runtime_inputs (
     CHECK (NOT ends_with(input_id, '_share') OR (value <= 1 AND coalesce(value_high, 0) <= 1))
 );
 COMMENT ON TABLE runtime_inputs IS 'Inputs of the memory and throughput models that are not architecture or datasheet facts: memory the engine may use, runtime overhead, batch limits. The input_id ends in its unit.';
-COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, kv_cache_free_memory_fraction, max_batch_sequences).';
+COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, kv_cache_free_memory_share, max_batch_sequences).';
 COMMENT ON COLUMN runtime_inputs.scope IS 'Where it applies: an engine id, or ''all''; the most specific scope wins.';
 COMMENT ON COLUMN runtime_inputs.value IS 'Central value, in the unit of input_id.';
 COMMENT ON COLUMN runtime_inputs.value_low IS 'Low end of the plausible range.';

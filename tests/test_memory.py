@@ -122,7 +122,7 @@ def test_memory_budget_by_engine_rule() -> None:
     vllm = MemoryBudget(usable_share=0.9, overhead_gb_per_gpu=1.5)
     assert vllm.kv_room_gb(80, 1, 50.0) == pytest.approx(0.9 * h100 - 50 - 1.5)
     # TensorRT-LLM: 90% of what is free after the weights and runtime are loaded
-    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_fraction=0.9)
+    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_share=0.9)
     assert trt.kv_room_gb(80, 1, 50.0) == pytest.approx(0.9 * (h100 - 50 - 1))
     assert trt.kv_room_gb(80, 2, 50.0) == pytest.approx(0.9 * (2 * h100 - 50 - 2))
     # weights that do not fit stay negative and are not scaled towards zero
@@ -136,7 +136,7 @@ def test_moe_workspace_comes_off_the_kv_budget() -> None:
     # row of 4096 BF16 values each = 8 GiB per GPU
     assert moe_workspace_bytes(4096, 8, 8 * 8192) == 8 * 2**30
     assert moe_workspace_bytes(4096, 0, 8192) == 0  # dense models expand nothing
-    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_fraction=0.9)
+    trt = MemoryBudget(usable_share=1.0, overhead_gb_per_gpu=1.0, kv_free_share=0.9)
     h100 = 80 * GIB_BYTES / GB
     assert trt.kv_room_gb(80, 1, 37.6, 8.6) == pytest.approx(0.9 * (h100 - 37.6 - 1.0 - 8.6))
 
@@ -144,8 +144,8 @@ def test_moe_workspace_comes_off_the_kv_budget() -> None:
 def test_engine_budget_from_the_store(db: Path) -> None:
     trt = MemoryBudget.for_engine("tensorrt-llm")
     vllm = MemoryBudget.for_engine("vllm")
-    assert (trt.usable_share, trt.kv_free_fraction) == (1.0, 0.9)
-    assert (vllm.usable_share, vllm.kv_free_fraction) == (0.9, 1.0)
+    assert (trt.usable_share, trt.kv_free_share) == (1.0, 0.9)
+    assert (vllm.usable_share, vllm.kv_free_share) == (0.9, 1.0)
     # a model that fills most of the card leaves TensorRT-LLM more room than vLLM's 90% cap
     assert trt.kv_room_gb(80, 1, 70.0) > vllm.kv_room_gb(80, 1, 70.0)
     assert memory("llama-3.1-70b", "fp8", gpu="h100", engine="tensorrt-llm", context_tokens=4096).max_concurrency > \
