@@ -16,9 +16,22 @@ from pathlib import Path
 import polars as pl
 
 from . import store
-from .errors import UnknownIdError
+from .errors import CostmodelError, UnknownIdError
 
 _SUFFIXES = ("-instruct", "-chat", "-it", "-hf", "-base", "-pt")
+
+
+_CACHES: list = []
+"""Every cached look-up of this module and the ones registered by others (``cached``)."""
+
+
+def cached(func):
+    """lru_cache a look-up and register it so that ``clear_cache`` forgets it after a rebuild."""
+    wrapped = lru_cache(maxsize=1024)(func)
+    _CACHES.append(wrapped)
+    return wrapped
+
+
 
 
 def _norm(name: str) -> str:
@@ -46,14 +59,15 @@ def _candidates(name: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=8)
+@cached
 def _names(kind: str, db_key: str) -> tuple[dict[str, str], tuple[str, ...]]:
     """(alias or id -> id, known ids) for 'model', 'gpu' or 'precision'."""
     db_path = Path(db_key) if db_key else None
     table, alias_table, id_col = {
         "model": ("models", "model_aliases", "model_id"),
         "GPU": ("gpus", "gpu_aliases", "gpu_id"),
-        "precision": ("precisions", None, "precision_id"),
+        "precision": ("precisions", "precision_aliases", "precision_id"),
+        "engine": ("engines", None, "engine_id"),
     }[kind]
     ids = tuple(store.query(f"SELECT {id_col} FROM {table} ORDER BY 1", db_path=db_path)[id_col].to_list())
     mapping = {i: i for i in ids}
@@ -77,19 +91,8 @@ def _resolve(kind: str, name: str, db_path: Path | None) -> str:
 
 def clear_cache() -> None:
     """Forget cached ids and records (after a rebuild of the store in the same process)."""
-    _names.cache_clear()
-    _record.cache_clear()
-    _precision_bits.cache_clear()
-    from .memory import _runtime_input
-    from .scenarios import _replica_throughput_cached
-    from .throughput import _calibration_for, _engine_ids, _measured_rows, _model_multiplier
-
-    _measured_rows.cache_clear()
-    _model_multiplier.cache_clear()
-    _runtime_input.cache_clear()
-    _replica_throughput_cached.cache_clear()
-    _calibration_for.cache_clear()
-    _engine_ids.cache_clear()
+    for c in _CACHES:
+        c.cache_clear()
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:
@@ -103,8 +106,13 @@ def resolve_gpu_id(name: str, *, db_path: Path | None = None) -> str:
 
 
 def resolve_precision_id(name: str, *, db_path: Path | None = None) -> str:
-    """Precision id (bf16, fp8, int4, q4_k_m, ...), case-insensitive."""
+    """Precision id (bf16, fp8, awq, nvfp4, mxfp4, q4_k_m, ...) for an id or alias (int4, fp4, w8a8), case-insensitive."""
     return _resolve("precision", name, db_path)
+
+
+def resolve_engine_id(name: str, *, db_path: Path | None = None) -> str:
+    """Engine id (vllm, sglang, tensorrt-llm, llama.cpp, ollama, ...), case-insensitive."""
+    return _resolve("engine", name, db_path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +145,7 @@ class Model:
     experts_per_token: int | None
     shared_experts: int | None
     tie_embeddings: bool | None
+    release_precision_id: str | None  # precision of the official checkpoint: the default of every estimate
     licence: str
     commercial_use: str
     release_date: dt.date | None
@@ -175,7 +184,7 @@ class Gpu:
     note: str | None
 
 
-@lru_cache(maxsize=512)
+@cached
 def _record(kind: str, id_value: str, db_key: str) -> Model | Gpu:
     cls, table, id_col = {"model": (Model, "models", "model_id"), "GPU": (Gpu, "gpus", "gpu_id")}[kind]
     frame = store.query(f"SELECT * FROM {table} WHERE {id_col} = ?", [id_value], db_path=Path(db_key) if db_key else None)
@@ -192,7 +201,7 @@ def get_gpu(name: str, *, db_path: Path | None = None) -> Gpu:
     return _record("GPU", resolve_gpu_id(name, db_path=db_path), str(db_path or ""))
 
 
-@lru_cache(maxsize=64)
+@cached
 def _precision_bits(precision_id: str, db_key: str) -> tuple[float, float]:
     row = store.query("SELECT bits_per_weight, embedding_bits_per_weight FROM precisions WHERE precision_id = ?",
                       [precision_id], db_path=Path(db_key) if db_key else None).row(0)
@@ -217,3 +226,258 @@ def models(*, open_weights: bool | None = None, db_path: Path | None = None) -> 
 def gpus(*, db_path: Path | None = None) -> pl.DataFrame:
     """The gpus table, largest memory first within each device class."""
     return store.query("SELECT * FROM gpus ORDER BY device_class, memory_gib DESC, gpu_id", db_path=db_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Precisions, engines and their defaults
+
+
+@dataclasses.dataclass(frozen=True)
+class Precision:
+    """One row of the precisions table (bits per weight [bit], scales included)."""
+
+    precision_id: str
+    bits_per_weight: float
+    embedding_bits_per_weight: float
+    number_format: str
+    tensor_format: str  # tensor-core format where native: bf16, fp16, fp8, int8, fp4; none for weight-only formats
+    applies_to: str  # all-linear or moe-experts
+    description: str
+    source_id: str
+    observed_on: dt.date
+    note: str | None
+
+
+@cached
+def _precision(precision_id: str, db_key: str) -> Precision:
+    frame = store.query("SELECT * FROM precisions WHERE precision_id = ?", [precision_id], db_path=Path(db_key) if db_key else None)
+    return Precision(**frame.row(0, named=True))
+
+
+def get_precision(name: str, *, db_path: Path | None = None) -> Precision:
+    """The precision for an id or alias, as a typed record."""
+    return _precision(resolve_precision_id(name, db_path=db_path), str(db_path or ""))
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecisionSupport:
+    """How an engine runs a weight precision on a GPU family, and the row that says so."""
+
+    support: str  # native, weight-only or unsupported
+    scope: str  # the engine id or 'all' of the deciding row
+    source_id: str
+    note: str
+
+
+@cached
+def _support_rows(db_key: str) -> dict[tuple[str, str, str], PrecisionSupport]:
+    frame = store.query("SELECT scope, gpu_family, precision_id, support, source_id, note FROM precision_support",
+                        db_path=Path(db_key) if db_key else None)
+    return {(r["scope"], r["gpu_family"], r["precision_id"]): PrecisionSupport(r["support"], r["scope"], r["source_id"], r["note"])
+            for r in frame.iter_rows(named=True)}
+
+
+def precision_support(engine_id: str, gpu_family: str, precision_id: str, *, db_path: Path | None = None) -> PrecisionSupport | None:
+    """The most specific precision_support row (the engine, the engine it is based on, then 'all'); None if no row."""
+    rows = _support_rows(str(db_path or ""))
+    for scope in (*engine_chain(engine_id, db_path=db_path), "all"):
+        hit = rows.get((scope, gpu_family, precision_id))
+        if hit:
+            return hit
+    return None
+
+
+@cached
+def _lineage(db_key: str) -> dict[str, str]:
+    frame = store.query("SELECT engine_id, based_on_engine_id FROM engine_lineage", db_path=Path(db_key) if db_key else None)
+    return dict(zip(frame["engine_id"].to_list(), frame["based_on_engine_id"].to_list()))
+
+
+def engine_chain(engine_id: str, *, db_path: Path | None = None) -> tuple[str, ...]:
+    """The engine and the engines it is based on, nearest first (ollama -> llama.cpp)."""
+    lineage = _lineage(str(db_path or ""))
+    chain = [engine_id]
+    while chain[-1] in lineage and lineage[chain[-1]] not in chain:
+        chain.append(lineage[chain[-1]])
+    return tuple(chain)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable key of an engine release: its numbers in order (0.6.3.post1 -> (0, 6, 3, 1); b4500 -> (4500,))."""
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineVersion:
+    """An engine release and the version line the calibration groups it in."""
+
+    engine_id: str
+    engine_version: str
+    version_line: str
+    released_on: dt.date | None
+
+
+@cached
+def _engine_versions(engine_id: str, db_key: str) -> tuple[EngineVersion, ...]:
+    frame = store.query("SELECT engine_id, engine_version, version_line, released_on FROM engine_versions WHERE engine_id = ?",
+                        [engine_id], db_path=Path(db_key) if db_key else None)
+    rows = [EngineVersion(**r) for r in frame.iter_rows(named=True)]
+    return tuple(sorted(rows, key=lambda v: (v.engine_version != "unstated", v.released_on or dt.date.min, version_key(v.engine_version))))
+
+
+def engine_version(engine_id: str, version: str | None = None, *, db_path: Path | None = None) -> EngineVersion:
+    """A known release of an engine; None or '' gives the newest release in the store.
+
+    An unknown release is an error listing the known ones.
+    """
+    versions = _engine_versions(engine_id, str(db_path or ""))
+    known = [v for v in versions if v.engine_version != "unstated"]
+    if not version:
+        if not known:
+            return next(v for v in versions) if versions else EngineVersion(engine_id, "unstated", "unstated", None)
+        return known[-1]
+    want = version.strip().lower().removeprefix("v")
+    for v in versions:
+        if v.engine_version == want:
+            return v
+    raise UnknownIdError(f"{engine_id} version", version, [v.engine_version for v in reversed(known)][:8])
+
+
+def _specificity(condition: str) -> tuple[int, float]:
+    """How specific a device condition is: (class, tightness). A GPU family beats a vendor or device
+    class, which beats a memory bound, which beats 'any'; of two memory bounds the tighter wins."""
+    if condition == "any":
+        return (0, 0.0)
+    if condition.startswith("model_context_tokens"):
+        return (4, 0.0)  # a rule on the model (vLLM V0's long-context defaults) beats any device rule
+    m = re.fullmatch(r"gpu_memory_gib(>=|<)([0-9.]+)", condition)
+    if m:
+        return (1, float(m.group(2)) if m.group(1) == ">=" else -float(m.group(2)))
+    return (3 if condition.startswith("gpu_family=") else 2, 0.0)
+
+
+def _condition_holds(condition: str, gpu: Gpu | None, context_tokens: int | None = None) -> bool:
+    if condition == "any":
+        return True
+    m = re.fullmatch(r"model_context_tokens(>|<=)([0-9]+)", condition)
+    if m:
+        if context_tokens is None:
+            return False
+        return context_tokens > int(m.group(2)) if m.group(1) == ">" else context_tokens <= int(m.group(2))
+    if gpu is None:
+        return False
+    m = re.fullmatch(r"(device_class|gpu_family|vendor)=(.+)", condition)
+    if m:
+        return str(getattr(gpu, m.group(1))).lower() == m.group(2)
+    m = re.fullmatch(r"gpu_memory_gib(>=|<)([0-9.]+)", condition)
+    if m:
+        limit = float(m.group(2))
+        return gpu.memory_gib >= limit if m.group(1) == ">=" else gpu.memory_gib < limit
+    return False
+
+
+@cached
+def _runtime_rows(input_id: str, db_key: str) -> tuple[dict, ...]:
+    frame = store.query("SELECT * FROM runtime_inputs WHERE input_id = ?", [input_id], db_path=Path(db_key) if db_key else None)
+    return tuple(frame.iter_rows(named=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeValue:
+    """A runtime input as it applies to one engine release on one GPU, with the row it came from."""
+
+    input_id: str
+    value: float
+    unit: str
+    scope: str
+    engine_version_from: str
+    condition: str
+    source_id: str
+    note: str
+
+
+def runtime_value(input_id: str, engine_id: str = "all", version: str | None = None, gpu: Gpu | None = None, *,
+                  context_tokens: int | None = None, db_path: Path | None = None) -> RuntimeValue:
+    """The runtime_inputs row that applies: the engine (or the engine it is based on) before 'all', a matching
+    condition before 'any', the latest engine_version_from not after ``version`` whose range holds it.
+
+    ``version`` None or 'unstated': the rows still in force (no engine_version_until).
+    ``context_tokens``: the model's maximum context, for rules on it (model_context_tokens>32768).
+    """
+    rows = _runtime_rows(input_id, str(db_path or ""))
+    chain = (*engine_chain(engine_id, db_path=db_path), "all") if engine_id != "all" else ("all",)
+    vkey = version_key(version) if version and version != "unstated" else None
+    best, best_rank = None, None
+    for r in rows:
+        if r["scope"] not in chain or not _condition_holds(r["condition"], gpu, context_tokens):
+            continue
+        start = version_key(r["engine_version_from"])
+        until = r["engine_version_until"]
+        if vkey is None:
+            if until:
+                continue
+        elif start > vkey or (until and vkey >= version_key(until)):
+            continue
+        cls, tight = _specificity(r["condition"])
+        rank = (-chain.index(r["scope"]), cls, start, tight, r["observed_on"])
+        if best_rank is None or rank > best_rank:
+            best, best_rank = r, rank
+    if best is None:
+        raise CostmodelError(f"runtime_inputs has no {input_id!r} for engine {engine_id!r}"
+                             + (f" {version}" if version else "") + " or scope 'all'")
+    return RuntimeValue(input_id, float(best["value"]), best["unit"], best["scope"], best["engine_version_from"],
+                        best["condition"], best["source_id"], best["note"])
+
+
+def supported_precisions(engine_id: str, gpu_family: str, *, db_path: Path | None = None) -> list[str]:
+    """Weight precisions an engine runs on a GPU family, natively or weight-only (for error messages)."""
+    frame = store.query("SELECT precision_id, tensor_format FROM precisions ORDER BY precision_id", db_path=db_path)
+    out = []
+    for pid, fmt in frame.iter_rows():
+        if fmt == "none":
+            out.append(pid)
+            continue
+        row = precision_support(engine_id, gpu_family, pid, db_path=db_path)
+        if row and row.support != "unsupported":
+            out.append(pid + (" (weight-only)" if row.support == "weight-only" else ""))
+    return out
+
+
+USER_PUBLISHER_PREFIX = "user-"
+"""Publisher prefix of a user's own benchmark runs (costmodel import benchmark)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MeasuredRun:
+    """A measurement of the very deployment asked about (a user's imported benchmark)."""
+
+    measurement_id: str
+    gpus: int
+    tensor_parallel: int | None
+    input_tokens: float
+    output_tokens: float
+    concurrency: int | None
+    output_tokens_per_s: float  # for the whole system [token/s]
+
+
+def user_measurements(model_id: str, gpu_id: str, precision_id: str, engine_id: str, *,
+                      db_path: Path | None = None) -> tuple[MeasuredRun, ...]:
+    """A user's imported, usable measurements of exactly this model, GPU, precision and engine."""
+    frame = store.query(
+        "SELECT measurement_id, gpu_count, tensor_parallel, coalesce(t.input_tokens_mean, d.input_tokens_mean) AS inp, "
+        "coalesce(t.output_tokens_mean, d.output_tokens_mean) AS out, concurrency, tokens_per_s, tokens_per_s_kind "
+        "FROM throughput_measured t JOIN benchmark_datasets d USING (dataset) "
+        "WHERE starts_with(publisher, ?) AND exclude_reason IS NULL AND model_id = ? AND gpu_id = ? "
+        "AND weight_precision_id = ? AND engine_id = ? AND tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system')",
+        [USER_PUBLISHER_PREFIX, model_id, gpu_id, precision_id, engine_id], db_path=db_path)
+    anchors = []
+    for r in frame.iter_rows(named=True):
+        if not r["inp"] or not r["out"]:
+            continue
+        tps = r["tokens_per_s"]
+        if r["tokens_per_s_kind"] == "output-per-gpu":
+            tps *= r["gpu_count"]
+        elif r["tokens_per_s_kind"] == "total-per-system":
+            tps *= r["out"] / (r["inp"] + r["out"])
+        anchors.append(MeasuredRun(r["measurement_id"], r["gpu_count"], r["tensor_parallel"], r["inp"], r["out"], r["concurrency"], tps))
+    return tuple(anchors)

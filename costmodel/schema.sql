@@ -25,20 +25,34 @@ CREATE TABLE precisions (
     bits_per_weight DOUBLE NOT NULL CHECK (bits_per_weight > 0 AND bits_per_weight <= 32),
     embedding_bits_per_weight DOUBLE NOT NULL CHECK (embedding_bits_per_weight > 0 AND embedding_bits_per_weight <= 32),
     number_format VARCHAR NOT NULL CHECK (number_format IN ('float', 'integer', 'block-scaled')),
+    tensor_format VARCHAR NOT NULL CHECK (tensor_format IN ('bf16', 'fp16', 'fp8', 'int8', 'fp4', 'none')),
+    applies_to VARCHAR NOT NULL CHECK (applies_to IN ('all-linear', 'moe-experts')),
     description VARCHAR NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR
 );
 COMMENT ON TABLE precisions IS 'Numeric precisions for weights and KV cache, with effective bits per weight including scales and zero points.';
-COMMENT ON COLUMN precisions.precision_id IS 'Precision id: bf16, fp16, fp8, int8, int4, fp4, q4_k_m, q8_0.';
+COMMENT ON COLUMN precisions.precision_id IS 'Precision id: bf16, fp16, fp8, int8, awq, gptq, nvfp4, mxfp4, q4_k_m, q6_k, q8_0, ...';
 COMMENT ON COLUMN precisions.bits_per_weight IS 'Effective storage per weight including block scales [bit].';
 COMMENT ON COLUMN precisions.embedding_bits_per_weight IS 'Storage of the token embedding and LM head, which GPU quantisers keep in 16 bits [bit].';
 COMMENT ON COLUMN precisions.number_format IS 'float, integer, or block-scaled (a shared scale per block of weights).';
+COMMENT ON COLUMN precisions.tensor_format IS 'Tensor-core format the matrix multiplies use where the GPU runs the precision natively (bf16, fp16, fp8, int8, fp4); none for weight-only formats (AWQ, GPTQ, GGUF), which dequantise to 16 bits and multiply there.';
+COMMENT ON COLUMN precisions.applies_to IS 'all-linear: every weight matrix but the embeddings; moe-experts: only the routed experts (gpt-oss MXFP4 keeps attention, router and embeddings in BF16).';
 COMMENT ON COLUMN precisions.description IS 'What the precision is and how its bits were counted.';
 COMMENT ON COLUMN precisions.source_id IS 'Source of the figure (sources.source_id).';
 COMMENT ON COLUMN precisions.observed_on IS 'Date the figure was observed.';
 COMMENT ON COLUMN precisions.note IS 'Free text.';
+
+CREATE TABLE precision_aliases (
+    alias VARCHAR PRIMARY KEY CHECK (alias = lower(alias)),
+    precision_id VARCHAR NOT NULL REFERENCES precisions (precision_id),
+    note VARCHAR
+);
+COMMENT ON TABLE precision_aliases IS 'Other names of a precision (fp4 for NVFP4, int4 and w4a16 for AWQ, w8a8 for INT8), matched case-insensitively.';
+COMMENT ON COLUMN precision_aliases.alias IS 'Alias in lower case.';
+COMMENT ON COLUMN precision_aliases.precision_id IS 'Precision it stands for (precisions.precision_id).';
+COMMENT ON COLUMN precision_aliases.note IS 'Free text.';
 
 CREATE TABLE engines (
     engine_id VARCHAR PRIMARY KEY,
@@ -55,6 +69,40 @@ COMMENT ON COLUMN engines.url_or_citation IS 'Project home.';
 COMMENT ON COLUMN engines.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN engines.observed_on IS 'Date observed.';
 COMMENT ON COLUMN engines.note IS 'Free text.';
+
+CREATE TABLE engine_lineage (
+    engine_id VARCHAR PRIMARY KEY REFERENCES engines (engine_id),
+    based_on_engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    CHECK (engine_id <> based_on_engine_id)
+);
+COMMENT ON TABLE engine_lineage IS 'Engines that wrap another one (Ollama runs llama.cpp): without calibration rows of their own they use the engine they are based on.';
+COMMENT ON COLUMN engine_lineage.engine_id IS 'The wrapping engine (engines.engine_id).';
+COMMENT ON COLUMN engine_lineage.based_on_engine_id IS 'The engine it runs (engines.engine_id).';
+COMMENT ON COLUMN engine_lineage.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN engine_lineage.observed_on IS 'Date observed.';
+COMMENT ON COLUMN engine_lineage.note IS 'How it wraps the other engine.';
+
+CREATE TABLE engine_versions (
+    engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
+    engine_version VARCHAR NOT NULL CHECK (regexp_matches(engine_version, '^(unstated|[0-9a-z][0-9a-z.+-]*)$')),
+    version_line VARCHAR NOT NULL CHECK (regexp_matches(version_line, '^[a-z0-9][a-z0-9.+-]*$')),
+    released_on DATE,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR,
+    PRIMARY KEY (engine_id, engine_version)
+);
+COMMENT ON TABLE engine_versions IS 'Engine releases a measured row or an estimate may name; ''unstated'' stands for a run whose source gives no version. Each belongs to a version line (a span of releases with the same scheduler and kernels) that the calibration can scale.';
+COMMENT ON COLUMN engine_versions.engine_id IS 'Engine (engines.engine_id).';
+COMMENT ON COLUMN engine_versions.engine_version IS 'Release as the engine numbers it (0.6.3.post1, 1.0.0, b4500), or ''unstated''.';
+COMMENT ON COLUMN engine_versions.version_line IS 'Group of releases calibrated together (vllm-v0.6, vllm-v1, tensorrt-llm-1.x, llama.cpp-2025, ...); ''unstated'' for unknown versions.';
+COMMENT ON COLUMN engine_versions.released_on IS 'Release date where known.';
+COMMENT ON COLUMN engine_versions.source_id IS 'Source (sources.source_id): release notes or tags.';
+COMMENT ON COLUMN engine_versions.observed_on IS 'Date observed.';
+COMMENT ON COLUMN engine_versions.note IS 'Free text.';
 
 CREATE TABLE models (
     model_id VARCHAR PRIMARY KEY CHECK (regexp_matches(model_id, '^[a-z0-9][a-z0-9.-]*$')),
@@ -84,6 +132,7 @@ CREATE TABLE models (
     experts_per_token INTEGER CHECK (experts_per_token > 0 AND experts_per_token <= num_experts),
     shared_experts INTEGER CHECK (shared_experts >= 0),
     tie_embeddings BOOLEAN,
+    release_precision_id VARCHAR REFERENCES precisions (precision_id),
     licence VARCHAR NOT NULL,
     commercial_use VARCHAR NOT NULL CHECK (commercial_use IN ('yes', 'restricted', 'no', 'api-only', 'unknown')),
     release_date DATE,
@@ -93,7 +142,7 @@ CREATE TABLE models (
     note VARCHAR,
     CHECK (NOT open_weights OR (total_params_b IS NOT NULL AND num_layers IS NOT NULL AND kv_layers IS NOT NULL
                                 AND hidden_size IS NOT NULL AND num_kv_heads IS NOT NULL AND head_dim IS NOT NULL
-                                AND attention_kind IS NOT NULL)),
+                                AND attention_kind IS NOT NULL AND release_precision_id IS NOT NULL)),
     CHECK (attention_kind NOT IN ('MLA', 'MLA+DSA') OR (mla_kv_lora_rank IS NOT NULL AND mla_qk_rope_head_dim IS NOT NULL)),
     CHECK ((sliding_window_layers IS NULL OR sliding_window_layers = 0) OR sliding_window_tokens IS NOT NULL)
 );
@@ -124,6 +173,7 @@ COMMENT ON COLUMN models.num_experts IS 'Routed experts per MoE layer [count]; e
 COMMENT ON COLUMN models.experts_per_token IS 'Routed experts chosen per token [count].';
 COMMENT ON COLUMN models.shared_experts IS 'Always-active shared experts per MoE layer [count].';
 COMMENT ON COLUMN models.tie_embeddings IS 'True when input embedding and LM head share weights.';
+COMMENT ON COLUMN models.release_precision_id IS 'Precision of the official checkpoint (bf16 for most; fp8 for DeepSeek V3/R1 and Kimi K2; mxfp4 for gpt-oss): the default of every estimate (precisions.precision_id).';
 COMMENT ON COLUMN models.licence IS 'Licence of the weights (or ''proprietary'').';
 COMMENT ON COLUMN models.commercial_use IS 'yes, restricted (conditions such as a user cap), no, api-only, or unknown (imported configs).';
 COMMENT ON COLUMN models.release_date IS 'Release date of the weights or API.';
@@ -144,7 +194,7 @@ CREATE TABLE gpus (
     gpu_id VARCHAR PRIMARY KEY CHECK (regexp_matches(gpu_id, '^[a-z0-9][a-z0-9.-]*$')),
     display_name VARCHAR NOT NULL,
     vendor VARCHAR NOT NULL,
-    gpu_family VARCHAR NOT NULL CHECK (gpu_family IN ('turing', 'ampere', 'ada', 'hopper', 'blackwell', 'cdna3', 'arm-cpu', 'mobile-soc')),
+    gpu_family VARCHAR NOT NULL CHECK (gpu_family IN ('volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell', 'blackwell-rtx', 'cdna2', 'cdna3', 'cdna4', 'rdna3', 'arm-cpu', 'mobile-soc')),
     device_class VARCHAR NOT NULL CHECK (device_class IN ('datacenter', 'workstation', 'consumer', 'edge')),
     form_factor VARCHAR NOT NULL,
     memory_gib DOUBLE NOT NULL CHECK (memory_gib > 0),
@@ -164,7 +214,7 @@ COMMENT ON TABLE gpus IS 'GPUs and edge devices: memory, bandwidth, dense (not s
 COMMENT ON COLUMN gpus.gpu_id IS 'Project GPU or device id (e.g. h100-sxm, raspberry-pi-5-8gb).';
 COMMENT ON COLUMN gpus.display_name IS 'Human-readable name.';
 COMMENT ON COLUMN gpus.vendor IS 'Maker.';
-COMMENT ON COLUMN gpus.gpu_family IS 'Architecture generation (turing, ampere, ada, hopper, blackwell, cdna3, arm-cpu, mobile-soc); throughput calibration is per engine and family.';
+COMMENT ON COLUMN gpus.gpu_family IS 'Architecture generation (volta, turing, ampere, ada, hopper, blackwell (B200/B300/GB200/GB300, SM100), blackwell-rtx (RTX 5090 and RTX PRO 6000, SM120), cdna2, cdna3, cdna4, rdna3, arm-cpu, mobile-soc): precision support and the throughput calibration are per family.';
 COMMENT ON COLUMN gpus.device_class IS 'datacenter, workstation, consumer or edge.';
 COMMENT ON COLUMN gpus.form_factor IS 'SXM, PCIe, OAM, board, phone, ...';
 COMMENT ON COLUMN gpus.memory_gib IS 'Device memory as marketed [GiB = 2^30 byte]: an "80GB" H100 has 80 GiB (85.9e9 byte); memory models convert to GB.';
@@ -187,6 +237,25 @@ CREATE TABLE gpu_aliases (
 COMMENT ON TABLE gpu_aliases IS 'Other names of a GPU (H100, NVIDIA H100 80GB HBM3, catalogue names), matched case-insensitively.';
 COMMENT ON COLUMN gpu_aliases.alias IS 'Alias in lower case.';
 COMMENT ON COLUMN gpu_aliases.gpu_id IS 'GPU it stands for (gpus.gpu_id).';
+
+CREATE TABLE precision_support (
+    scope VARCHAR NOT NULL,
+    gpu_family VARCHAR NOT NULL,
+    precision_id VARCHAR NOT NULL REFERENCES precisions (precision_id),
+    support VARCHAR NOT NULL CHECK (support IN ('native', 'weight-only', 'unsupported')),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (scope, gpu_family, precision_id)
+);
+COMMENT ON TABLE precision_support IS 'Which precisions a GPU family runs on its tensor cores (native), which an engine runs by dequantising the weights to 16 bits for 16-bit matrix multiplies (weight-only: the memory saving stays, the compute does not), and which it refuses. The most specific scope wins: an engine id, else ''all'' (the hardware).';
+COMMENT ON COLUMN precision_support.scope IS 'An engine id where the engine differs from the hardware rule, else ''all''.';
+COMMENT ON COLUMN precision_support.gpu_family IS 'GPU family (gpus.gpu_family).';
+COMMENT ON COLUMN precision_support.precision_id IS 'Weight precision (precisions.precision_id).';
+COMMENT ON COLUMN precision_support.support IS 'native (tensor cores of that format), weight-only (dequantised to 16 bits) or unsupported (refused).';
+COMMENT ON COLUMN precision_support.source_id IS 'Source (sources.source_id): architecture whitepaper, engine code or docs.';
+COMMENT ON COLUMN precision_support.observed_on IS 'Date observed.';
+COMMENT ON COLUMN precision_support.note IS 'What the source says (kernel, capability check).';
 
 CREATE TABLE gpu_prices (
     provider VARCHAR NOT NULL,
@@ -257,6 +326,9 @@ COMMENT ON COLUMN ownership_inputs.note IS 'Why this value (required: assumption
 CREATE TABLE runtime_inputs (
     input_id VARCHAR NOT NULL CHECK (regexp_matches(input_id, '^[a-z0-9_]+$')),
     scope VARCHAR NOT NULL,
+    engine_version_from VARCHAR NOT NULL,
+    engine_version_until VARCHAR,
+    condition VARCHAR NOT NULL CHECK (regexp_matches(condition, '^(any|(device_class|gpu_family|vendor)=[a-z0-9-]+|gpu_memory_gib(>=|<)[0-9.]+|model_context_tokens(>|<=)[0-9]+)$')),
     value DOUBLE NOT NULL CHECK (value >= 0),
     value_low DOUBLE CHECK (value_low >= 0 AND value_low <= value),
     value_high DOUBLE CHECK (value_high >= value),
@@ -264,12 +336,15 @@ CREATE TABLE runtime_inputs (
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR NOT NULL,
-    PRIMARY KEY (input_id, scope, source_id, observed_on),
+    PRIMARY KEY (input_id, scope, engine_version_from, condition, source_id, observed_on),
     CHECK (NOT ends_with(input_id, '_share') OR (value <= 1 AND coalesce(value_high, 0) <= 1))
 );
 COMMENT ON TABLE runtime_inputs IS 'Inputs of the memory and throughput models that are not architecture or datasheet facts: memory the engine may use, runtime overhead, batch limits. The input_id ends in its unit.';
 COMMENT ON COLUMN runtime_inputs.input_id IS 'Name of the input ending in its unit (memory_usable_share, runtime_overhead_gb_per_gpu, kv_cache_free_memory_share, max_batch_sequences).';
 COMMENT ON COLUMN runtime_inputs.scope IS 'Where it applies: an engine id, or ''all''; the most specific scope wins.';
+COMMENT ON COLUMN runtime_inputs.engine_version_from IS 'First engine release the value holds for (''0'': every release; compared numerically part by part, llama.cpp builds by number).';
+COMMENT ON COLUMN runtime_inputs.engine_version_until IS 'First release it no longer holds for; empty: still in force.';
+COMMENT ON COLUMN runtime_inputs.condition IS 'any, or one condition on the device (device_class=edge, gpu_family=ampere, vendor=amd, gpu_memory_gib>=70, gpu_memory_gib<70) or on the model (model_context_tokens>32768, model_context_tokens<=32768: its maximum context). A model condition beats a device one, which beats any; a later engine_version_from beats an earlier one.';
 COMMENT ON COLUMN runtime_inputs.value IS 'Central value, in the unit of input_id.';
 COMMENT ON COLUMN runtime_inputs.value_low IS 'Low end of the plausible range.';
 COMMENT ON COLUMN runtime_inputs.value_high IS 'High end of the plausible range.';
@@ -280,7 +355,7 @@ COMMENT ON COLUMN runtime_inputs.note IS 'Why this value (required).';
 
 CREATE TABLE benchmark_datasets (
     dataset VARCHAR PRIMARY KEY,
-    input_tokens_mean DOUBLE NOT NULL CHECK (input_tokens_mean > 0),
+    input_tokens_mean DOUBLE CHECK (input_tokens_mean > 0),
     output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
     tuned_batch BOOLEAN NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
@@ -289,7 +364,7 @@ CREATE TABLE benchmark_datasets (
 );
 COMMENT ON TABLE benchmark_datasets IS 'Prompt sets used by measured throughput rows, with their mean lengths where a row does not state them.';
 COMMENT ON COLUMN benchmark_datasets.dataset IS 'Dataset name as throughput_measured.dataset uses it.';
-COMMENT ON COLUMN benchmark_datasets.input_tokens_mean IS 'Mean prompt length [token].';
+COMMENT ON COLUMN benchmark_datasets.input_tokens_mean IS 'Mean prompt length [token]; empty where no source states it (a row relying on it is then excluded, or predicted with the engine-independent input_tokens_low/high midpoint and flagged).';
 COMMENT ON COLUMN benchmark_datasets.output_tokens_mean IS 'Mean output length [token].';
 COMMENT ON COLUMN benchmark_datasets.tuned_batch IS 'True where submitters tune the engine''s batch limit (MLPerf): runs without a stated concurrency then use max_batch_sequences of scope ''tuned-benchmark'' instead of the engine default.';
 COMMENT ON COLUMN benchmark_datasets.source_id IS 'Source (sources.source_id); ''assumption'' where no source states it.';
@@ -298,121 +373,253 @@ COMMENT ON COLUMN benchmark_datasets.note IS 'How the figure was obtained.';
 
 CREATE TABLE throughput_measured (
     measurement_id VARCHAR PRIMARY KEY CHECK (regexp_matches(measurement_id, '^[a-z0-9][a-z0-9.-]*$')),
+    publisher VARCHAR NOT NULL CHECK (regexp_matches(publisher, '^[a-z0-9][a-z0-9.-]*$')),
     model_id VARCHAR NOT NULL REFERENCES models (model_id),
     weight_precision_id VARCHAR NOT NULL REFERENCES precisions (precision_id),
     kv_precision_id VARCHAR REFERENCES precisions (precision_id),
     gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
     gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),
     tensor_parallel INTEGER CHECK (tensor_parallel > 0 AND tensor_parallel <= gpu_count),
+    pipeline_parallel INTEGER CHECK (pipeline_parallel > 0 AND pipeline_parallel <= gpu_count),
+    expert_parallel INTEGER CHECK (expert_parallel > 0 AND expert_parallel <= gpu_count),
+    data_parallel INTEGER CHECK (data_parallel > 0 AND data_parallel <= gpu_count),
     attention_dp BOOLEAN,
     engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
     engine_version VARCHAR NOT NULL,
-    scenario VARCHAR NOT NULL CHECK (scenario IN ('offline', 'server', 'interactive', 'fixed-batch', 'decode-only')),
+    engine_build VARCHAR,
+    settings VARCHAR NOT NULL CHECK (settings IN ('default', 'tuned', 'unknown')),
+    max_num_seqs INTEGER CHECK (max_num_seqs > 0),
+    max_num_batched_tokens INTEGER CHECK (max_num_batched_tokens > 0),
+    chunked_prefill BOOLEAN,
+    gpu_memory_utilization_share DOUBLE CHECK (gpu_memory_utilization_share > 0 AND gpu_memory_utilization_share <= 1),
+    load_kind VARCHAR NOT NULL CHECK (load_kind IN ('offline', 'fixed-concurrency', 'request-rate', 'latency-limited', 'single-stream', 'llama-bench')),
     dataset VARCHAR NOT NULL REFERENCES benchmark_datasets (dataset),
     input_tokens_mean DOUBLE CHECK (input_tokens_mean > 0),
     output_tokens_mean DOUBLE CHECK (output_tokens_mean > 0),
+    length_distribution VARCHAR CHECK (length_distribution IN ('fixed', 'dataset')),
+    num_prompts INTEGER CHECK (num_prompts > 0),
     concurrency INTEGER CHECK (concurrency > 0),
+    request_rate_per_s DOUBLE CHECK (request_rate_per_s > 0),
     ttft_limit_ms DOUBLE CHECK (ttft_limit_ms > 0),
+    ttft_limit_statistic VARCHAR CHECK (ttft_limit_statistic IN ('mean', 'p50', 'p90', 'p95', 'p99')),
     tpot_limit_ms DOUBLE CHECK (tpot_limit_ms > 0),
+    tpot_limit_statistic VARCHAR CHECK (tpot_limit_statistic IN ('mean', 'p50', 'p90', 'p95', 'p99')),
+    measured_ttft_ms DOUBLE CHECK (measured_ttft_ms > 0),
+    measured_tpot_ms DOUBLE CHECK (measured_tpot_ms > 0),
+    measured_latency_statistic VARCHAR CHECK (measured_latency_statistic IN ('mean', 'p50', 'p90', 'p95', 'p99')),
     tokens_per_s DOUBLE NOT NULL CHECK (tokens_per_s > 0),
-    tokens_per_s_kind VARCHAR NOT NULL CHECK (tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system', 'decode-output-per-gpu')),
+    tokens_per_s_kind VARCHAR NOT NULL CHECK (tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system', 'total-per-gpu', 'output-per-user', 'decode-per-stream', 'prefill-per-system')),
     precision_certain BOOLEAN NOT NULL,
     exclude_reason VARCHAR,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
-    note VARCHAR
+    note VARCHAR,
+    CHECK (load_kind <> 'fixed-concurrency' OR concurrency IS NOT NULL),
+    CHECK (load_kind <> 'request-rate' OR request_rate_per_s IS NOT NULL),
+    CHECK (load_kind <> 'latency-limited' OR ttft_limit_ms IS NOT NULL OR tpot_limit_ms IS NOT NULL),
+    CHECK ((ttft_limit_ms IS NULL) = (ttft_limit_statistic IS NULL)),
+    CHECK ((tpot_limit_ms IS NULL) = (tpot_limit_statistic IS NULL)),
+    CHECK ((measured_ttft_ms IS NULL AND measured_tpot_ms IS NULL) OR measured_latency_statistic IS NOT NULL),
+    CHECK (tokens_per_s_kind <> 'output-per-user' OR concurrency IS NOT NULL),
+    CHECK (tokens_per_s_kind NOT IN ('decode-per-stream', 'prefill-per-system') OR load_kind IN ('llama-bench', 'single-stream'))
 );
-COMMENT ON TABLE throughput_measured IS 'Measured serving throughput with its full conditions, for calibrating and validating the throughput model.';
+COMMENT ON TABLE throughput_measured IS 'Measured serving throughput with every condition its source states (an unstated condition is empty, never guessed), for calibrating and validating the throughput model.';
 COMMENT ON COLUMN throughput_measured.measurement_id IS 'Stable id of the measurement.';
+COMMENT ON COLUMN throughput_measured.publisher IS 'Who ran and published the benchmark set (one blog post, docs table or MLPerf submitter): leave-one-source-out validation predicts each publisher''s rows from the others''.';
 COMMENT ON COLUMN throughput_measured.model_id IS 'Model served (models.model_id).';
 COMMENT ON COLUMN throughput_measured.weight_precision_id IS 'Weight precision (precisions.precision_id).';
-COMMENT ON COLUMN throughput_measured.kv_precision_id IS 'KV-cache precision where known (precisions.precision_id).';
+COMMENT ON COLUMN throughput_measured.kv_precision_id IS 'KV-cache precision where the source states it (precisions.precision_id); empty: the engine default applies.';
 COMMENT ON COLUMN throughput_measured.gpu_id IS 'GPU (gpus.gpu_id).';
 COMMENT ON COLUMN throughput_measured.gpu_count IS 'GPUs in the measured system [count].';
-COMMENT ON COLUMN throughput_measured.tensor_parallel IS 'Tensor-parallel degree of one replica where known [count]; gpu_count / tensor_parallel replicas.';
+COMMENT ON COLUMN throughput_measured.tensor_parallel IS 'Tensor-parallel degree of one replica where stated [count]; gpu_count / tensor_parallel replicas.';
+COMMENT ON COLUMN throughput_measured.pipeline_parallel IS 'Pipeline-parallel degree where stated [count].';
+COMMENT ON COLUMN throughput_measured.expert_parallel IS 'Expert-parallel degree where stated [count].';
+COMMENT ON COLUMN throughput_measured.data_parallel IS 'Data-parallel ranks (replicas or attention-DP ranks) where stated [count].';
 COMMENT ON COLUMN throughput_measured.attention_dp IS 'MoE replicas only: true where attention, dense and shared-expert layers run data-parallel (a full copy on every GPU, each GPU caching its own sequences) and only the routed experts are split; false where everything is tensor-parallel; empty where unstated (then the faster layout is assumed).';
 COMMENT ON COLUMN throughput_measured.engine_id IS 'Serving engine (engines.engine_id).';
-COMMENT ON COLUMN throughput_measured.engine_version IS 'Engine version as reported.';
-COMMENT ON COLUMN throughput_measured.scenario IS 'offline (all requests queued), server (Poisson arrivals under latency limits), interactive (tight limits), fixed-batch, decode-only.';
+COMMENT ON COLUMN throughput_measured.engine_version IS 'Engine release (engine_versions.engine_version), ''unstated'' where the source gives none.';
+COMMENT ON COLUMN throughput_measured.engine_build IS 'Build details as reported (container tag, commit, TensorRT/ROCm/CUDA versions).';
+COMMENT ON COLUMN throughput_measured.settings IS 'default (the source ran the engine''s defaults or states a command line setting no batching flag), tuned (it sets batch, scheduler or memory flags) or unknown.';
+COMMENT ON COLUMN throughput_measured.max_num_seqs IS 'Batch limit as set (vLLM max_num_seqs, SGLang max_running_requests, TensorRT-LLM max_batch_size, llama.cpp parallel slots) [sequences]; empty: unstated (the engine default applies when settings is default).';
+COMMENT ON COLUMN throughput_measured.max_num_batched_tokens IS 'Per-step token budget as set (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens) [token].';
+COMMENT ON COLUMN throughput_measured.chunked_prefill IS 'Chunked prefill on or off where stated.';
+COMMENT ON COLUMN throughput_measured.gpu_memory_utilization_share IS 'Share of device memory the engine was allowed (vLLM gpu_memory_utilization, SGLang mem_fraction_static) where stated [fraction].';
+COMMENT ON COLUMN throughput_measured.load_kind IS 'offline (all requests at once: maximum throughput), fixed-concurrency (closed loop with concurrency requests in flight), request-rate (open loop at request_rate_per_s), latency-limited (the most load meeting TTFT/TPOT limits: MLPerf server and interactive), single-stream (one request at a time), llama-bench (llama.cpp timing of one stream: tg or pp).';
 COMMENT ON COLUMN throughput_measured.dataset IS 'Prompt set or synthetic lengths (benchmark_datasets.dataset).';
 COMMENT ON COLUMN throughput_measured.input_tokens_mean IS 'Mean input (prompt) length [token]; empty where unstated (then the dataset''s mean applies).';
 COMMENT ON COLUMN throughput_measured.output_tokens_mean IS 'Mean output length [token].';
-COMMENT ON COLUMN throughput_measured.concurrency IS 'Requests in flight (batch size) [count]; empty where unbounded.';
+COMMENT ON COLUMN throughput_measured.length_distribution IS 'fixed (every request the same lengths: synthetic random with range ratio 1, trtllm-bench, llama-bench) or dataset (each request its own lengths, as in ShareGPT); empty where unstated.';
+COMMENT ON COLUMN throughput_measured.num_prompts IS 'Requests in the run [count]: with dataset lengths, a short run spends much of its time draining its longest requests at small batches.';
+COMMENT ON COLUMN throughput_measured.concurrency IS 'Requests in flight (closed-loop clients, or batch size of a fixed-batch run) [count]; empty where unbounded.';
+COMMENT ON COLUMN throughput_measured.request_rate_per_s IS 'Open-loop request rate [request/s].';
 COMMENT ON COLUMN throughput_measured.ttft_limit_ms IS 'Time-to-first-token limit the run had to meet [ms].';
+COMMENT ON COLUMN throughput_measured.ttft_limit_statistic IS 'Which statistic of TTFT the limit bounds: mean, p50, p90, p95 or p99 (MLPerf: p99).';
 COMMENT ON COLUMN throughput_measured.tpot_limit_ms IS 'Time-per-output-token limit the run had to meet [ms].';
+COMMENT ON COLUMN throughput_measured.tpot_limit_statistic IS 'Which statistic of TPOT the limit bounds: mean, p50, p90, p95 or p99 (MLPerf: p99).';
+COMMENT ON COLUMN throughput_measured.measured_ttft_ms IS 'Time to first token the source reports with the figure [ms].';
+COMMENT ON COLUMN throughput_measured.measured_tpot_ms IS 'Time per output token (inter-token latency) the source reports with the figure [ms].';
+COMMENT ON COLUMN throughput_measured.measured_latency_statistic IS 'Statistic of the reported latencies: mean, p50 (median), p90, p95 or p99.';
 COMMENT ON COLUMN throughput_measured.tokens_per_s IS 'Measured throughput, of the kind in tokens_per_s_kind [token/s].';
-COMMENT ON COLUMN throughput_measured.tokens_per_s_kind IS 'output-per-system, output-per-gpu, total-per-system or decode-output-per-gpu.';
-COMMENT ON COLUMN throughput_measured.precision_certain IS 'False where the source leaves the precision in doubt.';
-COMMENT ON COLUMN throughput_measured.exclude_reason IS 'Why this row is left out of calibration, if it is.';
+COMMENT ON COLUMN throughput_measured.tokens_per_s_kind IS 'output-per-system, output-per-gpu, total-per-system (input + output), total-per-gpu, output-per-user (one request''s output rate, 1 / TPOT), decode-per-stream (llama-bench tg: one stream, prompt excluded) or prefill-per-system (llama-bench pp: prompt tokens/s).';
+COMMENT ON COLUMN throughput_measured.precision_certain IS 'False where the source leaves the weight precision in doubt.';
+COMMENT ON COLUMN throughput_measured.exclude_reason IS 'Why this row is left out of calibration and validation, if it is.';
 COMMENT ON COLUMN throughput_measured.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN throughput_measured.observed_on IS 'Date the result was published where known (MLPerf rounds), else the date it was read.';
 COMMENT ON COLUMN throughput_measured.note IS 'Free text: conditions as reported.';
 
 CREATE TABLE throughput_calibration (
-    engine_id VARCHAR NOT NULL,
-    gpu_family VARCHAR NOT NULL,
-    bandwidth_efficiency DOUBLE NOT NULL CHECK (bandwidth_efficiency > 0 AND bandwidth_efficiency <= 1.5),
-    compute_efficiency DOUBLE NOT NULL CHECK (compute_efficiency > 0 AND compute_efficiency <= 1.5),
+    fit_id VARCHAR PRIMARY KEY CHECK (regexp_matches(fit_id, '^(shipped|user-[0-9T]+)$')),
+    bandwidth_efficiency DOUBLE NOT NULL CHECK (bandwidth_efficiency > 0 AND bandwidth_efficiency <= 1),
+    compute_efficiency DOUBLE NOT NULL CHECK (compute_efficiency > 0 AND compute_efficiency <= 1),
     step_overhead_ms DOUBLE NOT NULL CHECK (step_overhead_ms >= 0),
-    moe_half_tokens DOUBLE NOT NULL CHECK (moe_half_tokens >= 0),
-    prefill_compute_efficiency DOUBLE NOT NULL CHECK (prefill_compute_efficiency > 0 AND prefill_compute_efficiency <= 1.5),
+    moe_tile_tokens DOUBLE NOT NULL CHECK (moe_tile_tokens >= 0),
+    prefill_compute_efficiency DOUBLE NOT NULL CHECK (prefill_compute_efficiency > 0 AND prefill_compute_efficiency <= 1),
     allreduce_latency_us DOUBLE NOT NULL CHECK (allreduce_latency_us >= 0),
     tp_scaling_exponent DOUBLE NOT NULL CHECK (tp_scaling_exponent >= -1 AND tp_scaling_exponent <= 2),
-    link_efficiency DOUBLE NOT NULL CHECK (link_efficiency > 0 AND link_efficiency <= 1.5),
+    link_efficiency DOUBLE NOT NULL CHECK (link_efficiency > 0 AND link_efficiency <= 1),
     moe_pair_ns DOUBLE NOT NULL CHECK (moe_pair_ns >= 0),
-    band_low_ratio DOUBLE NOT NULL CHECK (band_low_ratio > 0 AND band_low_ratio <= 1),
-    band_high_ratio DOUBLE NOT NULL CHECK (band_high_ratio >= 1),
-    rows_used INTEGER NOT NULL CHECK (rows_used >= 0),
-    measurement_ids VARCHAR NOT NULL,
+    layer_overhead_us DOUBLE NOT NULL CHECK (layer_overhead_us >= 0),
+    moe_layer_overhead_us DOUBLE NOT NULL CHECK (moe_layer_overhead_us >= 0),
+    moe_bandwidth_efficiency DOUBLE NOT NULL CHECK (moe_bandwidth_efficiency > 0 AND moe_bandwidth_efficiency <= 1),
+    fp4_compute_efficiency DOUBLE NOT NULL CHECK (fp4_compute_efficiency > 0 AND fp4_compute_efficiency <= 1),
+    attention_bandwidth_efficiency DOUBLE NOT NULL CHECK (attention_bandwidth_efficiency > 0 AND attention_bandwidth_efficiency <= 1),
+    dequant_compute_efficiency DOUBLE NOT NULL CHECK (dequant_compute_efficiency > 0 AND dequant_compute_efficiency <= 1),
+    rows_used INTEGER NOT NULL CHECK (rows_used > 0),
+    sources_used INTEGER NOT NULL CHECK (sources_used > 0),
     fitted_on DATE NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
-    note VARCHAR NOT NULL,
-    PRIMARY KEY (engine_id, gpu_family, fitted_on)
+    note VARCHAR NOT NULL
 );
-COMMENT ON TABLE throughput_calibration IS 'Efficiencies and per-step overhead of the throughput model fitted to throughput_measured, per engine and GPU family (''all'' rows are the pooled fit), with the error band from leave-one-out residuals. Written by `costmodel calibrate`.';
-COMMENT ON COLUMN throughput_calibration.engine_id IS 'Engine (engines.engine_id) or ''all''.';
-COMMENT ON COLUMN throughput_calibration.gpu_family IS 'GPU family (gpus.gpu_family) or ''all''.';
-COMMENT ON COLUMN throughput_calibration.bandwidth_efficiency IS 'Achieved share of peak memory bandwidth in decode [fraction].';
-COMMENT ON COLUMN throughput_calibration.compute_efficiency IS 'Achieved share of peak dense tensor throughput [fraction].';
-COMMENT ON COLUMN throughput_calibration.step_overhead_ms IS 'Fixed time per decode step (scheduling, kernel launches) [ms].';
-COMMENT ON COLUMN throughput_calibration.moe_half_tokens IS 'Tokens per expert per decode step at which expert GEMMs reach half their efficiency: each touched expert costs this many tokens of extra compute [token].';
-COMMENT ON COLUMN throughput_calibration.prefill_compute_efficiency IS 'Achieved share of peak dense tensor throughput in prefill [fraction].';
-COMMENT ON COLUMN throughput_calibration.tp_scaling_exponent IS 'Efficiencies of a replica of tp GPUs are scaled by tp^-exponent (smaller per-GPU matrices, synchronisation) [1].';
-COMMENT ON COLUMN throughput_calibration.link_efficiency IS 'Achieved share of the GPU-to-GPU link bandwidth in all-reduces (NCCL bus bandwidth over the datasheet link) [fraction].';
-COMMENT ON COLUMN throughput_calibration.moe_pair_ns IS 'Time per (token, routed expert) pair per layer for MoE routing, permutation and combination, spread over the replica''s GPUs [ns].';
-COMMENT ON COLUMN throughput_calibration.allreduce_latency_us IS 'Fixed time of one tensor-parallel all-reduce (launch, synchronisation, stragglers) [us].';
-COMMENT ON COLUMN throughput_calibration.band_low_ratio IS 'Low end of the band: measured / predicted at the 5th percentile of leave-one-out residuals [ratio].';
-COMMENT ON COLUMN throughput_calibration.band_high_ratio IS 'High end of the band: measured / predicted at the 95th percentile [ratio].';
-COMMENT ON COLUMN throughput_calibration.rows_used IS 'Measured rows of this group used in the fit [count].';
-COMMENT ON COLUMN throughput_calibration.measurement_ids IS 'Those rows (throughput_measured.measurement_id), separated by spaces.';
+COMMENT ON TABLE throughput_calibration IS 'The pooled fit of the throughput model to throughput_measured: efficiencies (shares of datasheet peaks, at most 1) and fixed costs. ''shipped'' is the committed fit; `costmodel calibrate` adds user-<time> fits beside your imports, and the newest is in force.';
+COMMENT ON COLUMN throughput_calibration.fit_id IS 'shipped, or user-<YYYYmmddTHHMMSS> for a refit on your machine.';
+COMMENT ON COLUMN throughput_calibration.bandwidth_efficiency IS 'Achieved share of peak memory bandwidth [fraction].';
+COMMENT ON COLUMN throughput_calibration.compute_efficiency IS 'Achieved share of peak dense tensor throughput in decode matmuls and attention [fraction].';
+COMMENT ON COLUMN throughput_calibration.step_overhead_ms IS 'Fixed time per forward pass: scheduling, sampling, host work [ms].';
+COMMENT ON COLUMN throughput_calibration.moe_tile_tokens IS 'Rows a grouped-GEMM tile pads each touched expert''s tokens to: an expert with fewer tokens pays a whole tile of FLOPs [token].';
+COMMENT ON COLUMN throughput_calibration.prefill_compute_efficiency IS 'Achieved share of peak dense tensor throughput on prompt tokens [fraction].';
+COMMENT ON COLUMN throughput_calibration.allreduce_latency_us IS 'Fixed time of one tensor-parallel all-reduce: launch, synchronisation, stragglers [us].';
+COMMENT ON COLUMN throughput_calibration.tp_scaling_exponent IS 'Efficiencies of a replica of tp GPUs are scaled by tp^-exponent (smaller per-GPU matrices) [1].';
+COMMENT ON COLUMN throughput_calibration.link_efficiency IS 'Achieved share of the GPU-to-GPU link bandwidth in all-reduces [fraction].';
+COMMENT ON COLUMN throughput_calibration.moe_pair_ns IS 'Time per (token, routed expert) pair per layer for routing, permutation and combination, spread over the replica''s GPUs [ns].';
+COMMENT ON COLUMN throughput_calibration.layer_overhead_us IS 'Fixed time per layer per forward pass: kernel launches and synchronisation that do not shrink with the batch [us].';
+COMMENT ON COLUMN throughput_calibration.moe_layer_overhead_us IS 'Fixed time per MoE layer per forward pass: top-k, permutation and grouped-GEMM launches [us].';
+COMMENT ON COLUMN throughput_calibration.moe_bandwidth_efficiency IS 'Achieved share of peak bandwidth when grouped GEMMs read routed experts, relative to dense weights [fraction].';
+COMMENT ON COLUMN throughput_calibration.fp4_compute_efficiency IS 'Achieved share of the FP4 tensor-core peak, relative to the share other formats reach (block-scale handling) [fraction].';
+COMMENT ON COLUMN throughput_calibration.attention_bandwidth_efficiency IS 'Achieved share of peak memory bandwidth when decode attention reads the (paged) KV cache [fraction].';
+COMMENT ON COLUMN throughput_calibration.dequant_compute_efficiency IS 'Weight-only formats (GGUF k-quants, AWQ/GPTQ, FP8 on Ampere): share of the 16-bit tensor peak the matmuls keep after dequantising weights in the kernel [fraction].';
+COMMENT ON COLUMN throughput_calibration.rows_used IS 'Measured rows the fit used [count].';
+COMMENT ON COLUMN throughput_calibration.sources_used IS 'Publishers behind those rows [count].';
 COMMENT ON COLUMN throughput_calibration.fitted_on IS 'Date of the fit.';
 COMMENT ON COLUMN throughput_calibration.source_id IS 'Source (sources.source_id): the fit itself.';
 COMMENT ON COLUMN throughput_calibration.observed_on IS 'Date of the fit.';
-COMMENT ON COLUMN throughput_calibration.note IS 'How the group was fitted.';
+COMMENT ON COLUMN throughput_calibration.note IS 'How the fit was made.';
 
-CREATE TABLE throughput_model_calibration (
-    engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
-    model_id VARCHAR NOT NULL REFERENCES models (model_id),
+CREATE TABLE throughput_calibration_multipliers (
+    fit_id VARCHAR NOT NULL REFERENCES throughput_calibration (fit_id),
+    level VARCHAR NOT NULL CHECK (level IN ('engine', 'engine-line', 'engine-gpu-family', 'model')),
+    kind VARCHAR NOT NULL CHECK (kind IN ('efficiency', 'fixed')),
+    key VARCHAR NOT NULL,
     multiplier DOUBLE NOT NULL CHECK (multiplier > 0),
+    sources_used INTEGER NOT NULL CHECK (sources_used >= 2),
     rows_used INTEGER NOT NULL CHECK (rows_used > 0),
     measurement_ids VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (fit_id, level, kind, key)
+);
+COMMENT ON TABLE throughput_calibration_multipliers IS 'Hierarchical throughput multipliers on top of the pooled fit, per engine, engine version line, engine on a GPU family and model: the mean over publishers of their mean log residual, shrunk towards 1; only where at least two publishers back one. Efficiencies times the multiplier (never above 1), fixed times divided by it.';
+COMMENT ON COLUMN throughput_calibration_multipliers.fit_id IS 'Fit it belongs to (throughput_calibration.fit_id).';
+COMMENT ON COLUMN throughput_calibration_multipliers.level IS 'engine, engine-line (engine/version line), engine-gpu-family (engine/family) or model.';
+COMMENT ON COLUMN throughput_calibration_multipliers.kind IS 'efficiency (efficiencies times the multiplier, never above 1: kernels) or fixed (fixed times divided by it: scheduler and launch costs).';
+COMMENT ON COLUMN throughput_calibration_multipliers.key IS 'The engine id, engine/version line, engine/GPU family or model id.';
+COMMENT ON COLUMN throughput_calibration_multipliers.multiplier IS 'Throughput multiplier [ratio].';
+COMMENT ON COLUMN throughput_calibration_multipliers.sources_used IS 'Publishers behind it [count]: at least 2.';
+COMMENT ON COLUMN throughput_calibration_multipliers.rows_used IS 'Measured rows behind it [count].';
+COMMENT ON COLUMN throughput_calibration_multipliers.measurement_ids IS 'Those rows (throughput_measured.measurement_id), separated by spaces.';
+COMMENT ON COLUMN throughput_calibration_multipliers.source_id IS 'Source (sources.source_id): the fit.';
+COMMENT ON COLUMN throughput_calibration_multipliers.observed_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_calibration_multipliers.note IS 'How it was obtained.';
+
+CREATE TABLE throughput_calibration_bands (
+    fit_id VARCHAR NOT NULL REFERENCES throughput_calibration (fit_id),
+    group_kind VARCHAR NOT NULL CHECK (group_kind IN ('all', 'engine-gpu-vendor', 'engine', 'gpu-vendor')),
+    group_key VARCHAR NOT NULL,
+    band_low_log DOUBLE NOT NULL CHECK (band_low_log <= 0),
+    band_high_log DOUBLE NOT NULL CHECK (band_high_log >= 0),
+    sources_used INTEGER NOT NULL CHECK (sources_used > 0),
+    rows_used INTEGER NOT NULL CHECK (rows_used > 0),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (fit_id, group_kind, group_key)
+);
+COMMENT ON TABLE throughput_calibration_bands IS 'The low-high band of throughput estimates: quantiles of leave-one-source-out log residuals (measured / predicted) per group. An estimate uses the most specific group with at least three publishers and widens it by (1 + 1/n) for the n publishers behind its engine on its GPU family and vendor.';
+COMMENT ON COLUMN throughput_calibration_bands.fit_id IS 'Fit it belongs to (throughput_calibration.fit_id).';
+COMMENT ON COLUMN throughput_calibration_bands.group_kind IS 'all, engine-gpu-vendor, engine or gpu-vendor.';
+COMMENT ON COLUMN throughput_calibration_bands.group_key IS 'The group: all, engine/vendor, engine or vendor.';
+COMMENT ON COLUMN throughput_calibration_bands.band_low_log IS 'Low quantile of log(measured / predicted), at most 0 [log ratio].';
+COMMENT ON COLUMN throughput_calibration_bands.band_high_log IS 'High quantile of log(measured / predicted), at least 0 [log ratio].';
+COMMENT ON COLUMN throughput_calibration_bands.sources_used IS 'Publishers in the group [count].';
+COMMENT ON COLUMN throughput_calibration_bands.rows_used IS 'Residuals in the group [count].';
+COMMENT ON COLUMN throughput_calibration_bands.source_id IS 'Source (sources.source_id): the fit.';
+COMMENT ON COLUMN throughput_calibration_bands.observed_on IS 'Date of the fit.';
+COMMENT ON COLUMN throughput_calibration_bands.note IS 'Which quantiles.';
+
+CREATE TABLE throughput_validation (
+    fit_id VARCHAR NOT NULL REFERENCES throughput_calibration (fit_id),
+    measurement_id VARCHAR NOT NULL REFERENCES throughput_measured (measurement_id),
+    predicted_tokens_per_s DOUBLE NOT NULL CHECK (predicted_tokens_per_s > 0),
+    predicted_low_tokens_per_s DOUBLE NOT NULL CHECK (predicted_low_tokens_per_s > 0),
+    predicted_high_tokens_per_s DOUBLE NOT NULL CHECK (predicted_high_tokens_per_s >= predicted_low_tokens_per_s),
+    roofline_tokens_per_s DOUBLE NOT NULL CHECK (roofline_tokens_per_s > 0),
+    aiconfigurator_tokens_per_s DOUBLE CHECK (aiconfigurator_tokens_per_s > 0),
+    band_group VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    PRIMARY KEY (fit_id, measurement_id)
+);
+COMMENT ON TABLE throughput_validation IS 'Leave-one-source-out predictions of every usable measured row, made when the fit was: each publisher''s rows predicted by a fit that never saw that publisher, with the band from the other publishers'' residuals; the plain roofline and NVIDIA aiconfigurator beside them. The validation report reads it; `costmodel validate` recomputes it.';
+COMMENT ON COLUMN throughput_validation.fit_id IS 'Fit (throughput_calibration.fit_id).';
+COMMENT ON COLUMN throughput_validation.measurement_id IS 'Measured row (throughput_measured.measurement_id).';
+COMMENT ON COLUMN throughput_validation.predicted_tokens_per_s IS 'Prediction of the fit without the row''s publisher, in the row''s kind of tokens/s [token/s].';
+COMMENT ON COLUMN throughput_validation.predicted_low_tokens_per_s IS 'Low end of its band [token/s].';
+COMMENT ON COLUMN throughput_validation.predicted_high_tokens_per_s IS 'High end of its band [token/s].';
+COMMENT ON COLUMN throughput_validation.roofline_tokens_per_s IS 'The plain roofline''s prediction (datasheet peaks, no overheads) [token/s].';
+COMMENT ON COLUMN throughput_validation.aiconfigurator_tokens_per_s IS 'NVIDIA aiconfigurator-core''s prediction where it covers the row (GPU, engine, model, precision) [token/s].';
+COMMENT ON COLUMN throughput_validation.band_group IS 'Residual group the band came from.';
+COMMENT ON COLUMN throughput_validation.source_id IS 'Source (sources.source_id): the fit.';
+COMMENT ON COLUMN throughput_validation.observed_on IS 'Date of the fit.';
+
+CREATE TABLE throughput_estimator_choice (
+    fit_id VARCHAR NOT NULL REFERENCES throughput_calibration (fit_id),
+    gpu_family VARCHAR NOT NULL,
+    engine_id VARCHAR NOT NULL REFERENCES engines (engine_id),
+    estimator VARCHAR NOT NULL CHECK (estimator IN ('roofline', 'aiconfigurator')),
+    rows_compared INTEGER NOT NULL CHECK (rows_compared > 0),
+    sources_compared INTEGER NOT NULL CHECK (sources_compared > 0),
+    roofline_median_abs_error_pct DOUBLE NOT NULL CHECK (roofline_median_abs_error_pct >= 0),
+    aiconfigurator_median_abs_error_pct DOUBLE NOT NULL CHECK (aiconfigurator_median_abs_error_pct >= 0),
     fitted_on DATE NOT NULL,
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR NOT NULL,
-    PRIMARY KEY (engine_id, model_id, fitted_on)
+    PRIMARY KEY (fit_id, gpu_family, engine_id)
 );
-COMMENT ON TABLE throughput_model_calibration IS 'How far an engine runs one model from the pooled and (engine, GPU family) fit: a throughput multiplier per (engine, model) with measured rows, the mean log residual shrunk towards 1. Models without rows use 1. Written by `costmodel calibrate`.';
-COMMENT ON COLUMN throughput_model_calibration.engine_id IS 'Engine (engines.engine_id).';
-COMMENT ON COLUMN throughput_model_calibration.model_id IS 'Model (models.model_id).';
-COMMENT ON COLUMN throughput_model_calibration.multiplier IS 'Throughput multiplier applied on top of the (engine, GPU family) calibration: efficiencies times it, fixed times divided by it [ratio].';
-COMMENT ON COLUMN throughput_model_calibration.rows_used IS 'Measured rows of this engine and model behind the multiplier [count].';
-COMMENT ON COLUMN throughput_model_calibration.measurement_ids IS 'Space-separated throughput_measured ids used.';
-COMMENT ON COLUMN throughput_model_calibration.fitted_on IS 'Date of the fit.';
-COMMENT ON COLUMN throughput_model_calibration.source_id IS 'Source (sources.source_id): the calibration fit.';
-COMMENT ON COLUMN throughput_model_calibration.observed_on IS 'Date of the fit.';
-COMMENT ON COLUMN throughput_model_calibration.note IS 'How the multiplier was obtained.';
+COMMENT ON TABLE throughput_estimator_choice IS 'Which estimator `--estimator auto` uses per GPU family and engine: the one with the lower leave-one-source-out median error on the measured rows both cover (aiconfigurator is never fitted to them, so its errors are out of sample as they stand).';
+COMMENT ON COLUMN throughput_estimator_choice.fit_id IS 'The calibration this choice was made with (throughput_calibration.fit_id): shipped, or a user refit.';
+COMMENT ON COLUMN throughput_estimator_choice.gpu_family IS 'GPU family (gpus.gpu_family).';
+COMMENT ON COLUMN throughput_estimator_choice.engine_id IS 'Engine (engines.engine_id).';
+COMMENT ON COLUMN throughput_estimator_choice.estimator IS 'roofline or aiconfigurator.';
+COMMENT ON COLUMN throughput_estimator_choice.rows_compared IS 'Measured rows both estimators cover [count].';
+COMMENT ON COLUMN throughput_estimator_choice.sources_compared IS 'Publishers behind them [count].';
+COMMENT ON COLUMN throughput_estimator_choice.roofline_median_abs_error_pct IS 'Median absolute error of the roofline (leave-one-source-out) on them [%].';
+COMMENT ON COLUMN throughput_estimator_choice.aiconfigurator_median_abs_error_pct IS 'Median absolute error of aiconfigurator on them [%].';
+COMMENT ON COLUMN throughput_estimator_choice.fitted_on IS 'Date of the comparison.';
+COMMENT ON COLUMN throughput_estimator_choice.source_id IS 'Source (sources.source_id): the fit.';
+COMMENT ON COLUMN throughput_estimator_choice.observed_on IS 'Date of the comparison.';
+COMMENT ON COLUMN throughput_estimator_choice.note IS 'How it was chosen.';
 
 CREATE TABLE benchmark_scores (
     model_id VARCHAR NOT NULL REFERENCES models (model_id),

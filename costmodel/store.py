@@ -58,6 +58,7 @@ API_PRICES_TABLE = "api_prices"
 EXTRA_REFERENCES: dict[str, list[tuple[tuple[str, ...], str]]] = {
     # Composite references the DDL cannot declare (the target columns are not unique).
     "api_model_aliases": [(("provider", "provider_model_id"), API_PRICES_TABLE)],
+    "throughput_measured": [(("engine_id", "engine_version"), "engine_versions")],
 }
 
 MIN_ROWS: dict[str, int] = {
@@ -66,7 +67,9 @@ MIN_ROWS: dict[str, int] = {
     "models": 30,
     "gpus": 14,
     "gpu_prices": 60,
-    "throughput_measured": 30,
+    "throughput_measured": 300,
+    "precision_support": 30,
+    "engine_versions": 5,
     "api_prices": 1000,
 }
 
