@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import catalog, store
+from . import catalog
 from .checks import positive_int
 from .errors import CostmodelError
 
 BYTES_PER_GB = 1e9
 GIB_BYTES = 2**30
 BITS_PER_BYTE = 8
+SIXTEEN_BITS = 16
+"""Bits of a weight left in BF16/FP16 by a quantiser [bit]."""
 MOE_ACTIVATION_BYTES = 2
 """Bytes of one value in the MoE kernels' expanded rows (BF16 activations) [byte]."""
 DSA_INDEXER_BYTES_PER_TOKEN_LAYER = 132
@@ -113,6 +114,29 @@ def weights_bytes(total_params_b: float, embedding_params_b: float, bits_per_wei
     return (body * bits_per_weight + embedding_params_b * embedding_bits_per_weight) * 1e9 / BITS_PER_BYTE
 
 
+def routed_expert_params_b(arch: Architecture) -> float:
+    """Parameters in routed experts [billion], from total = dense + routed and active = dense + routed x k/E."""
+    if not arch.num_experts or not arch.experts_per_token:
+        return 0.0
+    share = arch.experts_per_token / arch.num_experts
+    return (arch.total_params_b - arch.active_params_b) / (1.0 - share)
+
+
+def model_weights_bytes(arch: Architecture, bits_per_weight: float, embedding_bits_per_weight: float,
+                        applies_to: str = "all-linear") -> float:
+    """Bytes of a model's weights at a precision [byte].
+
+    ``applies_to`` 'moe-experts' (gpt-oss MXFP4): only the routed experts are stored at
+    ``bits_per_weight``; attention, router, shared layers stay at 16 bits. A dense model has no
+    experts, so there the precision covers every linear layer.
+    """
+    if applies_to == "moe-experts" and arch.num_experts:
+        routed = routed_expert_params_b(arch)
+        rest = max(arch.total_params_b - routed - arch.embedding_params_b, 0.0)
+        return (routed * bits_per_weight + rest * SIXTEEN_BITS + arch.embedding_params_b * embedding_bits_per_weight) * 1e9 / BITS_PER_BYTE
+    return weights_bytes(arch.total_params_b, arch.embedding_params_b, bits_per_weight, embedding_bits_per_weight)
+
+
 def kv_bytes_per_token_per_layer(arch: Architecture, kv_bits: float) -> float:
     """KV-cache bytes one token adds in one attention layer [byte].
 
@@ -151,6 +175,24 @@ def moe_workspace_bytes(hidden_size: int, experts_per_token: int, rows_per_pass:
     return rows_per_pass * experts_per_token * 2 * hidden_size * MOE_ACTIVATION_BYTES
 
 
+def activation_workspace_bytes(arch: Architecture, tp: int, rows_per_pass: float, moe_rows_per_pass: float | None = None) -> float:
+    """Bytes of one GPU's activation peak in the engine's profiling pass of ``rows_per_pass`` tokens [byte].
+
+    Engines run one forward pass of their largest batch before sizing the KV cache and keep its
+    peak free. Alive at the FFN's peak: the hidden state and the residual (2 x hidden), the
+    gate-and-up output and its activation (3 x FFN width / tp) for dense layers, in 16 bits; for
+    MoE layers the fused kernels' expanded rows (``moe_workspace_bytes``, over ``moe_rows_per_pass``,
+    default the same rows). vLLM V0 profiles a whole model context (131,072 tokens for Llama 3.1):
+    about 13 GB per GPU for 405B on 8 GPUs, which is why its KV cache was far smaller than V1's.
+    """
+    hidden = 2 * arch.hidden_size
+    if arch.num_experts:
+        rows = rows_per_pass if moe_rows_per_pass is None else moe_rows_per_pass
+        return rows_per_pass * hidden * MOE_ACTIVATION_BYTES + moe_workspace_bytes(arch.hidden_size, arch.experts_per_token or 0, rows)
+    ffn = 3 * (arch.intermediate_size or 4 * arch.hidden_size) / max(tp, 1)
+    return rows_per_pass * (hidden + ffn) * MOE_ACTIVATION_BYTES
+
+
 def usable_gb(memory_gib: float, gpus: int, memory_usable_share: float) -> float:
     """Memory the engine may use across ``gpus`` devices [GB]."""
     return gpus * memory_gib * GIB_BYTES / BYTES_PER_GB * memory_usable_share
@@ -174,12 +216,15 @@ class MemoryBudget:
     max_num_tokens: int = 8192  # tokens one forward pass may carry; sizes the activation buffers [token]
 
     @classmethod
-    def for_engine(cls, engine_id: str, *, db_path: Path | None = None) -> MemoryBudget:
-        """The engine's budget from runtime_inputs (falling back to scope 'all')."""
-        return cls(runtime_input("memory_usable_share", engine_id, db_path=db_path),
-                   runtime_input("runtime_overhead_gb_per_gpu", engine_id, db_path=db_path),
-                   runtime_input("kv_cache_free_memory_share", engine_id, db_path=db_path),
-                   int(runtime_input("max_num_tokens", engine_id, db_path=db_path)))
+    def for_engine(cls, engine_id: str, version: str | None = None, gpu: catalog.Gpu | None = None, *,
+                   context_tokens: int | None = None, db_path: Path | None = None) -> MemoryBudget:
+        """The engine's budget from runtime_inputs for a release, a GPU and a model's maximum context
+        (falling back to scope 'all'). A token budget of 0 (vLLM V0) is the model's context."""
+        def value(input_id: str) -> float:
+            return runtime_input(input_id, engine_id, version=version, gpu=gpu, context_tokens=context_tokens, db_path=db_path)
+
+        tokens = int(value("max_num_tokens")) or int(context_tokens or 8192)
+        return cls(value("memory_usable_share"), value("runtime_overhead_gb_per_gpu"), value("kv_cache_free_memory_share"), tokens)
 
     def usable_gb(self, memory_gib: float, gpus: int) -> float:
         """Memory the engine may use across ``gpus`` devices [GB]."""
@@ -199,31 +244,31 @@ class MemoryBudget:
 # Look-ups
 
 
-def runtime_input(input_id: str, scope: str | None = None, *, db_path: Path | None = None) -> float:
-    """A runtime_inputs value for an engine (falling back to scope 'all'), latest observation."""
-    return _runtime_input(input_id, scope or "all", str(db_path or ""))
-
-
-@lru_cache(maxsize=128)
-def _runtime_input(input_id: str, scope: str, db_key: str) -> float:
-    db_path = Path(db_key) if db_key else None
-    frame = store.query(
-        "SELECT value FROM runtime_inputs WHERE input_id = ? AND scope IN (?, 'all') "
-        "ORDER BY (scope = 'all'), observed_on DESC LIMIT 1",
-        [input_id, scope],
-        db_path=db_path,
-    )
-    if frame.height == 0:
-        raise CostmodelError(f"runtime_inputs has no {input_id!r} for scope {scope!r} or 'all'")
-    return float(frame["value"][0])
+def runtime_input(input_id: str, scope: str | None = None, *, version: str | None = None, gpu: catalog.Gpu | None = None,
+                  context_tokens: int | None = None, db_path: Path | None = None) -> float:
+    """A runtime_inputs value for an engine release on a GPU and model context (falling back to scope 'all');
+    see ``catalog.runtime_value``."""
+    return catalog.runtime_value(input_id, scope or "all", version, gpu, context_tokens=context_tokens, db_path=db_path).value
 
 
 precision_bits = catalog.precision_bits
 
 
-def default_kv_precision(precision_id: str) -> str:
-    """KV-cache precision an engine uses by default: the activation dtype (fp16 for fp16 models, else bf16)."""
-    return "fp16" if precision_id in ("fp16", "q4_k_m", "q8_0") else "bf16"
+QUANTIZED_FLOAT_WEIGHTS = ("fp8", "nvfp4", "mxfp4")
+"""Weight precisions whose checkpoints (ModelOpt) may carry an FP8 KV cache setting."""
+
+
+def default_kv_precision(precision_id: str, fp8_kv_with_quantized_weights: bool = False) -> str:
+    """KV-cache precision an engine uses by default: the activation dtype (fp16 for fp16 and GGUF models,
+    else bf16), or FP8 where the engine takes it from a quantised checkpoint (TensorRT-LLM with ModelOpt)."""
+    if fp8_kv_with_quantized_weights and precision_id in QUANTIZED_FLOAT_WEIGHTS:
+        return "fp8"
+    return "fp16" if precision_id == "fp16" or is_gguf(precision_id) else "bf16"
+
+
+def is_gguf(precision_id: str) -> bool:
+    """True for llama.cpp's GGUF block formats (q4_0, q4_k_m, q6_k, q8_0, ...), whose engines keep an FP16 KV cache."""
+    return precision_id.startswith("q") and precision_id[1:2].isdigit()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +304,7 @@ class MemoryEstimate:
 
 def memory(
     model: str,
-    precision: str = "bf16",
+    precision: str | None = None,
     *,
     kv_precision: str | None = None,
     context_tokens: int | None = None,
@@ -279,15 +324,19 @@ def memory(
     Parameters
     ----------
     model : model id or alias
-    precision : weight precision id (bf16, fp8, int4, q4_k_m, ...)
+    precision : weight precision id or alias (bf16, fp8, awq, nvfp4, mxfp4, q4_k_m, ...); default: the model's
+        release precision (models.release_precision_id: mxfp4 for gpt-oss, fp8 for DeepSeek V3/R1)
     kv_precision : KV-cache precision id; default: bf16 (fp16 for fp16 and GGUF weights)
     context_tokens : tokens per sequence, prompt plus output [token]; default min(8192, model context)
     concurrency : sequences held at once [count]
     gpu, gpus : GPU id or alias and how many of it [count]; adds fits, min_gpus, max_concurrency
     engine : engine whose memory budget applies (runtime_inputs: usable share, overhead, KV free fraction)
     """
-    arch = Architecture.from_model(catalog.get_model(model, db_path=db_path))
-    precision_id = catalog.resolve_precision_id(precision, db_path=db_path)
+    record = catalog.get_model(model, db_path=db_path)
+    arch = Architecture.from_model(record)
+    weights = catalog.get_precision(precision or record.release_precision_id, db_path=db_path)
+    precision_id = weights.precision_id
+    engine = catalog.resolve_engine_id(engine, db_path=db_path)
     kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
     if context_tokens is None:
         context_tokens = min(DEFAULT_CONTEXT_TOKENS, arch.context_tokens)
@@ -298,14 +347,14 @@ def memory(
         raise CostmodelError(
             f"context_tokens {context_tokens} exceeds {arch.model_id}'s maximum context of {arch.context_tokens} tokens"
         )
-    bits, emb_bits = precision_bits(precision_id, db_path=db_path)
     kv_bits = precision_bits(kv_id, db_path=db_path)[0]
-    weights_gb = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits) / BYTES_PER_GB
+    weights_gb = model_weights_bytes(arch, weights.bits_per_weight, weights.embedding_bits_per_weight, weights.applies_to) / BYTES_PER_GB
     per_seq = kv_cache_bytes(arch, context_tokens, kv_bits)
     kv_gb = concurrency * per_seq / BYTES_PER_GB
-    budget = MemoryBudget.for_engine(engine, db_path=db_path)
+    device = catalog.get_gpu(gpu, db_path=db_path) if gpu is not None else None
+    budget = MemoryBudget.for_engine(engine, gpu=device, context_tokens=arch.context_tokens, db_path=db_path)
     n = gpus if gpu else 1
-    workspace_gb = moe_workspace_bytes(arch.hidden_size, arch.experts_per_token or 0, budget.max_num_tokens) / BYTES_PER_GB
+    workspace_gb = activation_workspace_bytes(arch, n, budget.max_num_tokens) / BYTES_PER_GB
     overhead_gb = (budget.overhead_gb_per_gpu + workspace_gb) * n
     estimate = dict(
         model_id=arch.model_id, precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine,
@@ -313,9 +362,8 @@ def memory(
         kv_cache_bytes_per_token=per_seq / context_tokens, kv_cache_gb=kv_gb, overhead_gb=overhead_gb,
         total_gb=weights_gb + kv_gb + overhead_gb,
     )
-    if gpu is None:
+    if device is None:
         return MemoryEstimate(**estimate)
-    device = catalog.get_gpu(gpu, db_path=db_path)
 
     def room(count: int) -> float:
         return budget.kv_room_gb(device.memory_gib, count, weights_gb, workspace_gb)

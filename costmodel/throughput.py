@@ -4,34 +4,50 @@ One replica (``tp`` GPUs) serves ``batch`` sequences at once. A decode step has 
 one after the other in every layer: the matrix multiplies read the weights (for MoE: the experts
 the batch touches) and do 2 x active parameters FLOPs per token, taking the longer of the two;
 then attention reads every sequence's KV cache and does its own FLOPs (in 16-bit), again the
-longer of the two. Element-wise and MoE-routing kernels add their memory traffic and a time per
-(token, expert) pair; tensor parallelism adds all-reduces (attention data parallelism, for MoE,
-only the expert exchange) and a fixed per-step overhead. Prefill is compute-bound. Over a
-request's life a replica spends ``output_tokens`` decode steps and the prefill of ``batch``
-prompts, so
+longer of the two. Element-wise and MoE-routing kernels add their memory traffic; every step also
+pays fixed costs that do not shrink with the batch: the scheduler's step overhead, a launch and
+synchronisation cost per layer, a routing cost per MoE layer, and a latency per tensor-parallel
+all-reduce. These fixed costs are why multi-GPU and MoE replicas decode far slower at low
+concurrency than their bandwidth alone suggests.
 
-    output tokens/s per replica = batch x output_tokens / (output_tokens x step + batch x prefill)
+Prompts are served one of two ways (``EngineLimits.mixed_prefill``): engines with chunked
+prefill (vLLM V1, TensorRT-LLM in-flight batching, llama.cpp's server) put prompt chunks into the
+decode steps, sharing their weight reads; the others (SGLang by default, vLLM V0) pause decoding
+for separate prefill passes. In the steady state a replica produces ``batch`` tokens a step and
+admits ``batch / output_tokens`` prompts a step, so
 
-The efficiencies and the overhead are not constants here: they are fitted to the measured rows
-of the store (``costmodel.calibration``) per engine and GPU family, and the low-high band comes
-from the leave-one-out residuals of that fit.
+    mixed:     output tokens/s = batch / step(batch decode tokens + batch x input / output prompt tokens)
+    separate:  output tokens/s = batch x output / (output x step(batch) + batch x prefill(input))
+
+The batch is bounded by the engine's limits (``max_num_seqs``, the per-step token budget) and by
+the KV cache (each running sequence holds ``input + kv_output_share x output`` tokens on
+average). Latency targets are percentiles: under Poisson arrivals the number of requests in
+flight fluctuates (about ``batch + z sqrt(batch)`` at a quantile) and prompts wait in a queue for
+the prefill capacity (an M/M/1 tail), so a p99 target admits a smaller batch than a mean target.
+
+The efficiencies and fixed costs are not constants here: they are fitted to the measured rows
+of the store (``costmodel.calibration``), efficiencies bounded by 1 of the datasheet peaks, and
+the low-high band comes from leave-one-source-out residuals.
+
+``throughput()`` reads what it needs from the store once (``resolve_deployment``), then calls
+the pure ``estimate()``.
 
 References: roofline model (Williams, Waterman and Patterson 2009); LLM inference roofline
 (LLM-Viewer, Yuan et al. 2024, arXiv:2402.16363); MoE expert coverage 1 - (1 - k/E)^B for
 uniform routing; ring all-reduce moves 2 (n - 1)/n of the data (Patarasuk and Yuan 2009);
-attention data parallelism as in TensorRT-LLM's PyTorch models (attention, dense and shared
-layers with tp_size 1 under enable_attention_dp) and SGLang's DP attention.
+attention data parallelism as in TensorRT-LLM's PyTorch models and SGLang's DP attention;
+chunked prefill (Agrawal et al. 2024, Sarathi-Serve, arXiv:2403.02310); M/M/1 waiting-time tail
+P(W > t) = rho exp(-(1 - rho) t / s) (Kleinrock 1975).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import catalog, store
+from . import catalog
 from .checks import positive, positive_int
 from .errors import CostmodelError
 from .memory import (
@@ -39,17 +55,19 @@ from .memory import (
     TP_FRIENDLY_GPU_COUNTS,
     Architecture,
     MemoryBudget,
+    activation_workspace_bytes,
     default_kv_precision,
     kv_cache_bytes,
+    model_weights_bytes,
     moe_workspace_bytes,
-    precision_bits,
-    runtime_input,
-    weights_bytes,
+    routed_expert_params_b,
 )
 
 ACTIVATION_BYTES = 2
 """Bytes of one activation value exchanged by tensor-parallel all-reduces (BF16) [byte]."""
 US_PER_S = 1e6
+NS_PER_S = 1e9
+MS_PER_S = 1e3
 ALLREDUCES_PER_LAYER = 2
 """Tensor parallelism all-reduces after attention and after the MLP in every layer."""
 ALLREDUCES_PER_LAYER_ATTENTION_DP = 1
@@ -58,36 +76,47 @@ PCIE_GEN4_GB_PER_S = 32
 """GPU-to-GPU bandwidth per direction where the datasheet gives no link: PCIe Gen4 x16 [GB/s]."""
 TFLOPS = 1e12
 GB_PER_S = 1e9
-MS_PER_S = 1e3
+STATISTICS = ("mean", "p50", "p90", "p95", "p99")
+"""Latency statistics a target may bound."""
+NORMAL_QUANTILE = {"mean": 0.0, "p50": 0.0, "p90": 1.2816, "p95": 1.6449, "p99": 2.3263}
+"""Standard normal quantiles of the latency statistics [1]."""
+QUANTILE = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+"""Probabilities of the percentile statistics [fraction]."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Efficiencies: what the calibration fits
 
 
 @dataclasses.dataclass(frozen=True)
 class Efficiency:
-    """Achieved fractions of datasheet peaks, and the fixed time per decode step."""
+    """Achieved shares of datasheet peaks (each at most 1) and the fixed costs of a decode step."""
 
     bandwidth_efficiency: float  # achieved / peak memory bandwidth [fraction]
-    compute_efficiency: float  # achieved / peak dense tensor throughput [fraction]
-    step_overhead_ms: float  # scheduling and launch time per decode step [ms]
-    moe_half_tokens: float = 0.0  # tokens per expert per step at which expert GEMMs reach half their efficiency [token]
-    prefill_compute_efficiency: float | None = None  # achieved / peak in prefill; None: as in decode [fraction]
-    allreduce_latency_us: float = 10.0  # fixed time of one tensor-parallel all-reduce (launch, sync) [us]
+    compute_efficiency: float  # achieved / peak dense tensor throughput in decode matmuls [fraction]
+    step_overhead_ms: float  # scheduling, sampling and host time per decode step [ms]
+    moe_tile_tokens: float = 0.0  # rows a grouped-GEMM tile pads each touched expert's tokens to [token]
+    prefill_compute_efficiency: float = 1.0  # achieved / peak in prefill matmuls [fraction]
+    allreduce_latency_us: float = 0.0  # fixed time of one tensor-parallel all-reduce (launch, sync) [us]
     tp_scaling_exponent: float = 0.0  # efficiencies fall as tp^-exponent: smaller per-GPU GEMMs, stragglers [1]
-    link_efficiency: float = 1.0  # achieved / peak GPU-to-GPU bandwidth in all-reduces (NCCL bus bandwidth) [fraction]
+    link_efficiency: float = 1.0  # achieved / peak GPU-to-GPU bandwidth in all-reduces [fraction]
     moe_pair_ns: float = 0.0  # time per (token, routed expert) pair per layer: routing, permute, combine [ns]
+    layer_overhead_us: float = 0.0  # fixed time per layer per step: kernel launches and syncs [us]
+    moe_layer_overhead_us: float = 0.0  # fixed time per MoE layer per step: routing and grouped-GEMM launches [us]
+    moe_bandwidth_efficiency: float = 1.0  # achieved / peak bandwidth reading routed experts, relative to dense weights [fraction]
+    fp4_compute_efficiency: float = 1.0  # achieved / peak FP4 tensor throughput, relative to the other formats' [fraction]
+    attention_bandwidth_efficiency: float = 1.0  # achieved / peak bandwidth of decode attention reading the KV cache [fraction]
+    dequant_compute_efficiency: float = 1.0  # weight-only formats: matmul throughput left after dequantising in the kernel [fraction]
 
     def at_tp(self, tp: int) -> Efficiency:
         """These efficiencies for a replica split over ``tp`` GPUs."""
         if tp == 1 or self.tp_scaling_exponent == 0:
             return self
         f = tp ** -self.tp_scaling_exponent
-        return dataclasses.replace(self, bandwidth_efficiency=self.bandwidth_efficiency * f,
-                                   compute_efficiency=self.compute_efficiency * f,
-                                   prefill_compute_efficiency=self.prefill_efficiency * f, tp_scaling_exponent=0.0)
-
-    @property
-    def prefill_efficiency(self) -> float:
-        """Compute efficiency of prefill (large matrix multiplies) [fraction]."""
-        return self.compute_efficiency if self.prefill_compute_efficiency is None else self.prefill_compute_efficiency
+        return dataclasses.replace(self, bandwidth_efficiency=min(self.bandwidth_efficiency * f, 1.0),
+                                   compute_efficiency=min(self.compute_efficiency * f, 1.0),
+                                   prefill_compute_efficiency=min(self.prefill_compute_efficiency * f, 1.0),
+                                   tp_scaling_exponent=0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,32 +127,89 @@ class FitParameter:
     lower: float
     upper: float
     log: bool = True  # fitted as log(value): positive and scale-free
-    needs: str = "all"  # "all"; "moe": only fitted when MoE rows are present; "tp": only with tensor-parallel rows
-    scale: int = 0  # how a group multiplier m applies: +1 value x m (efficiencies), -1 value / m (fixed times), 0 not
+    needs: str = "all"  # "all"; only with rows that have: "moe" MoE, "tp" tensor parallelism, "fp4" FP4 matmuls, "weight-only" dequantised weights
+    scale: int = 0  # how a multiplier m applies: +1 value x m capped at 1 (efficiencies), -1 value / m (fixed times), 0 not
 
 
 FIT_PARAMETERS = (
-    FitParameter("bandwidth_efficiency", 0.05, 1.5, scale=+1),
-    FitParameter("compute_efficiency", 0.02, 1.5, scale=+1),
-    FitParameter("step_overhead_ms", 0.01, 100.0, scale=-1),
-    FitParameter("moe_half_tokens", 1.0, 1e5, needs="moe"),
-    FitParameter("prefill_compute_efficiency", 0.02, 1.5, scale=+1),
-    FitParameter("allreduce_latency_us", 0.1, 1e4, needs="tp", scale=-1),
-    FitParameter("tp_scaling_exponent", -0.5, 1.0, log=False, needs="tp"),
-    FitParameter("link_efficiency", 0.1, 1.0, needs="tp", scale=+1),
-    FitParameter("moe_pair_ns", 1e-3, 1e4, needs="moe", scale=-1),
+    FitParameter("bandwidth_efficiency", 0.05, 1.0, scale=+1),
+    FitParameter("compute_efficiency", 0.02, 1.0, scale=+1),
+    FitParameter("step_overhead_ms", 0.01, 30.0, scale=-1),
+    FitParameter("moe_tile_tokens", 1.0, 128.0, needs="moe"),
+    FitParameter("prefill_compute_efficiency", 0.02, 1.0, scale=+1),
+    FitParameter("allreduce_latency_us", 0.1, 100.0, needs="tp", scale=-1),
+    FitParameter("tp_scaling_exponent", 0.0, 0.5, log=False, needs="tp"),
+    FitParameter("link_efficiency", 0.05, 1.0, needs="tp", scale=+1),
+    FitParameter("moe_pair_ns", 1e-3, 20.0, needs="moe", scale=-1),
+    FitParameter("layer_overhead_us", 0.01, 60.0, scale=-1),
+    FitParameter("moe_layer_overhead_us", 0.01, 200.0, needs="moe", scale=-1),
+    FitParameter("moe_bandwidth_efficiency", 0.05, 1.0, needs="moe", scale=+1),
+    FitParameter("fp4_compute_efficiency", 0.05, 1.0, needs="fp4", scale=+1),
+    FitParameter("attention_bandwidth_efficiency", 0.05, 1.0, scale=+1),
+    FitParameter("dequant_compute_efficiency", 0.05, 1.0, needs="weight-only", scale=+1),
 )
-"""Every field of Efficiency, all fitted, with its bounds and how a group multiplier applies."""
+"""Every field of Efficiency, all fitted, with physical bounds: efficiencies at most 1 of a datasheet peak; the expert
+tile at most 128 rows (the padding a grouped GEMM can waste); a layer's fixed time at most 60 us (about 15 kernels of
+4 us launch-and-sync each); an all-reduce's latency at most 100 us (NCCL over PCIe); a (token, expert) pair at most
+20 ns (copying a 7,168-wide BF16 hidden state in and out at 1.4 TB/s); a forward pass's host time at most 30 ms."""
+
+EFFICIENCY_SHARES = tuple(p.name for p in FIT_PARAMETERS if p.scale == +1)
+"""The fields that are shares of a peak, capped at 1 [fraction]."""
 
 
 def scaled(eff: Efficiency, multiplier: float) -> Efficiency:
-    """Efficiencies times ``multiplier`` and fixed times divided by it: throughput scales by about ``multiplier``."""
-    return dataclasses.replace(eff, **{p.name: getattr(eff, p.name) * multiplier ** p.scale
-                                       for p in FIT_PARAMETERS if p.scale})
+    """Efficiencies times ``multiplier`` (at most 1) and fixed times divided by it: throughput scales by about ``multiplier``."""
+    return scaled_split(eff, multiplier, multiplier)
 
 
-ROOFLINE = Efficiency(1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+def scaled_split(eff: Efficiency, efficiency_multiplier: float, fixed_multiplier: float) -> Efficiency:
+    """Efficiencies times one multiplier (at most 1), fixed times divided by another.
+
+    Engines differ in two ways: how close their kernels get to the datasheet (efficiencies) and
+    how much host and launch time a step costs them (fixed times); the calibration scales each.
+    """
+    values = {}
+    for p in FIT_PARAMETERS:
+        if p.scale == +1:
+            values[p.name] = min(getattr(eff, p.name) * efficiency_multiplier, 1.0)
+        elif p.scale == -1:
+            values[p.name] = getattr(eff, p.name) / fixed_multiplier
+    return dataclasses.replace(eff, **values)
+
+
+ROOFLINE = Efficiency(1.0, 1.0, 0.0)
 """The plain, uncalibrated roofline: datasheet peaks, no overhead."""
+
+
+# ---------------------------------------------------------------------------------------------
+# A replica and the engine's limits
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineLimits:
+    """What bounds an engine's batch and how it schedules prompts (engine defaults or a run's flags)."""
+
+    max_num_seqs: int  # sequences a replica runs at once (vLLM max_num_seqs, TensorRT-LLM max_batch_size) [count]
+    max_num_tokens: int  # tokens one forward pass carries: decode tokens plus prompt chunks [token]
+    mixed_prefill: bool = True  # prompt chunks ride in decode steps (chunked prefill) rather than separate passes
+    kv_output_share: float = 0.5  # KV held per running sequence: input + share x output [fraction]
+    recompute_preemption: bool = False  # admits by prompt size and, out of KV blocks, evicts and later recomputes sequences
+
+
+def recompute_input_tokens(input_tokens: float, output_tokens: float, wanted: float, held: float,
+                           limits: EngineLimits) -> float:
+    """Prompt tokens a request costs when ``wanted`` requests in flight exceed the ``held`` that fit at full length [token].
+
+    Engines that admit by prompt size (vLLM, SGLang) start more requests than their KV cache can
+    finish together; as the sequences grow, the newest are evicted and later prefilled again,
+    prompt and generated tokens alike. In a batch that runs in step (fixed lengths) the share
+    evicted is output / (input + output) of those admitted beyond what fits at full length, each
+    recomputing about input + output / 2 tokens.
+    """
+    if not limits.recompute_preemption or wanted <= held:
+        return input_tokens
+    evicted = min(1.0 - held / wanted, output_tokens / (input_tokens + output_tokens))
+    return input_tokens + evicted * (input_tokens + output_tokens / 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +220,7 @@ class Replica:
     weight_bytes: float
     routed_expert_bytes: float
     expert_pick_share: float  # experts_per_token / num_experts; 0 for dense models
-    kv_bytes_per_seq: Any  # callable(context_tokens) -> bytes of one sequence's KV cache
+    kv_bytes_per_seq: Callable[[float], float]  # context_tokens -> bytes of one sequence's KV cache
     flops_per_token: float  # 2 x active parameters (routed experts included)
     routed_flops_per_token: float  # 2 x active routed-expert parameters; 0 for dense models
     attention_flops_per_token_layer_context: float  # 4 x heads x (absorbed) head dim
@@ -144,13 +230,28 @@ class Replica:
     hidden_size: int
     num_layers: int
     bandwidth_bytes_per_s: float  # per GPU
-    peak_flops: float  # per GPU, at the weights' precision
+    peak_flops: float  # per GPU, at the weights' compute format (16-bit for weight-only formats)
     attention_peak_flops: float  # per GPU, 16-bit: attention math runs in BF16/FP16 whatever the KV cache stores
     link_bytes_per_s: float  # per GPU, per direction
     expert_pick_count: int = 0  # experts each token is routed to
     activation_bytes_per_token: float = 0.0  # per GPU: what element-wise kernels read and write per token, all layers [byte]
     attention_dp: bool = False  # MoE: attention, dense and shared layers copied on every GPU, routed experts split
     duplicate_weight_bytes: float = 0.0  # weights held (and read each step) more than once across the replica's GPUs [byte]
+    moe_layers: int = 0  # layers with routed experts [count]
+    pp: int = 1  # pipeline stages, each of tp GPUs holding 1/pp of the layers [count]
+    fp4_matmuls: bool = False  # the weight matmuls run on FP4 tensor cores (NVFP4/MXFP4 natively on Blackwell)
+    profile_bytes_per_pass_token: float = 0.0  # per GPU: dense activation peak per token of the profiling pass [byte]
+    weight_only: bool = False  # weights dequantised to 16 bits inside the matmul (GGUF k-quants, AWQ/GPTQ, FP8 on Ampere)
+    prefill_attention_flops_per_token_layer_context: float = 0.0  # prompts' attention, when it differs (MLA); 0: as decode
+
+    @property
+    def gpus(self) -> int:
+        """GPUs in the replica: tp in each of pp stages [count]."""
+        return self.tp * self.pp
+
+    def busy_gpus(self, batch: float) -> float:
+        """GPUs working at once: all of them once the batch fills every pipeline stage, else tp per busy stage [count]."""
+        return self.tp * min(self.pp, max(batch, 1.0))
 
 
 def attention_flops_decode(replica: Replica, context_tokens: float) -> float:
@@ -163,28 +264,38 @@ def attention_flops_prefill(replica: Replica, input_tokens: float) -> float:
     """Attention FLOPs of prefilling a prompt (causal: token i attends to i keys, window-capped) [FLOP]."""
     n, w = input_tokens, replica.window_tokens
     windowed = n * n / 2 if n <= w else w * w / 2 + (n - w) * w
-    return replica.attention_flops_per_token_layer_context * (replica.full_attention_layers * n * n / 2 + replica.window_layers * windowed)
+    per = replica.prefill_attention_flops_per_token_layer_context or replica.attention_flops_per_token_layer_context
+    return per * (replica.full_attention_layers * n * n / 2 + replica.window_layers * windowed)
 
 
-def moe_bytes_read(replica: Replica, batch: float) -> float:
-    """Weight bytes one decode step reads on all the replica's GPUs together [byte].
+def moe_bytes_read(replica: Replica, tokens: float) -> float:
+    """Weight bytes one forward pass of ``tokens`` tokens reads on all the replica's GPUs together [byte].
 
     The dense part (every copy of it, under attention data parallelism) plus the routed experts
-    the batch touches.
+    the tokens touch.
     """
+    return dense_bytes_read(replica) + routed_bytes_read(replica, tokens)
+
+
+def dense_bytes_read(replica: Replica) -> float:
+    """Bytes of the weights every pass reads whatever its tokens: all but the routed experts, every copy [byte]."""
+    return replica.weight_bytes + replica.duplicate_weight_bytes - replica.routed_expert_bytes
+
+
+def routed_bytes_read(replica: Replica, tokens: float) -> float:
+    """Bytes of the routed experts a pass of ``tokens`` tokens touches (uniform routing: 1 - (1 - k/E)^tokens of them) [byte]."""
     if replica.routed_expert_bytes == 0:
-        return replica.weight_bytes + replica.duplicate_weight_bytes
-    touched = 1.0 - (1.0 - replica.expert_pick_share) ** batch
-    return replica.weight_bytes + replica.duplicate_weight_bytes - replica.routed_expert_bytes * (1.0 - touched)
+        return 0.0
+    return replica.routed_expert_bytes * (1.0 - (1.0 - replica.expert_pick_share) ** tokens)
 
 
 def allreduce_seconds(replica: Replica, tokens: float, eff: Efficiency = ROOFLINE) -> float:
     """Time of the tensor-parallel all-reduces for ``tokens`` tokens through all layers [s].
 
     Each all-reduce moves 2 (tp - 1) / tp of the activations over the link and costs a fixed
-    latency (fitted: launch, synchronisation and the stragglers of smaller per-GPU GEMMs). Under
-    attention data parallelism only the MoE exchange remains: gathering the tokens to the
-    experts' GPUs and reducing them back moves as much as one all-reduce per layer.
+    latency (launch, synchronisation, the stragglers of smaller per-GPU GEMMs). Under attention
+    data parallelism only the MoE exchange remains: gathering the tokens to the experts' GPUs and
+    reducing them back moves as much as one all-reduce per layer.
     """
     if replica.tp == 1:
         return 0.0
@@ -225,9 +336,19 @@ def activation_seconds(replica: Replica, tokens: float, eff: Efficiency) -> floa
     results): a model routing each token to 8 experts pays it 8 times, one routing to 1 once.
     """
     eff = eff.at_tp(replica.tp)
-    pairs = tokens * replica.expert_pick_count * replica.num_layers / replica.tp
-    return (tokens * replica.activation_bytes_per_token / (replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
-            + pairs * eff.moe_pair_ns / 1e9)
+    pairs = tokens * replica.expert_pick_count * replica.num_layers / replica.busy_gpus(tokens)
+    stages = min(replica.pp, max(tokens, 1.0))
+    return (tokens * replica.activation_bytes_per_token / (stages * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
+            + pairs * eff.moe_pair_ns / NS_PER_S)
+
+
+def fixed_step_seconds(replica: Replica, eff: Efficiency) -> float:
+    """Time a forward pass pays whatever its batch [s]: step overhead, per-layer launches, per-MoE-layer routing.
+
+    (The all-reduce latencies are in ``allreduce_seconds``.)
+    """
+    return (eff.step_overhead_ms / MS_PER_S + replica.num_layers * eff.layer_overhead_us / US_PER_S
+            + replica.moe_layers * eff.moe_layer_overhead_us / US_PER_S)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,68 +380,127 @@ class DecodeStepParts:
         return max(self.weights_memory_s, self.matmul_compute_s) + max(self.kv_memory_s, self.attention_compute_s)
 
 
-def decode_step_parts(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> DecodeStepParts:
-    """Memory and compute time of a decode step's matmul and attention phases [s]."""
+def matmul_format_efficiency(replica: Replica, eff: Efficiency) -> float:
+    """Share of the format's tensor peak the weight matmuls keep: FP4 kernels' own efficiency, or what
+    dequantising weight-only formats in the kernel leaves (llama.cpp's MMQ, Marlin) [fraction]."""
+    if replica.fp4_matmuls:
+        return eff.fp4_compute_efficiency
+    return eff.dequant_compute_efficiency if replica.weight_only else 1.0
+
+
+def decode_step_parts(replica: Replica, batch: float, context_tokens: float, eff: Efficiency,
+                      prefill_tokens: float = 0.0, prompt_tokens: float = 0.0) -> DecodeStepParts:
+    """Memory and compute time of a step's matmul and attention phases [s].
+
+    ``prefill_tokens`` prompt tokens of prompts ``prompt_tokens`` long ride in the step (chunked
+    prefill): they share its weight reads, add their matmul FLOPs at the prefill efficiency and
+    attend to half their prompt on average.
+    """
     eff = eff.at_tp(replica.tp)
-    bandwidth = replica.tp * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency
+    gpus = replica.busy_gpus(batch)  # a pipeline overlaps its stages only with one micro-batch per stage
+    bandwidth = gpus * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency
+    matmul_peak = gpus * replica.peak_flops * matmul_format_efficiency(replica, eff)
+    attention_peak = gpus * replica.attention_peak_flops
+    matmul = batch * decode_matmul_flops_equivalent(replica, batch + prefill_tokens, eff) / (matmul_peak * eff.compute_efficiency)
+    attention = batch * attention_flops_decode(replica, context_tokens) / (attention_peak * eff.compute_efficiency)
+    if prefill_tokens:
+        matmul += prefill_tokens * replica.flops_per_token / (matmul_peak * eff.prefill_compute_efficiency)
+        attention += prefill_tokens * attention_flops_decode(replica, prompt_tokens / 2) / (attention_peak * eff.prefill_compute_efficiency)
     return DecodeStepParts(
-        weights_memory_s=moe_bytes_read(replica, batch) / bandwidth,
-        matmul_compute_s=batch * decode_matmul_flops_equivalent(replica, batch, eff) / (replica.tp * replica.peak_flops * eff.compute_efficiency),
-        kv_memory_s=batch * replica.kv_bytes_per_seq(context_tokens) / bandwidth,
-        attention_compute_s=batch * attention_flops_decode(replica, context_tokens) / (replica.tp * replica.attention_peak_flops * eff.compute_efficiency),
+        # grouped expert GEMMs read their many small matrices slower than dense GEMMs read theirs
+        weights_memory_s=(dense_bytes_read(replica) + routed_bytes_read(replica, batch + prefill_tokens) / eff.moe_bandwidth_efficiency)
+        / bandwidth,
+        matmul_compute_s=matmul,
+        # decode attention kernels gather paged KV blocks: their own achieved bandwidth, not the weights'
+        kv_memory_s=batch * replica.kv_bytes_per_seq(context_tokens) / (gpus * replica.bandwidth_bytes_per_s * eff.attention_bandwidth_efficiency),
+        attention_compute_s=attention,
     )
 
 
-def expert_gemm_efficiency(tokens_per_expert: float, half_tokens: float) -> float:
-    """Share of peak an expert GEMM reaches with ``tokens_per_expert`` rows: t / (t + half) [fraction].
+def expert_gemm_efficiency(tokens_per_expert: float, tile_tokens: float) -> float:
+    """Share of an expert GEMM's compute that is real work when its tokens are padded to a tile [fraction].
 
-    Each expert a decode step touches costs a fixed ``half`` tokens' worth of compute besides its
-    real tokens (launch, tile and load-imbalance waste of grouped GEMMs). Fine-grained MoE models
-    (DeepSeek: 256 experts, 8 picked) give each touched expert few tokens, so they run far below
-    peak; coarse ones (Mixtral: 8 experts, 2 picked) much less so.
+    Grouped GEMMs run every touched expert in tiles of ``tile_tokens`` rows: an expert that gets
+    t < tile tokens in a step still pays a whole tile's FLOPs, t / tile of them useful. Fine-grained
+    MoE models (DeepSeek: 256 experts, 8 picked) give each touched expert few tokens and waste most
+    of their expert compute; it only costs time where the step is compute-bound.
     """
-    return tokens_per_expert / (tokens_per_expert + half_tokens) if half_tokens > 0 else 1.0
+    if tile_tokens <= 0 or tokens_per_expert >= tile_tokens:
+        return 1.0
+    return tokens_per_expert / tile_tokens
 
 
-def decode_matmul_flops_equivalent(replica: Replica, batch: float, eff: Efficiency) -> float:
-    """Weight-matmul FLOPs per decode token, routed-expert FLOPs inflated by their GEMM efficiency [FLOP]."""
+def decode_matmul_flops_equivalent(replica: Replica, tokens: float, eff: Efficiency) -> float:
+    """Weight-matmul FLOPs per decode token in a pass of ``tokens`` tokens, routed-expert FLOPs padded to their tiles [FLOP]."""
     if replica.routed_flops_per_token == 0:
         return replica.flops_per_token
-    touched_share = 1.0 - (1.0 - replica.expert_pick_share) ** batch  # experts a step uses, per layer
-    tokens_per_expert = batch * replica.expert_pick_share / touched_share
-    g = expert_gemm_efficiency(tokens_per_expert, eff.moe_half_tokens)
+    touched_share = 1.0 - (1.0 - replica.expert_pick_share) ** tokens  # experts a step uses, per layer
+    tokens_per_expert = tokens * replica.expert_pick_share / touched_share
+    g = expert_gemm_efficiency(tokens_per_expert, eff.moe_tile_tokens)
     return replica.flops_per_token - replica.routed_flops_per_token + replica.routed_flops_per_token / g
 
 
-def decode_step_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency) -> float:
-    """Time of one decode step of ``batch`` sequences at mean context ``context_tokens`` [s]."""
-    return (decode_step_parts(replica, batch, context_tokens, eff).step_s + activation_seconds(replica, batch, eff) + allreduce_seconds(replica, batch, eff)
-            + eff.step_overhead_ms / MS_PER_S)
+def decode_step_seconds(replica: Replica, batch: float, context_tokens: float, eff: Efficiency,
+                        prefill_tokens: float = 0.0, prompt_tokens: float = 0.0) -> float:
+    """Time of one step of ``batch`` decoding sequences at mean context ``context_tokens``, with prompt chunks [s]."""
+    tokens = batch + prefill_tokens
+    return (decode_step_parts(replica, batch, context_tokens, eff, prefill_tokens, prompt_tokens).step_s
+            + activation_seconds(replica, tokens, eff) + allreduce_seconds(replica, tokens, eff)
+            + fixed_step_seconds(replica, eff))
 
 
-def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency) -> float:
-    """Time to prefill one prompt of ``input_tokens`` tokens (compute-bound, causal attention) [s]."""
+def prefill_seconds(replica: Replica, input_tokens: float, eff: Efficiency, pass_tokens: float | None = None,
+                    prompts_in_flight: float | None = None) -> float:
+    """Time to prefill one prompt of ``input_tokens`` tokens in a separate pass of ``pass_tokens`` tokens [s].
+
+    Matmuls take the longer of their FLOPs and this prompt's share of the pass's weight reads;
+    attention is causal; the pass's fixed costs are shared by the prompts it carries. With
+    pipeline stages, ``prompts_in_flight`` prompts keep min(pp, prompts) stages busy at once:
+    a lone prompt (llama-bench pp512) walks the stages one after another. None: all stages busy.
+    """
     eff = eff.at_tp(replica.tp)
-    matmul = input_tokens * replica.flops_per_token / (replica.tp * replica.peak_flops * eff.prefill_efficiency)
-    attention = attention_flops_prefill(replica, input_tokens) / (replica.tp * replica.attention_peak_flops * eff.prefill_efficiency)
-    return matmul + attention + activation_seconds(replica, input_tokens, eff) + allreduce_seconds(replica, input_tokens, eff)
+    share = input_tokens / max(pass_tokens or input_tokens, input_tokens)
+    gpus = replica.gpus if prompts_in_flight is None else replica.busy_gpus(prompts_in_flight)
+    weights = share * moe_bytes_read(replica, pass_tokens or input_tokens) / (gpus * replica.bandwidth_bytes_per_s * eff.bandwidth_efficiency)
+    matmul = input_tokens * replica.flops_per_token / (gpus * replica.peak_flops * matmul_format_efficiency(replica, eff)
+                                                       * eff.prefill_compute_efficiency)
+    attention = attention_flops_prefill(replica, input_tokens) / (gpus * replica.attention_peak_flops * eff.prefill_compute_efficiency)
+    return (max(weights, matmul) + attention + activation_seconds(replica, input_tokens, eff)
+            + allreduce_seconds(replica, input_tokens, eff) + share * fixed_step_seconds(replica, eff))
 
 
 @dataclasses.dataclass(frozen=True)
 class ReplicaRate:
-    """Steady-state rates of one replica at a batch size."""
+    """Steady-state rates of one replica at a batch size (means)."""
 
     output_tokens_per_s: float
-    ttft_s: float
+    ttft_s: float  # prompt service time: its prefill passes or chunks, without queueing
     tpot_s: float
     decode_step_s: float
-    prefill_time_share: float  # share of the replica's time spent prefilling prompts [fraction]
+    prefill_time_share: float  # share of the replica's time spent on prompts: splits $/M tokens into input and output [fraction]
+    prefill_load_share: float  # how busy the prompt capacity is (token budget or prefill passes): drives queueing [fraction]
 
 
-def replica_rate(replica: Replica, batch: int, input_tokens: float, output_tokens: float, eff: Efficiency) -> ReplicaRate:
-    """Output tokens/s, time to first token and time per output token of one replica [token/s, s]."""
-    step = decode_step_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
-    prefill = prefill_seconds(replica, input_tokens, eff)
+def replica_rate(replica: Replica, batch: float, input_tokens: float, output_tokens: float, eff: Efficiency,
+                 limits: EngineLimits, *, time_share: bool = True) -> ReplicaRate:
+    """Output tokens/s, prompt service time and time per output token of one replica [token/s, s].
+
+    ``time_share`` False skips the prompts' share of the time (one step model less: latency searches).
+    """
+    context = input_tokens + output_tokens / 2
+    if limits.mixed_prefill:
+        prompt_tokens_per_step = batch * input_tokens / output_tokens
+        room = max(limits.max_num_tokens - batch, 1.0)
+        step = decode_step_seconds(replica, batch, context, eff, prompt_tokens_per_step, input_tokens)
+        bare = decode_step_seconds(replica, batch, context, eff) if time_share else step
+        chunks = math.ceil(input_tokens / room)
+        return ReplicaRate(
+            output_tokens_per_s=batch / step, ttft_s=chunks * step, tpot_s=step, decode_step_s=step,
+            prefill_time_share=max(step - bare, 0.0) / step, prefill_load_share=min(prompt_tokens_per_step / room, 1.0),
+        )
+    step = decode_step_seconds(replica, batch, context, eff)
+    pass_tokens = max(float(limits.max_num_tokens), input_tokens)
+    prefill = prefill_seconds(replica, input_tokens, eff, pass_tokens, prompts_in_flight=batch)
     cycle = output_tokens * step + batch * prefill
     return ReplicaRate(
         output_tokens_per_s=batch * output_tokens / cycle,
@@ -328,39 +508,245 @@ def replica_rate(replica: Replica, batch: int, input_tokens: float, output_token
         tpot_s=step + batch * prefill / output_tokens,
         decode_step_s=step,
         prefill_time_share=batch * prefill / cycle,
+        prefill_load_share=batch * prefill / cycle,
     )
 
 
-def decode_rate(replica: Replica, batch: int, input_tokens: float, output_tokens: float, eff: Efficiency) -> float:
+DRAIN_GRID_POINTS = 16
+"""Batch sizes (log-spaced) at which a finite run's drain is integrated [count]."""
+
+
+def finite_run_rate(replica: Replica, batch_limit: int, requests: int, input_tokens: float, output_tokens: float,
+                    eff: Efficiency, limits: EngineLimits, *, fixed_lengths: bool = False) -> float:
+    """Output tokens/s of a finite run of ``requests`` requests, all submitted at once [token/s].
+
+    Spread (dataset) output lengths: while requests wait, the replica runs a full batch; once the
+    queue is empty the batch drains as requests finish one by one. With output lengths of mean m
+    spread like an exponential (memoryless) distribution, b running requests finish one every
+    m / b steps, so draining B of them takes sum_{b=1..B} (m / b) steps at a shrinking batch:
+    about m ln B steps. A run of 1,000 ShareGPT prompts that all fit at once spends almost all its
+    time draining, at a fraction of the steady-state rate.
+
+    Fixed lengths (``fixed_lengths``): requests run in waves that end together; 128 requests on a
+    replica that holds 92 run a wave of 92 and then one of 36, each as long as the full output.
+
+    References: order statistics of exponential lengths (Renyi 1953); the drain of batch runs,
+    e.g. vLLM's benchmark_throughput over ShareGPT.
+    """
+    b_cap = max(min(batch_limit, requests), 1)
+    if fixed_lengths:
+        waves = [b_cap] * (requests // b_cap) + ([requests % b_cap] if requests % b_cap else [])
+        seconds = sum(b * output_tokens / replica_rate(replica, b, input_tokens, output_tokens, eff, limits).output_tokens_per_s
+                      for b in waves)
+        return requests * output_tokens / seconds
+    full = replica_rate(replica, b_cap, input_tokens, output_tokens, eff, limits)
+    queued_s = max(requests - b_cap, 0) * output_tokens / full.output_tokens_per_s  # steady phase at the full batch
+    # Drain: between b and b' < b running requests pass m ln(b / b') steps; integrate on a log grid.
+    context = input_tokens + output_tokens / 2
+    grid = sorted({max(round(b_cap ** (k / (DRAIN_GRID_POINTS - 1))), 1) for k in range(DRAIN_GRID_POINTS)})
+    drain_s, upper = 0.0, float(b_cap)
+    for b in reversed(grid):
+        lower = b / math.sqrt(grid[grid.index(b) - 1] / b) if grid.index(b) else 0.5
+        steps = output_tokens * math.log(upper / max(lower, 0.5))
+        drain_s += steps * decode_step_seconds(replica, b, context, eff)
+        upper = lower
+    prefill_s = b_cap * prefill_seconds(replica, input_tokens, eff, max(float(limits.max_num_tokens), input_tokens),
+                                        prompts_in_flight=b_cap)
+    return requests * output_tokens / (queued_s + drain_s + prefill_s)
+
+
+def finite_rate_run_rate(replica: Replica, batch_limit: int, requests: int, request_rate_per_s: float,
+                         input_tokens: float, output_tokens: float, eff: Efficiency, limits: EngineLimits) -> float:
+    """Output tokens/s of a run of ``requests`` requests arriving at ``request_rate_per_s``, timed
+    from the first arrival to the last completion (vLLM's and SGLang's bench_serving) [token/s].
+
+    Arrivals last (n - 1) / rate seconds; in that time about b = rate x latency(b) requests are in
+    flight (Little's law, capped by the batch limit and n), and the run ends one request latency
+    after the last arrival -- or, when the rate is above what the replica serves, once the queue
+    has been worked off at full batch. 50 requests at 10/s with 2,000-token outputs spend 5 s
+    arriving and some 40-90 s finishing: a throughput far below the rate times the output length.
+    """
+    b_cap = max(min(batch_limit, requests), 1)
+    arrival_s = (requests - 1) / request_rate_per_s
+    b = float(b_cap)
+    for _ in range(30):  # damped fixed point of b = rate x latency(b)
+        r = replica_rate(replica, b, input_tokens, output_tokens, eff, limits)
+        latency_s = r.ttft_s + output_tokens * r.tpot_s
+        nb = min(float(b_cap), max(request_rate_per_s * latency_s, 1.0))
+        if abs(nb - b) <= 0.005 * b:
+            break
+        b = math.sqrt(b * nb)
+    capacity = replica_rate(replica, b_cap, input_tokens, output_tokens, eff, limits).output_tokens_per_s
+    # requests beyond one full batch wait for capacity; the last batch then takes one latency
+    busy_s = max(arrival_s, (requests - b_cap) * output_tokens / capacity)
+    return requests * output_tokens / (busy_s + latency_s)
+
+
+def decode_rate(replica: Replica, batch: float, input_tokens: float, output_tokens: float, eff: Efficiency) -> float:
     """Decode-only output tokens/s of one replica (prompt processing excluded) [token/s]."""
     return batch / decode_step_seconds(replica, batch, input_tokens + output_tokens / 2, eff)
 
 
-# ---------------------------------------------------------------------------------------------
-# Building a replica from the catalog
+def queue_wait_s(service_s: float, load_share: float, statistic: str) -> float:
+    """Time a prompt waits for the prefill capacity at a load, as a statistic [s].
 
-
-def peak_tflops(gpu: catalog.Gpu, precision_id: str) -> float:
-    """Dense tensor throughput the precision's matrix multiplies run at [TFLOP/s].
-
-    FP8 and FP4 use their own tensor cores where the GPU has them; INT8 uses INT8 tensor
-    cores (W8A8); weight-only formats (int4 AWQ/GPTQ, GGUF) compute in 16-bit.
+    M/M/1 with utilisation rho and mean service s: mean wait s rho / (1 - rho); the wait exceeds t
+    with probability rho exp(-(1 - rho) t / s), so its q-quantile is s ln(rho / (1 - q)) / (1 - rho)
+    (0 where rho <= 1 - q). Infinite at rho >= 1.
     """
-    if precision_id == "fp4":
-        return gpu.fp4_dense_tflops or gpu.fp8_dense_tflops or gpu.bf16_dense_tflops
-    if precision_id == "fp8":
-        return gpu.fp8_dense_tflops or gpu.bf16_dense_tflops
-    if precision_id == "int8":
-        return gpu.int8_dense_tops or gpu.bf16_dense_tflops
-    return gpu.bf16_dense_tflops
-
-
-def routed_expert_params_b(arch: Architecture) -> float:
-    """Parameters in routed experts [billion], from total = dense + routed and active = dense + routed x k/E."""
-    if not arch.num_experts or not arch.experts_per_token:
+    rho = load_share
+    if rho <= 0:
         return 0.0
-    share = arch.experts_per_token / arch.num_experts
-    return (arch.total_params_b - arch.active_params_b) / (1.0 - share)
+    if rho >= 1:
+        return math.inf
+    if statistic == "mean":
+        return service_s * rho / (1 - rho)
+    q = QUANTILE[statistic]
+    return service_s * math.log(rho / (1 - q)) / (1 - rho) if rho > 1 - q else 0.0
+
+
+def slot_wait_s(batch: float, capacity: int, service_s: float, statistic: str) -> float:
+    """Time an arriving request waits for a free batch slot under Poisson arrivals, as a statistic [s].
+
+    A replica with ``capacity`` slots serving requests of mean lifetime ``service_s`` at a mean
+    of ``batch`` in flight is an M/G/c queue with load rho = batch / capacity. The chance of waiting
+    is Erlang C, here in the Halfin-Whitt form for many servers, P = 1 / (1 + beta Phi(beta) /
+    phi(beta)) with beta = (1 - rho) sqrt(c); a wait is about exponential with mean
+    s / (c (1 - rho)). So a p99 TTFT limit keeps a replica some way below its full batch: about
+    0.9 of it for MLPerf's 2 s on Llama 2 70B, which is why server runs reach ~0.88 of offline.
+
+    Reference: Halfin and Whitt (1981), Operations Research 29(3).
+    """
+    if capacity < 1 or batch <= 0:
+        return 0.0
+    rho = batch / capacity
+    if rho >= 1:
+        return math.inf
+    beta = (1 - rho) * math.sqrt(capacity)
+    if beta > 8:  # the chance of waiting is below 1e-15
+        return 0.0
+    phi = math.exp(-beta * beta / 2) / math.sqrt(2 * math.pi)
+    big_phi = 0.5 * (1 + math.erf(beta / math.sqrt(2)))
+    p_wait = 1.0 / (1.0 + beta * big_phi / phi)
+    mean_given_wait = service_s / (capacity * (1 - rho))
+    if statistic == "mean":
+        return p_wait * mean_given_wait
+    q = QUANTILE[statistic]
+    return mean_given_wait * math.log(p_wait / (1 - q)) if p_wait > 1 - q else 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Latency:
+    """TTFT and TPOT of a replica at a batch, as a statistic [s]."""
+
+    ttft_s: float
+    tpot_s: float
+
+
+def latency(replica: Replica, batch: float, input_tokens: float, output_tokens: float, eff: Efficiency,
+            limits: EngineLimits, statistic: str = "mean", poisson: bool = True, capacity: int | None = None) -> Latency:
+    """TTFT and TPOT at a mean batch, as the mean or a percentile [s].
+
+    Under Poisson arrivals the requests in flight fluctuate about the mean batch (an M/G/infinity
+    count, about normal with variance ``batch``, never above ``capacity``), so a percentile of TPOT
+    is the TPOT at ``batch + z sqrt(batch)``; TTFT adds the wait for a free slot (``slot_wait_s``)
+    and for the prefill capacity (``queue_wait_s``). A closed loop (``poisson=False``: fixed
+    concurrency) keeps the batch, but prompts still queue for the prefill capacity.
+    """
+    z = NORMAL_QUANTILE[statistic]
+    high = batch + z * math.sqrt(batch) if poisson else batch
+    if capacity:
+        high = min(high, capacity)
+    rate = replica_rate(replica, high, input_tokens, output_tokens, eff, limits, time_share=False)
+    ttft = rate.ttft_s + queue_wait_s(rate.ttft_s, rate.prefill_load_share, statistic)
+    if poisson and capacity:
+        mean_rate = rate if high == batch else replica_rate(replica, batch, input_tokens, output_tokens, eff, limits, time_share=False)
+        lifetime = mean_rate.ttft_s + output_tokens * mean_rate.tpot_s
+        ttft += slot_wait_s(batch, capacity, lifetime, statistic)
+    return Latency(ttft_s=ttft, tpot_s=rate.tpot_s)
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencyTarget:
+    """Latency limits a deployment must meet, each with the statistic it bounds (MLPerf: p99)."""
+
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    ttft_statistic: str = "mean"
+    tpot_statistic: str = "mean"
+    poisson: bool = True  # arrivals are Poisson (open loop); False: a closed loop of fixed concurrency
+
+    @property
+    def any(self) -> bool:
+        return self.ttft_s is not None or self.tpot_s is not None
+
+    def met(self, replica: Replica, batch: float, input_tokens: float, output_tokens: float, eff: Efficiency,
+            limits: EngineLimits, capacity: int | None = None) -> bool:
+        """True if a mean batch meets every limit at its statistic, on a replica of ``capacity`` slots."""
+        lat = None
+        if self.ttft_s is not None:
+            lat = latency(replica, batch, input_tokens, output_tokens, eff, limits, self.ttft_statistic, self.poisson, capacity)
+            if lat.ttft_s > self.ttft_s:
+                return False
+        if self.tpot_s is not None:
+            if lat is None or self.tpot_statistic != self.ttft_statistic:
+                lat = latency(replica, batch, input_tokens, output_tokens, eff, limits, self.tpot_statistic, self.poisson, capacity)
+            if lat.tpot_s > self.tpot_s:
+                return False
+        return True
+
+
+def best_batch(replica: Replica, batch_limit: int, input_tokens: float, output_tokens: float, eff: Efficiency,
+               limits: EngineLimits, target: LatencyTarget | None = None) -> int:
+    """Largest batch up to ``batch_limit`` meeting the latency target (0 if none does)."""
+    if batch_limit < 1:
+        return 0
+    if target is None or not target.any:
+        return batch_limit
+
+    def ok(b: int) -> bool:
+        return target.met(replica, b, input_tokens, output_tokens, eff, limits, capacity=batch_limit)
+
+    if ok(batch_limit):
+        return batch_limit
+    if not ok(1):
+        return 0
+    lo, hi = 1, batch_limit  # ok(lo), not ok(hi); TPOT and TTFT grow with the batch
+    while hi - lo > max(1, lo * BATCH_SEARCH_TOLERANCE):
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+BATCH_SEARCH_TOLERANCE = 0.01
+"""The batch search stops within 1% of the largest batch that meets the targets [fraction]."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a replica
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightFormat:
+    """A weight precision as a GPU runs it: storage bits and the tensor-core peak its matmuls reach."""
+
+    precision_id: str
+    bits_per_weight: float
+    embedding_bits_per_weight: float
+    applies_to: str  # all-linear or moe-experts
+    support: str  # native or weight-only (dequantised to 16 bits)
+    matmul_peak_tflops: float  # per GPU [TFLOP/s]
+
+
+def tensor_peak_tflops(gpu: catalog.Gpu, tensor_format: str) -> float | None:
+    """Dense tensor throughput of a GPU in a format [TFLOP/s]; None where the datasheet gives none."""
+    return {"fp4": gpu.fp4_dense_tflops, "fp8": gpu.fp8_dense_tflops, "int8": gpu.int8_dense_tops}.get(
+        tensor_format, gpu.bf16_dense_tflops)
+
+
+def routed_share_of_active(arch: Architecture) -> float:
+    """Share of routed experts among a token's parameters [fraction]; 0 for dense models."""
+    return routed_expert_params_b(arch) * (arch.experts_per_token / arch.num_experts) / arch.active_params_b if arch.num_experts else 0.0
 
 
 def attention_width(arch: Architecture) -> float:
@@ -368,6 +754,19 @@ def attention_width(arch: Architecture) -> float:
     if arch.attention_kind in ("MLA", "MLA+DSA"):
         return arch.num_attention_heads * (arch.mla_kv_lora_rank + arch.mla_qk_rope_head_dim)
     return arch.num_attention_heads * arch.head_dim
+
+
+def prefill_attention_flops(arch: Architecture) -> float:
+    """Prompt attention FLOPs per token per context token per layer, where they differ from decode [FLOP]; else 0.
+
+    MLA decodes in the absorbed form (queries against the 512 + 64-wide latent) but prefills as
+    plain multi-head attention over decompressed keys and values (FlashMLA, FlashAttention 3 in
+    SGLang and vLLM): QK over the full head dim (128 + 64 rope) and AV over the 128-wide values,
+    2 x heads x (192 + 128), about 3.6x fewer FLOPs than the absorbed form for DeepSeek V3.
+    """
+    if arch.attention_kind in ("MLA", "MLA+DSA"):
+        return 2 * arch.num_attention_heads * (2 * arch.head_dim - (arch.mla_qk_rope_head_dim or 0))
+    return 0.0
 
 
 def kv_replication(arch: Architecture, tp: int, attention_dp: bool = False) -> float:
@@ -411,29 +810,32 @@ def attention_dp_layouts(arch: Architecture, tp: int, attention_dp: bool | None)
     return [False, True] if arch.num_experts else [False]
 
 
-def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: str, kv_precision_id: str,
-                  *, attention_dp: bool = False, db_path: Path | None = None) -> Replica:
-    """A replica of ``tp`` GPUs serving ``arch`` at a weight and KV precision.
+def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, weights: WeightFormat, kv_bits: float,
+                  *, attention_dp: bool = False, pp: int = 1) -> Replica:
+    """A replica of ``tp`` GPUs (per pipeline stage, ``pp`` stages) serving ``arch`` with a weight format and KV bits (pure).
+
+    Pipeline parallelism (TensorRT-LLM pp, llama.cpp's default layer split over GPUs) splits the
+    layers: memory pools over all tp x pp GPUs, all-reduces stay within a stage, and the stages
+    overlap only when the batch has a micro-batch for each (one stream runs them one after the other).
 
     ``attention_dp`` (MoE models only): attention, dense layers, shared experts and embeddings
     are copied on every GPU, each GPU serving its own sequences, and only the routed experts are
     split (expert parallelism) -- as TensorRT-LLM's and SGLang's attention data parallelism do.
     """
-    bits, emb_bits = precision_bits(precision_id, db_path=db_path)
-    kv_bits = precision_bits(kv_precision_id, db_path=db_path)[0]
-    w_bytes = weights_bytes(arch.total_params_b, arch.embedding_params_b, bits, emb_bits)
-    routed = routed_expert_params_b(arch) * 1e9 * bits / 8
+    w_bytes = model_weights_bytes(arch, weights.bits_per_weight, weights.embedding_bits_per_weight, weights.applies_to)
+    routed = routed_expert_params_b(arch) * 1e9 * weights.bits_per_weight / 8
     check_attention_dp(arch, attention_dp)
     attention_dp = attention_dp and tp > 1
     copies = kv_replication(arch, tp, attention_dp)
+    pick_share = (arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0
     return Replica(
         tp=tp,
         weight_bytes=w_bytes,
         routed_expert_bytes=routed,
-        expert_pick_share=(arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0,
+        expert_pick_share=pick_share,
         kv_bytes_per_seq=lambda ctx, _a=arch, _b=kv_bits, _c=copies: _c * kv_cache_bytes(_a, ctx, _b),
         flops_per_token=2 * arch.active_params_b * 1e9,
-        routed_flops_per_token=2 * routed_expert_params_b(arch) * 1e9 * ((arch.experts_per_token / arch.num_experts) if arch.num_experts else 0.0),
+        routed_flops_per_token=2 * routed_expert_params_b(arch) * 1e9 * pick_share,
         attention_flops_per_token_layer_context=4 * attention_width(arch),
         full_attention_layers=arch.kv_layers - arch.sliding_window_layers,
         window_layers=arch.sliding_window_layers,
@@ -441,117 +843,105 @@ def build_replica(arch: Architecture, gpu: catalog.Gpu, tp: int, precision_id: s
         hidden_size=arch.hidden_size,
         num_layers=arch.num_layers,
         bandwidth_bytes_per_s=gpu.memory_bandwidth_gb_per_s * GB_PER_S,
-        peak_flops=peak_tflops(gpu, precision_id) * TFLOPS,
+        peak_flops=weights.matmul_peak_tflops * TFLOPS,
         # An FP8 KV cache halves the bytes read, but engines dequantize it to 16 bits for the attention
         # math (SGLang issue 10083; vLLM computes in FP8 only with FlashAttention 3).
-        attention_peak_flops=peak_tflops(gpu, "bf16") * TFLOPS,
+        attention_peak_flops=gpu.bf16_dense_tflops * TFLOPS,
         link_bytes_per_s=(gpu.interconnect_gb_per_s or PCIE_GEN4_GB_PER_S) * GB_PER_S,
         expert_pick_count=arch.experts_per_token or 0,
         # Under attention data parallelism each GPU runs whole layers for 1/tp of the tokens.
         activation_bytes_per_token=activation_bytes_per_token(arch, 1) / tp if attention_dp else activation_bytes_per_token(arch, tp),
         attention_dp=attention_dp,
         duplicate_weight_bytes=(tp - 1) * (w_bytes - routed) if attention_dp else 0.0,
+        moe_layers=arch.num_layers if arch.num_experts else 0,
+        pp=pp,
+        fp4_matmuls=weights.support == "native" and weights.matmul_peak_tflops == (gpu.fp4_dense_tflops or -1),
+        profile_bytes_per_pass_token=activation_workspace_bytes(arch, 1 if attention_dp else tp, 1.0, moe_rows_per_pass=0.0),
+        prefill_attention_flops_per_token_layer_context=prefill_attention_flops(arch),
+        weight_only=weights.support == "weight-only",
     )
 
 
-def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, budget: MemoryBudget) -> int:
-    """Most sequences of ``context_tokens`` whose KV cache fits beside the weights, by the engine's budget [count]."""
+def kv_room_bytes(replica: Replica, gpu: catalog.Gpu, budget: MemoryBudget) -> float:
+    """Bytes the KV cache gets on a replica after weights, overhead and the profiling pass's activation
+    peak (``memory.activation_workspace_bytes``) [byte]; negative: weights do not fit."""
     resident_gb = (replica.weight_bytes + replica.duplicate_weight_bytes) / BYTES_PER_GB
     # Under attention data parallelism the MoE gathers every rank's tokens of the pass.
     rows = budget.max_num_tokens * (replica.tp if replica.attention_dp else 1)
-    workspace_gb = moe_workspace_bytes(replica.hidden_size, replica.expert_pick_count, rows) / BYTES_PER_GB
-    room = budget.kv_room_gb(gpu.memory_gib, replica.tp, resident_gb, workspace_gb) * BYTES_PER_GB
+    workspace_gb = (moe_workspace_bytes(replica.hidden_size, replica.expert_pick_count, rows)
+                    + budget.max_num_tokens * replica.profile_bytes_per_pass_token) / BYTES_PER_GB
+    return budget.kv_room_gb(gpu.memory_gib, replica.gpus, resident_gb, workspace_gb) * BYTES_PER_GB
+
+
+def max_batch_for_memory(replica: Replica, gpu: catalog.Gpu, context_tokens: float, budget: MemoryBudget) -> int:
+    """Most sequences holding ``context_tokens`` tokens of KV cache that fit beside the weights [count]."""
+    room = kv_room_bytes(replica, gpu, budget)
     return max(int(room // replica.kv_bytes_per_seq(context_tokens)), 0)
 
 
-def token_budget_batch(replica: Replica, max_num_tokens: int, input_tokens: float, output_tokens: float) -> int:
+def held_context_tokens(input_tokens: float, output_tokens: float, limits: EngineLimits) -> float:
+    """KV tokens a running sequence holds on average: its prompt and the engine's share of its output [token]."""
+    return input_tokens + limits.kv_output_share * output_tokens
+
+
+def token_budget_batch(max_num_tokens: int, input_tokens: float, output_tokens: float, ranks: int = 1) -> int:
     """Largest steady batch a per-pass token budget sustains [count].
 
     Every forward pass carries at most ``max_num_tokens`` tokens: one per running sequence plus
     the prompts admitted to replace the finished ones. A batch of B holds if B + (B / output) x
     input <= budget, so B <= budget x output / (input + output); prompt-heavy work (2,048 in, 128
     out: 481 sequences at 8,192 tokens) runs far below the memory limit. Under attention data
-    parallelism every GPU schedules its own passes.
+    parallelism every GPU (``ranks``) schedules its own passes.
     """
-    ranks = replica.tp if replica.attention_dp else 1
     return int(max_num_tokens * output_tokens / (input_tokens + output_tokens)) * ranks
 
 
-def smallest_tp(arch: Architecture, gpu: catalog.Gpu, gpus: int, precision_id: str, kv_precision_id: str,
-                context_tokens: float, budget: MemoryBudget, *, db_path: Path | None = None) -> int | None:
-    """Fewest GPUs per replica (1, 2, 4, ...) dividing ``gpus`` that hold the weights and one sequence."""
-    for tp in tp_splits(gpus):
-        replica = build_replica(arch, gpu, tp, precision_id, kv_precision_id, db_path=db_path)
-        if max_batch_for_memory(replica, gpu, context_tokens, budget) >= 1:
-            return tp
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
-# Batch size: what memory allows, what the engine allows, what latency targets allow
-
-
-def best_batch(replica: Replica, batch_limit: int, input_tokens: float, output_tokens: float, eff: Efficiency,
-               ttft_s: float | None = None, tpot_s: float | None = None) -> int:
-    """Largest batch up to ``batch_limit`` whose TTFT and TPOT meet the targets (0 if none does)."""
-    if batch_limit < 1:
-        return 0
-
-    def ok(b: int) -> bool:
-        rate = replica_rate(replica, b, input_tokens, output_tokens, eff)
-        return (ttft_s is None or rate.ttft_s <= ttft_s) and (tpot_s is None or rate.tpot_s <= tpot_s)
-
-    if ok(batch_limit):
-        return batch_limit
-    if not ok(1):
-        return 0
-    lo, hi = 1, batch_limit  # ok(lo), not ok(hi); TPOT and TTFT grow with the batch
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    return lo
-
-
-# ---------------------------------------------------------------------------------------------
-# The calibrated estimate
+# The calibrated estimate: resolved inputs, then a pure computation
 
 
 @dataclasses.dataclass(frozen=True)
 class Calibration:
-    """Fitted efficiencies of one (engine, GPU family) group and the error band [ratios]."""
+    """The fitted efficiencies for one (engine, version line, GPU family, model) and the band around them."""
 
-    engine_id: str
-    gpu_family: str
-    efficiency: Efficiency
-    band_low_ratio: float  # measured / predicted at the low quantile of leave-one-out residuals
+    efficiency: Efficiency  # pooled fit times the multipliers that apply
+    multiplier: float  # product of the applied efficiency multipliers [ratio]
+    fixed_multiplier: float  # product of the applied fixed-time multipliers (fixed times divided by it) [ratio]
+    multipliers: tuple[tuple[str, str, float], ...]  # (level, key, multiplier) applied
+    band_low_ratio: float  # measured / predicted at the 5th percentile of leave-one-source-out residuals of the group
     band_high_ratio: float
-    rows_used: int
+    band_group: str  # which residuals the band comes from
+    sources: int  # publishers whose usable rows measured this engine on this GPU family [count]
+    model_sources: int  # publishers whose usable rows measured this model [count]
     fitted_on: str
 
+    @property
+    def group(self) -> str:
+        applied = ", ".join(f"{level} {key} x{m:.2f}" for level, key, m in self.multipliers)
+        return f"pooled fit" + (f" ({applied})" if applied else "")
 
-def calibration_for(engine_id: str, gpu_family: str, *, db_path: Path | None = None) -> Calibration:
-    """The fitted calibration of a group, falling back to the engine's, then the global fit."""
-    return _calibration_for(engine_id, gpu_family, str(db_path or ""))
+
+Anchor = catalog.MeasuredRun
+"""A user's measurement of the deployment asked about: estimates are scaled to it."""
 
 
-@functools.lru_cache(maxsize=256)
-def _calibration_for(engine_id: str, gpu_family: str, db_key: str) -> Calibration:
-    db_path = Path(db_key) if db_key else None
-    frame = store.query(
-        "SELECT * FROM throughput_calibration WHERE (engine_id, gpu_family) IN ((?, ?), (?, 'all'), ('all', 'all')) "
-        "ORDER BY (engine_id = 'all'), (gpu_family = 'all'), fitted_on DESC LIMIT 1",
-        [engine_id, gpu_family, engine_id],
-        db_path=db_path,
-    )
-    if frame.height == 0:
-        raise CostmodelError("the store has no throughput calibration; run `costmodel calibrate`")
-    r = frame.row(0, named=True)
-    return Calibration(
-        engine_id=r["engine_id"], gpu_family=r["gpu_family"],
-        efficiency=Efficiency(**{f.name: r[f.name] for f in dataclasses.fields(Efficiency)}),
-        band_low_ratio=r["band_low_ratio"], band_high_ratio=r["band_high_ratio"],
-        rows_used=r["rows_used"], fitted_on=str(r["fitted_on"]),
-    )
+@dataclasses.dataclass(frozen=True)
+class Deployment:
+    """Everything an estimate needs, read from the store once (``resolve_deployment``)."""
+
+    arch: Architecture
+    gpu: catalog.Gpu
+    weights: WeightFormat
+    kv_precision_id: str
+    kv_bits: float
+    engine_id: str
+    engine_version: str
+    version_line: str
+    limits: EngineLimits
+    budget: MemoryBudget
+    calibration: Calibration
+    anchors: tuple[Anchor, ...] = ()
+    caveats: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -565,8 +955,10 @@ class ThroughputEstimate:
     attention_dp: bool  # MoE: attention and dense layers data-parallel, routed experts split over the replica
     replicas: int
     precision_id: str
+    precision_support: str  # native or weight-only (dequantised to 16-bit matmuls)
     kv_precision_id: str
     engine_id: str
+    engine_version: str
     input_tokens: int
     output_tokens: int
     concurrency: int
@@ -574,130 +966,105 @@ class ThroughputEstimate:
     input_tokens_per_s: float
     output_tokens_per_s_low: float
     output_tokens_per_s_high: float
+    output_tokens_per_s_per_user: float  # one request's output rate, 1 / TPOT [token/s]
     ttft_ms: float
     tpot_ms: float
+    latency_statistic: str  # what ttft_ms and tpot_ms are: mean or a percentile
     bound: str  # "memory" or "compute" (the decode step's limit)
     prefill_time_share: float  # share of GPU time spent on prompts: splits $/M tokens into input and output [fraction]
     max_concurrency_memory: int
+    max_num_seqs: int  # the engine's batch limit per replica [count]
+    max_num_tokens: int  # the engine's per-step token budget [token]
     calibration_group: str
     bandwidth_efficiency: float
     compute_efficiency: float
     step_overhead_ms: float
-    model_multiplier: float  # fitted (engine, model) factor on top of the engine and GPU-family calibration [ratio]
-    measured_rows_for_model: int  # usable calibration rows that measured this model, on any GPU or engine [count]
-    caveat: str | None  # set when no measurement of this model backs the calibration
+    model_multiplier: float  # product of the calibration multipliers applied to the pooled fit [ratio]
+    band_group: str
+    sources_backing: int  # publishers whose measurements of this engine on this GPU family back the calibration [count]
+    measured_rows_for_model: int  # publishers whose usable rows measured this model, on any GPU or engine [count]
+    anchored_on: str | None  # measurement_id of the user's own run this estimate is scaled to
+    caveat: str | None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
         return dataclasses.asdict(self)
 
 
-def throughput(
-    model: str,
-    gpu: str,
-    gpus: int = 1,
-    *,
-    precision: str = "bf16",
-    kv_precision: str | None = None,
-    engine: str = "vllm",
-    input_tokens: int = 1000,
-    output_tokens: int = 250,
-    concurrency: int | None = None,
-    tpot_ms: float | None = None,
-    ttft_ms: float | None = None,
-    tensor_parallel: int | None = None,
-    attention_dp: bool | None = None,
-    db_path: Path | None = None,
-) -> ThroughputEstimate:
-    """Calibrated sustained throughput of ``gpus`` GPUs serving a model [token/s].
+def _limits_for(dep: Deployment, replica: Replica, input_tokens: float, output_tokens: float) -> tuple[int, int]:
+    """(memory limit, engine limit) on a replica's batch [count]."""
+    memory_batch = max_batch_for_memory(replica, dep.gpu, held_context_tokens(input_tokens, output_tokens, dep.limits), dep.budget)
+    ranks = replica.tp if replica.attention_dp else 1
+    engine_batch = min(dep.limits.max_num_seqs * ranks, max(token_budget_batch(dep.limits.max_num_tokens, input_tokens, output_tokens, ranks), 1))
+    return memory_batch, engine_batch
 
-    Parameters
-    ----------
-    model, gpu : ids or aliases
-    gpus : GPUs in the deployment [count]; split into replicas of ``tensor_parallel`` GPUs
-    precision, kv_precision : weight and KV-cache precision ids (KV default: bf16)
-    engine : engine id whose calibration and batch limit apply
-    input_tokens, output_tokens : mean prompt and output length per request [token]
-    concurrency : requests in flight across the deployment [count]; default: the largest batch
-        that fits in memory (capped by the engine's batch limit), or that meets the latency targets
-    tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
-    tensor_parallel : GPUs per replica; default: the split (1, 2, 4, ...) that serves the most tokens/s
-    attention_dp : MoE models only: copy attention and dense layers on every GPU of a replica and
-        split only the routed experts (TensorRT-LLM/SGLang attention data parallelism); default:
-        whichever layout serves more
+
+def estimate(dep: Deployment, gpus: int, input_tokens: int, output_tokens: int, *, concurrency: int | None = None,
+             target: LatencyTarget | None = None, tensor_parallel: int | None = None,
+             attention_dp: bool | None = None) -> ThroughputEstimate:
+    """Calibrated sustained throughput of ``gpus`` GPUs from resolved inputs (pure) [token/s].
+
+    ``concurrency`` requests in flight over the deployment (a closed loop): above what memory
+    holds, the extra requests queue and the estimate says so. Without it, the batch is the most
+    the engine and memory allow, or the most that meets ``target``.
     """
-    gpus = positive_int("gpus", gpus)
-    input_tokens = positive_int("input_tokens", input_tokens)
-    output_tokens = positive_int("output_tokens", output_tokens)
-    model_row = catalog.get_model(model, db_path=db_path)
-    arch = Architecture.from_model(model_row)
-    device = catalog.get_gpu(gpu, db_path=db_path)
-    precision_id = catalog.resolve_precision_id(precision, db_path=db_path)
-    kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
-    engine_id = _resolve_engine(engine, db_path=db_path)
-    if input_tokens + output_tokens > arch.context_tokens:
-        raise CostmodelError(
-            f"input_tokens + output_tokens = {input_tokens + output_tokens} exceeds {arch.model_id}'s context of {arch.context_tokens} tokens"
-        )
-    budget = MemoryBudget.for_engine(engine_id, db_path=db_path)
-    engine_batch_limit = int(runtime_input("max_batch_sequences", engine_id, db_path=db_path))
-    context = input_tokens + output_tokens
-    cal = calibration_for(engine_id, device.gpu_family, db_path=db_path)
-    per_model = model_multiplier(engine_id, arch.model_id, db_path=db_path)
-    if concurrency is not None:
-        concurrency = positive_int("concurrency", concurrency)
-    ttft_s = None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S
-    tpot_s = None if tpot_ms is None else positive("tpot_ms", tpot_ms) / MS_PER_S
+    arch = dep.arch
+    eff = dep.calibration.efficiency
+    target = target or LatencyTarget()
+    caveats = list(dep.caveats)
 
-    measured, excluded = measured_rows(arch.model_id, db_path=db_path)
-    caveat = None if measured else (
-        f"no usable throughput measurement of {arch.model_id}: the estimate carries the calibration over from other models"
-        + (f" ({excluded} measurement(s) of it are excluded; `costmodel validate` shows the model's error on them)" if excluded else "")
-    )
-    check_attention_dp(arch, attention_dp)
-
-    def estimate(tp: int, adp: bool) -> ThroughputEstimate:
+    def one(tp: int, adp: bool) -> ThroughputEstimate:
         replicas = gpus // tp
-        replica = build_replica(arch, device, tp, precision_id, kv_id, attention_dp=adp, db_path=db_path)
-        memory_batch = max_batch_for_memory(replica, device, context, budget)
+        replica = build_replica(arch, dep.gpu, tp, dep.weights, dep.kv_bits, attention_dp=adp)
+        memory_batch, engine_batch = _limits_for(dep, replica, input_tokens, output_tokens)
         if memory_batch < 1:
-            raise CostmodelError(f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on "
-                                 f"{tp} x {device.gpu_id} per replica")
-        eff = scaled(cal.efficiency, per_model)
+            raise CostmodelError(f"{arch.model_id} in {dep.weights.precision_id} with {input_tokens + output_tokens}-token sequences "
+                                 f"does not fit on {tp} x {dep.gpu.gpu_id} per replica")
+        notes = []
+        prompt_tokens = float(input_tokens)
         if concurrency is not None:
-            batch = math.ceil(concurrency / replicas)
-            if batch > memory_batch:
-                raise CostmodelError(
-                    f"concurrency {concurrency} does not fit: each of the {replicas} replica(s) of {tp} x {device.gpu_id} "
-                    f"holds at most {memory_batch} sequences of {context} tokens in memory ({memory_batch * replicas} in all)"
-                )
+            want = math.ceil(concurrency / replicas)
+            batch = min(want, memory_batch, engine_batch)
+            if want > batch:
+                held = "memory holds" if batch == memory_batch else "the engine runs"
+                notes.append(f"concurrency {concurrency} exceeds what {held} ({batch * replicas} in all): the rest queue")
+                if batch == memory_batch and dep.limits.recompute_preemption:
+                    prompt_tokens = recompute_input_tokens(input_tokens, output_tokens, want, batch, dep.limits)
+                    notes.append(f"{dep.engine_id} evicts and recomputes sequences at this load: "
+                                 f"{prompt_tokens / input_tokens - 1:.0%} more prompt work")
         else:
-            limit = min(memory_batch, engine_batch_limit, token_budget_batch(replica, budget.max_num_tokens, input_tokens, output_tokens))
-            batch = best_batch(replica, max(limit, 1), input_tokens, output_tokens, eff, ttft_s, tpot_s)
+            limit = min(memory_batch, engine_batch)
+            batch = best_batch(replica, limit, input_tokens, output_tokens, eff, dep.limits, target)
             if batch == 0:
-                rate1 = replica_rate(replica, 1, input_tokens, output_tokens, eff)
+                lat = latency(replica, 1, input_tokens, output_tokens, eff, dep.limits, target.tpot_statistic, target.poisson)
                 raise CostmodelError(
-                    f"no batch meets the latency targets: even one request gets TTFT {rate1.ttft_s * MS_PER_S:.0f} ms "
-                    f"and TPOT {rate1.tpot_s * MS_PER_S:.1f} ms on {tp} x {device.gpu_id}"
-                )
-        rate = replica_rate(replica, batch, input_tokens, output_tokens, eff)
+                    f"no batch meets the latency targets: even one request gets TTFT {lat.ttft_s * MS_PER_S:,.0f} ms "
+                    f"and TPOT {lat.tpot_s * MS_PER_S:,.1f} ms on {tp} x {dep.gpu.gpu_id}")
+        rate = replica_rate(replica, batch, prompt_tokens, output_tokens, eff, dep.limits)
+        statistic = target.tpot_statistic if target.tpot_s is not None else target.ttft_statistic
+        # Queueing for a slot only exists under open-loop arrivals held to a latency target; at the
+        # batch of a closed loop (or the maximum throughput) the latencies are those of the batch itself.
+        lat = latency(replica, batch, input_tokens, output_tokens, eff, dep.limits, statistic,
+                      target.poisson and target.any and concurrency is None, capacity=min(memory_batch, engine_batch))
         parts = decode_step_parts(replica, batch, input_tokens + output_tokens / 2, eff)
         out = rate.output_tokens_per_s * replicas
         return ThroughputEstimate(
-            model_id=arch.model_id, gpu_id=device.gpu_id, gpus=gpus, tensor_parallel=tp,
-            attention_dp=replica.attention_dp, replicas=replicas,
-            precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine_id,
-            input_tokens=input_tokens, output_tokens=output_tokens, concurrency=batch * replicas,
+            model_id=arch.model_id, gpu_id=dep.gpu.gpu_id, gpus=gpus, tensor_parallel=tp, attention_dp=replica.attention_dp,
+            replicas=replicas, precision_id=dep.weights.precision_id, precision_support=dep.weights.support,
+            kv_precision_id=dep.kv_precision_id, engine_id=dep.engine_id, engine_version=dep.engine_version,
+            input_tokens=input_tokens, output_tokens=output_tokens, concurrency=int(batch * replicas),
             output_tokens_per_s=out, input_tokens_per_s=out * input_tokens / output_tokens,
-            output_tokens_per_s_low=out * cal.band_low_ratio, output_tokens_per_s_high=out * cal.band_high_ratio,
-            ttft_ms=rate.ttft_s * MS_PER_S, tpot_ms=rate.tpot_s * MS_PER_S,
+            output_tokens_per_s_low=out * dep.calibration.band_low_ratio, output_tokens_per_s_high=out * dep.calibration.band_high_ratio,
+            output_tokens_per_s_per_user=1.0 / lat.tpot_s,
+            ttft_ms=lat.ttft_s * MS_PER_S, tpot_ms=lat.tpot_s * MS_PER_S, latency_statistic=statistic,
             bound="memory" if parts.memory_s >= parts.compute_s else "compute",
-            prefill_time_share=rate.prefill_time_share,
-            max_concurrency_memory=memory_batch * replicas,
-            calibration_group=f"{cal.engine_id}/{cal.gpu_family}" + (f" x {arch.model_id} {per_model:.2f}" if per_model != 1.0 else ""),
-            bandwidth_efficiency=eff.bandwidth_efficiency, compute_efficiency=eff.compute_efficiency,
-            step_overhead_ms=eff.step_overhead_ms,
-            model_multiplier=per_model, measured_rows_for_model=measured, caveat=caveat,
+            prefill_time_share=rate.prefill_time_share, max_concurrency_memory=memory_batch * replicas,
+            max_num_seqs=dep.limits.max_num_seqs, max_num_tokens=dep.limits.max_num_tokens,
+            calibration_group=dep.calibration.group, bandwidth_efficiency=eff.bandwidth_efficiency,
+            compute_efficiency=eff.compute_efficiency, step_overhead_ms=eff.step_overhead_ms,
+            model_multiplier=dep.calibration.multiplier, band_group=dep.calibration.band_group,
+            sources_backing=dep.calibration.sources, measured_rows_for_model=dep.calibration.model_sources,
+            anchored_on=None, caveat="; ".join(caveats + notes) or None,
         )
 
     if tensor_parallel is not None:
@@ -711,62 +1078,217 @@ def throughput(
     for tp in splits:
         for adp in attention_dp_layouts(arch, tp, attention_dp):
             try:
-                results.append(estimate(tp, adp))
+                results.append(one(tp, adp))
             except CostmodelError as exc:
                 errors.append(exc)
     if results:
-        return max(results, key=lambda e: (e.output_tokens_per_s, -e.tensor_parallel, -e.attention_dp))
+        best = max(results, key=lambda e: (e.output_tokens_per_s, -e.tensor_parallel, -e.attention_dp))
+        return _anchored(best, dep.anchors)
     if tensor_parallel is not None:
         raise errors[0]
     if all("does not fit on" in str(e) and "per replica" in str(e) for e in errors):
-        need = next((c for c in TP_FRIENDLY_GPU_COUNTS
-                     if smallest_tp(arch, device, c, precision_id, kv_id, context, budget, db_path=db_path)), None)
+        need = smallest_gpus(dep, input_tokens, output_tokens)
         raise CostmodelError(
-            f"{arch.model_id} in {precision_id} with {context}-token sequences does not fit on {gpus} x {device.gpu_id}"
-            + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them")
-        )
+            f"{arch.model_id} in {dep.weights.precision_id} with {input_tokens + output_tokens}-token sequences does not fit on "
+            f"{gpus} x {dep.gpu.gpu_id}" + (f"; it needs {need} of them" if need else "; it does not fit on 64 of them"))
     raise errors[0]
 
 
-def model_multiplier(engine_id: str, model_id: str, *, db_path: Path | None = None) -> float:
-    """The fitted (engine, model) throughput multiplier; 1 where the engine has no measured row of the model [ratio]."""
-    return _model_multiplier(engine_id, model_id, str(db_path or ""))
+def smallest_gpus(dep: Deployment, input_tokens: float, output_tokens: float) -> int | None:
+    """Fewest GPUs (1, 2, 4, ...) of which one replica holds the weights and one sequence."""
+    for count in TP_FRIENDLY_GPU_COUNTS:
+        for adp in attention_dp_layouts(dep.arch, count, None):
+            replica = build_replica(dep.arch, dep.gpu, count, dep.weights, dep.kv_bits, attention_dp=adp)
+            if _limits_for(dep, replica, input_tokens, output_tokens)[0] >= 1:
+                return count
+    return None
 
 
-@functools.lru_cache(maxsize=256)
-def _model_multiplier(engine_id: str, model_id: str, db_key: str) -> float:
-    frame = store.query(
-        "SELECT multiplier FROM throughput_model_calibration WHERE engine_id = ? AND model_id = ? ORDER BY fitted_on DESC LIMIT 1",
-        [engine_id, model_id], db_path=Path(db_key) if db_key else None,
+def _anchored(est: ThroughputEstimate, anchors: tuple[Anchor, ...]) -> ThroughputEstimate:
+    """Scale an estimate to a user's measurement of the same deployment, where one was imported.
+
+    The closest anchor (same GPU count and split, nearest lengths and concurrency) sets the
+    ratio measured / modelled; the band shrinks to the spread the lengths leave.
+    """
+    same = [a for a in anchors if a.gpus == est.gpus and a.tensor_parallel in (None, est.tensor_parallel)]
+    if not same:
+        return est
+
+    def distance(a: Anchor) -> float:
+        d = abs(math.log(a.input_tokens / est.input_tokens)) + abs(math.log(a.output_tokens / est.output_tokens))
+        if a.concurrency:
+            d += abs(math.log(a.concurrency / max(est.concurrency, 1)))
+        return d
+
+    best = min(same, key=distance)
+    if distance(best) > math.log(2):
+        return est  # a different workload: the model (calibrated to it) speaks, not the single run
+    ratio = best.output_tokens_per_s / est.output_tokens_per_s
+    spread = math.exp(distance(best) / 2)
+    out = est.output_tokens_per_s * ratio
+    return dataclasses.replace(
+        est, output_tokens_per_s=out, input_tokens_per_s=est.input_tokens_per_s * ratio,
+        output_tokens_per_s_low=out / spread, output_tokens_per_s_high=out * spread, anchored_on=best.measurement_id,
+        band_group=f"your measurement {best.measurement_id}",
     )
-    return float(frame["multiplier"][0]) if frame.height else 1.0
 
 
-def measured_rows(model_id: str, *, db_path: Path | None = None) -> tuple[int, int]:
-    """(usable, excluded) rows of throughput_measured for a model [count]."""
-    return _measured_rows(model_id, str(db_path or ""))
+def parse_statistic(name: str, value: str | None) -> str:
+    """A latency statistic: mean, p50 (median), p90, p95 or p99; else an error naming what is accepted."""
+    if value is None:
+        return "mean"
+    low = str(value).strip().lower()
+    low = {"median": "p50", "avg": "mean", "average": "mean"}.get(low, low)
+    if low not in STATISTICS:
+        raise CostmodelError(f"{name} must be one of {', '.join(STATISTICS)} (or median), got {value!r}")
+    return low
 
 
-@functools.lru_cache(maxsize=256)
-def _measured_rows(model_id: str, db_key: str) -> tuple[int, int]:
-    frame = store.query(
-        "SELECT count(*) FILTER (WHERE exclude_reason IS NULL) AS usable, count(*) FILTER (WHERE exclude_reason IS NOT NULL) AS excluded "
-        "FROM throughput_measured WHERE model_id = ?",
-        [model_id], db_path=Path(db_key) if db_key else None,
+def throughput(
+    model: str,
+    gpu: str,
+    gpus: int = 1,
+    *,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    engine: str = "vllm",
+    engine_version: str | None = None,
+    input_tokens: int = 1000,
+    output_tokens: int = 250,
+    concurrency: int | None = None,
+    tpot_ms: float | None = None,
+    ttft_ms: float | None = None,
+    tpot_statistic: str | None = None,
+    ttft_statistic: str | None = None,
+    tensor_parallel: int | None = None,
+    attention_dp: bool | None = None,
+    max_num_seqs: int | None = None,
+    max_num_tokens: int | None = None,
+    estimator: str = "roofline",
+    db_path: Path | None = None,
+) -> ThroughputEstimate:
+    """Calibrated sustained throughput of ``gpus`` GPUs serving a model [token/s].
+
+    Parameters
+    ----------
+    model, gpu : ids or aliases
+    gpus : GPUs in the deployment [count]; split into replicas of ``tensor_parallel`` GPUs
+    precision : weight precision id or alias; default: the model's release precision (models.release_precision_id)
+    kv_precision : KV-cache precision (default: 16-bit)
+    engine, engine_version : engine id and release (default: the newest release the store knows); the
+        release's scheduler defaults (runtime_inputs) and the calibration of its version line apply
+    input_tokens, output_tokens : mean prompt and output length per request [token]
+    concurrency : requests in flight across the deployment (closed loop) [count]; default: the largest batch
+        the engine and memory allow, or that meets the latency targets
+    tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
+    tpot_statistic, ttft_statistic : what a target bounds: mean (default), p50, p90, p95 or p99 (MLPerf: p99)
+    tensor_parallel : GPUs per replica; default: the split (1, 2, 4, ...) that serves the most tokens/s
+    attention_dp : MoE models only: copy attention and dense layers on every GPU of a replica and
+        split only the routed experts (TensorRT-LLM/SGLang attention data parallelism); default:
+        whichever layout serves more
+    max_num_seqs, max_num_tokens : override the engine's batch limit [sequences] and per-step token budget [token]
+    estimator : roofline (this model), aiconfigurator (NVIDIA's measured op tables, optional package), or auto
+        (per GPU family and engine, whichever validated better out of sample)
+    """
+    gpus = positive_int("gpus", gpus)
+    input_tokens = positive_int("input_tokens", input_tokens)
+    output_tokens = positive_int("output_tokens", output_tokens)
+    if concurrency is not None:
+        concurrency = positive_int("concurrency", concurrency)
+    target = LatencyTarget(
+        ttft_s=None if ttft_ms is None else positive("ttft_ms", ttft_ms) / MS_PER_S,
+        tpot_s=None if tpot_ms is None else positive("tpot_ms", tpot_ms) / MS_PER_S,
+        ttft_statistic=parse_statistic("ttft_statistic", ttft_statistic),
+        tpot_statistic=parse_statistic("tpot_statistic", tpot_statistic),
     )
-    return int(frame["usable"][0]), int(frame["excluded"][0])
+    dep = resolve_deployment(model, gpu, precision=precision, kv_precision=kv_precision, engine=engine,
+                             engine_version=engine_version, max_num_seqs=max_num_seqs, max_num_tokens=max_num_tokens,
+                             db_path=db_path)
+    if input_tokens + output_tokens > dep.arch.context_tokens:
+        raise CostmodelError(f"input_tokens + output_tokens = {input_tokens + output_tokens} exceeds {dep.arch.model_id}'s "
+                             f"context of {dep.arch.context_tokens} tokens")
+    check_attention_dp(dep.arch, attention_dp)
+    if estimator not in ESTIMATORS:
+        raise CostmodelError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    roofline = estimate(dep, gpus, input_tokens, output_tokens, concurrency=concurrency, target=target,
+                        tensor_parallel=tensor_parallel, attention_dp=attention_dp)
+    if estimator == "roofline":
+        return roofline
+    from . import estimators
+
+    return estimators.second_opinion(estimator, dep, roofline, target, db_path=db_path)
 
 
-def _resolve_engine(engine: str, *, db_path: Path | None = None) -> str:
-    known = _engine_ids(str(db_path or ""))
-    low = engine.strip().lower()
-    if low in known:
-        return low
-    from .errors import UnknownIdError
-
-    raise UnknownIdError("engine", engine, store.closest(low, list(known)))
+ESTIMATORS = ("roofline", "aiconfigurator", "auto")
+"""Throughput estimators: this calibrated roofline, NVIDIA's aiconfigurator-core, or the better one per GPU family and engine."""
 
 
-@functools.lru_cache(maxsize=8)
-def _engine_ids(db_key: str) -> tuple[str, ...]:
-    return tuple(store.query("SELECT engine_id FROM engines ORDER BY 1", db_path=Path(db_key) if db_key else None)["engine_id"].to_list())
+def resolve_deployment(model: str, gpu: str, *, precision: str | None = None, kv_precision: str | None = None,
+                       engine: str = "vllm", engine_version: str | None = None, max_num_seqs: int | None = None,
+                       max_num_tokens: int | None = None, calibration: Calibration | None = None,
+                       db_path: Path | None = None) -> Deployment:
+    """Read everything an estimate needs from the store, once: model, GPU, precision support, engine
+    defaults for the release and GPU, calibration and band, and the user's own measurements."""
+    from .calibration import calibration_for
+
+    record = catalog.get_model(model, db_path=db_path)
+    arch = Architecture.from_model(record)
+    device = catalog.get_gpu(gpu, db_path=db_path)
+    engine_id = catalog.resolve_engine_id(engine, db_path=db_path)
+    release = catalog.engine_version(engine_id, engine_version, db_path=db_path)
+    weights, caveats = weight_format(record, device, engine_id, precision, db_path=db_path)
+    version = release.engine_version
+
+    def value(input_id: str) -> float:
+        return catalog.runtime_value(input_id, engine_id, version, device, context_tokens=arch.context_tokens, db_path=db_path).value
+
+    kv = catalog.get_precision(kv_precision or default_kv_precision(weights.precision_id, bool(value("fp8_kv_with_quantized_weights"))),
+                               db_path=db_path)
+
+    seqs = positive_int("max_num_seqs", max_num_seqs) if max_num_seqs is not None else int(value("max_batch_sequences"))
+    # A budget of 0 (vLLM V0 without chunked prefill) means the model's context: a prompt always fits one pass.
+    tokens = positive_int("max_num_tokens", max_num_tokens) if max_num_tokens is not None else (int(value("max_num_tokens")) or arch.context_tokens)
+    limits = EngineLimits(max_num_seqs=seqs, max_num_tokens=tokens, mixed_prefill=bool(value("mixed_prefill")),
+                          kv_output_share=value("kv_held_output_share"), recompute_preemption=bool(value("recompute_preemption")))
+    budget = dataclasses.replace(MemoryBudget.for_engine(engine_id, version, device, context_tokens=arch.context_tokens,
+                                                         db_path=db_path), max_num_tokens=tokens)
+    cal = calibration or calibration_for(engine_id, release.version_line, device, arch.model_id, db_path=db_path)
+    if cal.model_sources == 0:
+        caveats.append(f"no usable throughput measurement of {arch.model_id}: the calibration is carried over from other models")
+    if cal.sources < 2:
+        caveats.append(f"{'one publisher has' if cal.sources == 1 else 'no publisher has'} measured {engine_id} on "
+                       f"{device.gpu_family} GPUs: the band is wide")
+    anchors = catalog.user_measurements(arch.model_id, device.gpu_id, weights.precision_id, engine_id, db_path=db_path)
+    return Deployment(arch=arch, gpu=device, weights=weights, kv_precision_id=kv.precision_id, kv_bits=kv.bits_per_weight,
+                      engine_id=engine_id, engine_version=version, version_line=release.version_line, limits=limits,
+                      budget=budget, calibration=cal, anchors=anchors, caveats=tuple(caveats))
+
+
+def weight_format(record: catalog.Model, gpu: catalog.Gpu, engine_id: str, precision: str | None = None, *,
+                  db_path: Path | None = None) -> tuple[WeightFormat, list[str]]:
+    """How ``engine_id`` runs a weight precision on ``gpu`` (default: the model's release precision).
+
+    Native: the matmuls run on the GPU's tensor cores of that format. Weight-only: the weights stay
+    small in memory but are dequantised to 16 bits and multiplied there (vLLM's Marlin kernels
+    for FP8 on Ampere, MXFP4 on Hopper). Unsupported: an error naming the source and what runs.
+    """
+    p = catalog.get_precision(precision or record.release_precision_id, db_path=db_path)
+    caveats: list[str] = []
+    if p.tensor_format == "none":
+        support = "weight-only"
+    else:
+        row = catalog.precision_support(engine_id, gpu.gpu_family, p.precision_id, db_path=db_path)
+        if row is None:
+            raise CostmodelError(f"no precision_support row says how {engine_id} runs {p.precision_id} on {gpu.gpu_family} GPUs "
+                                 f"({gpu.gpu_id}); add one to data/precision_support.csv")
+        support = row.support
+        if support == "unsupported":
+            runs = catalog.supported_precisions(engine_id, gpu.gpu_family, db_path=db_path)
+            raise CostmodelError(f"{engine_id} does not run {p.precision_id} weights on {gpu.gpu_id} ({gpu.gpu_family}): "
+                                 f"{row.note} [{row.source_id}]; it runs: {', '.join(runs)}")
+        if support == "weight-only":
+            caveats.append(f"{p.precision_id} is not native on {gpu.gpu_family}: {engine_id} dequantises the weights to 16 bits "
+                           f"({row.note}), so the matmuls run at 16-bit speed")
+    peak = tensor_peak_tflops(gpu, p.tensor_format) if support == "native" else None
+    return WeightFormat(p.precision_id, p.bits_per_weight, p.embedding_bits_per_weight, p.applies_to, support,
+                        peak or gpu.bf16_dense_tflops), caveats
