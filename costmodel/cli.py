@@ -184,46 +184,46 @@ def cmd_throughput(args: argparse.Namespace) -> int:
     from .throughput import throughput
 
     estimate = throughput(args.model, args.gpu, args.gpus, precision=args.precision, kv_precision=args.kv_precision,
-                          engine=args.engine, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
-                          concurrency=args.concurrency, tpot_ms=args.tpot_ms, ttft_ms=args.ttft_ms,
-                          tensor_parallel=args.tensor_parallel, attention_dp=args.attention_dp, db_path=args.db)
+                          engine=args.engine, engine_version=args.engine_version, input_tokens=args.input_tokens,
+                          output_tokens=args.output_tokens, concurrency=args.concurrency, tpot_ms=args.tpot_ms,
+                          ttft_ms=args.ttft_ms, tpot_statistic=args.tpot_statistic or args.latency_statistic,
+                          ttft_statistic=args.ttft_statistic or args.latency_statistic, tensor_parallel=args.tensor_parallel,
+                          attention_dp=args.attention_dp, max_num_seqs=args.max_num_seqs, max_num_tokens=args.max_num_tokens,
+                          estimator=args.estimator, db_path=args.db)
     return _emit_record(args, estimate.to_dict())
 
 
-def _loo_progress(done: int, total: int) -> None:
-    """Leave-one-out progress on stderr, every tenth of the rows (one refit per row)."""
+def _loso_progress(done: int, total: int) -> None:
+    """Leave-one-source-out progress on stderr, about every tenth of the publishers (one refit each)."""
     step = max(total // 10, 1)
     if done % step == 0 or done == total:
-        print(f"leave-one-out: {done}/{total} rows refitted", file=sys.stderr, flush=True)
+        print(f"leave-one-source-out: {done}/{total} publishers refitted", file=sys.stderr, flush=True)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from . import formatting
     from .calibration import validate
 
-    loo, summary, excluded = validate(db_path=args.db, progress=None if args.json else _loo_progress)
+    result = validate(leave_one_out_too=args.leave_one_out, estimators=args.compare_estimators, db_path=args.db,
+                      progress=None if args.json else _loso_progress)
+    summary = result.summary()
     if args.json:
-        _emit(args, {"summary": summary, "rows": loo.drop("log_residual").to_dicts(), "excluded": excluded.to_dicts()})
+        _emit(args, {**summary, "rows": result.loso.drop("log_residual").to_dicts(), "excluded": result.excluded.to_dicts()})
         return 0
-    cols = ["measurement_id", "measured_tokens_per_s", "predicted_tokens_per_s", "error_pct", "roofline_error_pct", "in_band"]
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=50, tbl_hide_dataframe_shape=True,
-                   float_precision=1):
-        print(loo.select(cols).sort("error_pct"))
-        print("Excluded from calibration (predicted by the fit to the usable rows):")
-        print(excluded.drop("exclude_reason"))
-    _print_record(summary)
+    print(formatting.validation_text(summary, result.loso, result.excluded))
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibrate
 
-    rows, summary = calibrate(data_dir=args.data_dir, db_path=args.db, progress=None if args.json else _loo_progress)
+    pooled, summary, where = calibrate(write_data=args.write_data, data_dir=args.data_dir, db_path=args.db,
+                                       progress=None if args.json else _loso_progress)
     if args.json:
-        _emit(args, {"calibration": rows, "leave_one_out": summary})
+        _emit(args, {"calibration": pooled, "leave_one_source_out": summary, "written_to": [str(p) for p in where]})
         return 0
-    print(f"wrote {len(rows)} calibration rows to data/throughput_calibration.csv, the (engine, model) multipliers to "
-          "data/throughput_model_calibration.csv, and rebuilt the store")
-    _print_record(summary)
+    print("wrote the calibration to " + ", ".join(str(p) for p in where) + " and rebuilt the store")
+    _print_record({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
     return 0
 
 
@@ -348,7 +348,7 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     p.add_argument("--peak-to-mean", type=float, default=None, help="busiest hour over the mean (default 2)")
     p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
     p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
-    p.add_argument("--precision", default="bf16", help="weight precision of the self-hosted model")
+    p.add_argument("--precision", default=None, help="weight precision of the self-hosted model (default: the model's release precision)")
     p.add_argument("--kv-precision", default=None, help="KV-cache precision")
     p.add_argument("--engine", default="vllm", help="serving engine")
     p.add_argument("--pricing-mode", default=None if many else "on-demand", action="append" if many else "store",
@@ -420,6 +420,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = importers.import_hf_config(Path(args.path), model_id=args.model_id, observed_on=args.observed_on,
                                             source_id=args.source_id, total_params_b=args.total_params_b,
                                             active_params_b=args.active_params_b, db_path=args.db)
+    elif args.kind == "benchmark":
+        from .benchmark_import import import_benchmark
+
+        missing = [f"--{f.replace('_', '-')}" for f in ("model", "gpu", "gpus", "engine") if getattr(args, f) is None]
+        if missing:
+            raise CostmodelError(f"import benchmark {args.path}: also name the deployment measured: {', '.join(missing)} "
+                                 "(e.g. --model llama-3.1-8b --gpu h100 --gpus 1 --engine vllm)")
+        report = import_benchmark(Path(args.path), model=args.model, gpu=args.gpu, gpus=args.gpus, engine=args.engine,
+                                  engine_version=args.engine_version, precision=args.precision,
+                                  kv_precision=args.kv_precision, tensor_parallel=args.tensor_parallel,
+                                  observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     elif args.kind == "litellm":
         report = importers.import_litellm(Path(args.path), observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     else:
@@ -429,8 +440,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, report.to_dict())
     else:
-        print(f"{report.kind}: read {report.rows_read} rows from {report.path}; added {report.rows_added} to {report.table}, "
+        unit = "runs" if report.kind == "benchmark" else "rows"
+        print(f"{report.kind}: read {report.rows_read} {unit} from {report.path}; added {report.rows_added} to {report.table}, "
               f"{report.rows_already_present} already present")
+        if report.kind == "benchmark" and report.rows_added:
+            print("  run `costmodel calibrate` to fit the model to your runs; estimates for this deployment now use them")
         for item in report.skipped:
             if "accelerator" in item:
                 print(f"  skipped {item['accelerator']}: {item['reason']} (lines {item['lines'][:5]})")
@@ -489,8 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("memory", "weights, KV cache and overhead of serving a model; with --gpu: does it fit")
     p.add_argument("--model", required=True, help="model id or alias")
-    p.add_argument("--precision", default="bf16", help="weight precision: bf16, fp16, fp8, int8, int4, fp4, q4_k_m, q8_0, q4_0")
-    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default bf16)")
+    p.add_argument("--precision", default=None,
+                   help="weight precision: bf16, fp16, fp8, int8, awq, gptq, nvfp4, mxfp4, q4_k_m, q6_k, q8_0 (default: the model's release precision)")
+    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default: 16-bit; fp16 for GGUF)")
     p.add_argument("--context-tokens", type=int, default=None, help="tokens per sequence (default min(8192, model context))")
     p.add_argument("--concurrency", type=int, default=1, help="sequences held at once")
     p.add_argument("--gpu", default=None, help="GPU id or alias: adds fits, min_gpus, max_concurrency")
@@ -502,14 +517,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model id or alias")
     p.add_argument("--gpu", required=True, help="GPU id or alias")
     p.add_argument("--gpus", type=int, default=1, help="GPUs in the deployment")
-    p.add_argument("--precision", default="bf16", help="weight precision")
-    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default bf16)")
-    p.add_argument("--engine", default="vllm", help="serving engine")
+    p.add_argument("--precision", default=None, help="weight precision (default: the model's release precision)")
+    p.add_argument("--kv-precision", default=None, help="KV-cache precision (default: the engine's, 16-bit or FP8)")
+    p.add_argument("--engine", default="vllm", help="serving engine: vllm, sglang, tensorrt-llm, llama.cpp, ollama, ...")
+    p.add_argument("--engine-version", default=None, help="engine release (default: the newest the store knows)")
+    p.add_argument("--estimator", default="roofline", choices=("roofline", "aiconfigurator", "auto"),
+                   help="roofline (this project's calibrated model), aiconfigurator (NVIDIA's measured op tables, optional "
+                        "package), auto (per GPU and engine, the one that validates better)")
     p.add_argument("--input-tokens", type=int, default=1000, help="mean prompt length per request")
     p.add_argument("--output-tokens", type=int, default=250, help="mean output length per request")
     p.add_argument("--concurrency", type=int, default=None, help="requests in flight (default: the most that fit or meet the targets)")
     p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
     p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
+    p.add_argument("--latency-statistic", default=None, help="what the targets bound: mean (default), p50, p90, p95 or p99")
+    p.add_argument("--tpot-statistic", default=None, help="what the TPOT target bounds (overrides --latency-statistic)")
+    p.add_argument("--ttft-statistic", default=None, help="what the TTFT target bounds (overrides --latency-statistic)")
+    p.add_argument("--max-num-seqs", type=int, default=None, help="the engine's batch limit per replica (default: its release's)")
+    p.add_argument("--max-num-tokens", type=int, default=None, help="the engine's per-step token budget (default: its release's)")
     p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the split that serves the most)")
     p.add_argument("--attention-dp", action=argparse.BooleanOptionalAction, default=None,
                    help="MoE only: attention and dense layers data-parallel, routed experts split over the replica "
@@ -534,8 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config), "
-                      "LiteLLM's price JSON (litellm), your negotiated prices (prices-csv)")
-    p.add_argument("kind", choices=("skypilot", "hf-config", "litellm", "prices-csv"), help="what the file is")
+                      "LiteLLM's price JSON (litellm), your negotiated prices (prices-csv), your own benchmark run "
+                      "(benchmark: vLLM bench serve JSON, GuideLLM or inference-perf report)")
+    p.add_argument("kind", choices=("skypilot", "hf-config", "litellm", "prices-csv", "benchmark"), help="what the file is")
     p.add_argument("path", help="the file")
     p.add_argument("--observed-on", type=_date, default=None, help="date the file's facts were observed (default today)")
     p.add_argument("--source-id", default=None, help="source id to record (default derived from the file)")
@@ -546,6 +571,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hf-config: total parameters [billions] from the model card (default computed from the shapes)")
     p.add_argument("--active-params-b", type=float, default=None,
                    help="hf-config: parameters active per token [billions] (default computed from the shapes)")
+    p.add_argument("--model", default=None, help="benchmark: the model served (id or alias)")
+    p.add_argument("--gpu", default=None, help="benchmark: the GPU (id or alias)")
+    p.add_argument("--gpus", type=int, default=None, help="benchmark: GPUs behind the endpoint [count]")
+    p.add_argument("--engine", default=None, help="benchmark: serving engine (vllm, sglang, tensorrt-llm, llama.cpp, ...)")
+    p.add_argument("--engine-version", default=None, help="benchmark: engine release (default: unstated)")
+    p.add_argument("--precision", default=None,
+                   help="benchmark: weight precision (default: the model's release precision, marked uncertain)")
+    p.add_argument("--kv-precision", default=None, help="benchmark: KV-cache precision, if set")
+    p.add_argument("--tensor-parallel", type=int, default=None, help="benchmark: GPUs per replica [count]")
     p.set_defaults(func=cmd_import)
 
     p = add("workload", "profile a request log: tokens per month, shares, lengths, peak-to-mean, hourly profile, per model")
@@ -553,11 +587,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_args(p)
     p.set_defaults(func=cmd_workload)
 
-    p = add("validate", "leave-one-out errors of the calibrated throughput model beside the plain roofline")
+    p = add("validate", "leave-one-source-out errors of the throughput model (each publisher predicted by a fit that never saw it)")
+    p.add_argument("--leave-one-out", action="store_true", help="also leave-one-out (each row predicted from all the others)")
+    p.add_argument("--compare-estimators", action="store_true",
+                   help="also score NVIDIA's aiconfigurator on the rows it covers, beside this model")
     p.set_defaults(func=cmd_validate)
 
-    p = add("calibrate", "refit the throughput calibration to the measured rows and rebuild the store")
+    p = add("calibrate", "refit the throughput calibration (your imported benchmarks included) and rebuild the store")
     p.add_argument("--data-dir", default=None, help="folder of the seed CSVs (default: the checkout's data/)")
+    p.add_argument("--write-data", action="store_true",
+                   help="rewrite the shipped data/throughput_calibration*.csv (maintainers); default: save it as your "
+                        "calibration beside your imports, leaving the checkout clean")
     p.set_defaults(func=cmd_calibrate)
     return parser
 
