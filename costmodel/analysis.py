@@ -201,15 +201,30 @@ def crossover_sources(result: Crossover) -> list[str]:
 # GPU sizing: every GPU, count and precision that serves a model
 
 
-def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ...] = ("bf16", "fp8", "int4"),
+SIZING_PRECISIONS = ("fp8", "awq")
+"""Precisions gpu_sizing tries besides the model's release precision: FP8 and AWQ int4, the common quantisations."""
+
+
+def sizing_precisions(model: str, precisions: tuple[str, ...] | None, *, db_path: Path | None = None) -> tuple[str, ...]:
+    """The precisions gpu_sizing tries: ``precisions``, or the model's release precision and SIZING_PRECISIONS."""
+    if precisions:
+        return tuple(catalog.resolve_precision_id(p, db_path=db_path) for p in precisions)
+    release = catalog.get_model(model, db_path=db_path).release_precision_id
+    return tuple(dict.fromkeys((release, *SIZING_PRECISIONS)))
+
+
+def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ...] | None = None,
                gpus: tuple[str, ...] | None = None, gpu_counts: tuple[int, ...] = (1, 2, 4, 8), input_tokens: int = 1000,
                output_tokens: int = 250, peak_to_mean: float = 2.0, pricing_mode: str = "on-demand", engine: str = "vllm",
                db_path: Path | None = None) -> pl.DataFrame:
     """For one model: every GPU, GPUs-per-replica count and precision that can serve it, the
     replica's throughput with the error band, and the $/M tokens at ``tokens_per_month``.
 
-    Combinations that do not fit (or have no price) are listed once per GPU and precision with the reason.
+    Combinations that do not fit, that the GPU does not run (FP8 on a T4) or that have no price
+    are listed once per GPU and precision with the reason. ``precisions`` None: the model's
+    release precision, FP8 and AWQ int4.
     """
+    precisions = sizing_precisions(model, precisions, db_path=db_path)
     workload = Workload(tokens_per_month=tokens_per_month, input_tokens_per_request=input_tokens,
                         output_tokens_per_request=output_tokens, peak_to_mean=peak_to_mean)
     gpu_ids = list(gpus) if gpus else catalog.gpus(db_path=db_path).filter(pl.col("device_class") != "edge")["gpu_id"].to_list()
@@ -253,11 +268,12 @@ SEED_NEEDS: dict[str, tuple[str, ...]] = {
 """The seed article's needs and its recommended models (its 'Choosing an Open Model' table)."""
 
 
-def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", precision: str = "fp8",
+def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", precision: str | None = None,
                     edge_device: str = "raspberry-pi-5-8gb", db_path: Path | None = None) -> pl.DataFrame:
     """The seed's table regenerated: for each need, its candidates with weights memory, fewest
     GPUs, $/M tokens at ``tokens_per_month`` on ``gpu`` (on-demand median), licence and
-    commercial use, and which candidate is cheapest among those that fit."""
+    commercial use, and which candidate is cheapest among those that fit. ``precision`` None:
+    each model's release precision (bf16 for Llama and Qwen, fp8 for DeepSeek V3)."""
     from .memory import memory
 
     workload = Workload(tokens_per_month=tokens_per_month)
@@ -266,7 +282,8 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
         for model_id in models:
             m = catalog.get_model(model_id, db_path=db_path)
             edge = need == "Mobile/edge"
-            device, prec, engine = (edge_device, "q4_k_m", "llama.cpp") if edge else (gpu, precision, "vllm")
+            device, prec, engine = ((edge_device, "q4_k_m", "llama.cpp") if edge
+                                    else (gpu, precision or m.release_precision_id, "vllm"))
             mem = memory(model_id, prec, gpu=device, engine=engine, context_tokens=min(4096, m.context_tokens), db_path=db_path)
             row = {"need": need, "model_id": model_id, "total_params_b": m.total_params_b, "active_params_b": m.active_params_b,
                    "device": device, "precision": prec, "weights_gb": mem.weights_gb, "min_devices": mem.min_gpus,
@@ -364,3 +381,29 @@ def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: 
         f"{big.saving_multiple:.1f}x cheaper than GPT-4o, but {1 / same.saving_multiple:.1f}x dearer than the same open model "
         "on Together", "on-demand median GPU prices; 10-100x only against premium frontier APIs, never against hosted open models")
     return pl.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: how far the throughput model is off on measurements it never saw
+
+
+VALIDATION_GROUPS = (("engine_id", "Engine"), ("gpu_vendor", "GPU vendor"), ("model_family", "Model family"),
+                     ("run_kind", "Kind of run"))
+"""The columns the validation report breaks leave-one-source-out errors down by, with their labels."""
+
+
+def validation_tables(*, db_path: Path | None = None) -> dict[str, pl.DataFrame]:
+    """The saved leave-one-source-out validation as tables for people: overall, per group, both estimators."""
+    from . import formatting
+    from .calibration import breakdown, estimator_comparison, stored_validation, summarise
+
+    frame = stored_validation(db_path=db_path)
+    overall = summarise(frame)
+    out = {"Overall": formatting.breakdown_display([{"scope": "all rows", **{k: overall[k] for k in formatting.BREAKDOWN_LABELS}}],
+                                                   "scope", "Scope")}
+    for column, label in VALIDATION_GROUPS:
+        out[label] = formatting.breakdown_display(breakdown(frame, column).to_dicts(), column, label)
+    both = estimator_comparison(frame)
+    if both:
+        out["Estimators"] = formatting.breakdown_display(both, "estimator", "Estimator (rows both cover)")
+    return out

@@ -108,3 +108,24 @@ def line_chart(frame: pl.DataFrame, x: str, y: str, series: str, title: str, *, 
     return alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X(f"{x}:{x_type}", title=x), y=alt.Y(f"{y}:Q", title=y), color=alt.Color(f"{series}:N", title=None),
     ).properties(width=WIDTH, height=HEIGHT, title=title)
+
+
+def predicted_vs_measured_chart(frame: pl.DataFrame, color: str, title: str) -> Any:
+    """Predicted against measured tokens/s (log-log) with the line of perfect agreement and +-50% lines.
+
+    frame: measured_tokens_per_s, predicted_tokens_per_s and the ``color`` column.
+    """
+    alt = _alt()
+    lo = float(frame["measured_tokens_per_s"].min())
+    hi = float(frame["measured_tokens_per_s"].max())
+    ref = pl.DataFrame({"measured_tokens_per_s": [lo, hi, lo, hi, lo, hi],
+                        "predicted_tokens_per_s": [lo, hi, lo * 1.5, hi * 1.5, lo * 0.5, hi * 0.5],
+                        "line": ["equal", "equal", "+50%", "+50%", "-50%", "-50%"]})
+    points = alt.Chart(frame).mark_circle(size=28, opacity=0.6).encode(
+        x=alt.X("measured_tokens_per_s:Q", scale=alt.Scale(type="log"), title="measured [tokens/s]"),
+        y=alt.Y("predicted_tokens_per_s:Q", scale=alt.Scale(type="log"), title="predicted, source left out [tokens/s]"),
+        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom", columns=4)),
+    )
+    lines = alt.Chart(ref).mark_line(color="grey", strokeDash=[4, 4]).encode(
+        x="measured_tokens_per_s:Q", y="predicted_tokens_per_s:Q", detail="line:N")
+    return alt.layer(lines, points).properties(width=WIDTH, height=WIDTH, title=title)

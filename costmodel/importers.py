@@ -358,8 +358,27 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
         "mla_kv_lora_rank": kv_lora, "mla_qk_rope_head_dim": rope if kv_lora else None,
         "num_experts": experts if experts and k else None, "experts_per_token": k if experts and k else None,
         "shared_experts": shared if experts and k else None, "tie_embeddings": tied,
+        "release_precision_id": release_precision(config),
         "licence": "unknown (see the model card)", "commercial_use": "unknown", "release_date": None, "seed_discrepancy": None,
     }
+
+
+def release_precision(config: dict[str, Any]) -> str:
+    """Precision of a checkpoint from its config.json: quantization_config's method (fp8, mxfp4, NVFP4 via
+    ModelOpt's quant_algo or 4-bit float groups of 16), else torch_dtype (bf16 unless float16)."""
+    q = config.get("quantization_config") or {}
+    method = str(q.get("quant_method") or q.get("quant_algo") or "").lower()
+    if method in ("fp8", "mxfp4", "nvfp4", "awq", "gptq"):
+        return method
+    groups = q.get("config_groups") or {}
+    for g in groups.values() if isinstance(groups, dict) else []:
+        w = (g or {}).get("weights") or {}
+        if w.get("num_bits") == 4 and w.get("type") == "float":
+            return "nvfp4"
+        if w.get("num_bits") == 8 and w.get("type") == "float":
+            return "fp8"
+    dtype = str(config.get("torch_dtype") or (config.get("text_config") or {}).get("torch_dtype") or "bfloat16")
+    return "fp16" if "float16" in dtype and "bfloat" not in dtype else "bf16"
 
 
 HYBRID_KEYS = ("hybrid_override_pattern", "layers_block_type", "mamba_num_heads", "linear_num_value_heads",

@@ -97,7 +97,7 @@ class SelfHostOption:
 
     model: str
     gpu: str
-    precision: str = "bf16"
+    precision: str | None = None  # default: the model's release precision (models.release_precision_id)
     kv_precision: str | None = None
     engine: str = "vllm"
     pricing_mode: str = "on-demand"
@@ -367,7 +367,8 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
     else:
         price, price_src = gpu_hour_price(gpu.gpu_id, option.pricing_mode, option.provider, as_of=as_of, db_path=db_path)
     ops = option.ops_usd_per_month if option.ops_usd_per_month is not None else inputs["ops_usd_per_month"]
-    label = option.label or f"{model.model_id} on {gpus_per_replica}x {gpu.gpu_id} ({option.precision}, {option.pricing_mode})"
+    precision_id = catalog.get_precision(option.precision or model.release_precision_id, db_path=db_path).precision_id
+    label = option.label or f"{model.model_id} on {gpus_per_replica}x {gpu.gpu_id} ({precision_id}, {option.pricing_mode})"
     return ResolvedSelfHost(label, "buy" if option.pricing_mode == "buy" else option.pricing_mode, model.model_id, gpu.gpu_id,
                             gpus_per_replica, tps, low, high, prefill_share, price, price_src,
                             0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
@@ -382,7 +383,7 @@ def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHost
                                       workload.output_tokens_per_request, workload.ttft_ms, workload.tpot_ms, str(db_path or ""))
 
 
-@functools.lru_cache(maxsize=1024)
+@catalog.cached
 def _replica_throughput_cached(model_id: str, gpu_id: str, precision: str, kv_precision: str | None, engine: str,
                                gpus_per_replica: int | None, input_tokens: int, output_tokens: int, ttft_ms: float | None,
                                tpot_ms: float | None, db_key: str):
@@ -412,7 +413,8 @@ def _replica_throughput_cached(model_id: str, gpu_id: str, precision: str, kv_pr
     if best is None:
         if option.gpus_per_replica:
             raise errors[0]
-        raise CostmodelError(f"{model.model_id} in {option.precision} cannot be served on up to 8 x {gpu.gpu_id} per replica: {errors[-1]}")
+        raise CostmodelError(f"{model.model_id} in {option.precision or model.release_precision_id} cannot be served on up to "
+                             f"8 x {gpu.gpu_id} per replica: {errors[-1]}")
     return best
 
 

@@ -121,7 +121,7 @@ def scenario_row(option: Any, workload: Workload, api_usd_per_mtok: float) -> di
 
 
 def sweep(models: list[str], gpus: list[str], pricing_modes: list[str], tokens_per_month: list[float],
-          apis: list[ApiOption | str], *, workload: Workload | None = None, precision: str = "bf16",
+          apis: list[ApiOption | str], *, workload: Workload | None = None, precision: str | None = None,
           engine: str = "vllm", target_utilisation: float | None = None, min_replicas: int = 1,
           ops_usd_per_month: float | None = None, as_of: dt.date | str | None = None,
           db_path: Path | None = None) -> pl.DataFrame:
