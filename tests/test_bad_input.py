@@ -35,6 +35,47 @@ def set_field(column: str, value: str, row: int = 0) -> Callable[[list[str], lis
     return change
 
 
+def set_where(match_column: str, prefix_or_suffix: str, changes: dict[str, str]) -> Callable[[list[str], list[list[str]]], None]:
+    """Change the first row whose ``match_column`` ends with ``prefix_or_suffix``; the line is found by ``line_of``."""
+    def change(header: list[str], rows: list[list[str]]) -> None:
+        row = next(r for r in rows if r[header.index(match_column)].endswith(prefix_or_suffix))
+        for column, value in changes.items():
+            row[header.index(column)] = value
+    return change
+
+
+def line_where(name: str, match_column: str, suffix: str) -> Callable[[Path], int]:
+    """The file line (header is line 1) of the first row whose ``match_column`` ends with ``suffix``."""
+    def line(data: Path) -> int:
+        with (data / name).open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        return 2 + next(i for i, r in enumerate(rows) if r[match_column].endswith(suffix))
+    return line
+
+
+def set_first_stated(column: str, value: str) -> Callable[[list[str], list[list[str]]], None]:
+    """Overwrite ``column`` in the first row where it is not empty."""
+    def change(header: list[str], rows: list[list[str]]) -> None:
+        next(r for r in rows if r[header.index(column)])[header.index(column)] = value
+    return change
+
+
+def line_first_stated(name: str, column: str) -> Callable[[Path], int]:
+    def line(data: Path) -> int:
+        with (data / name).open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        return 2 + next(i for i, r in enumerate(rows) if r[column])
+    return line
+
+
+def last_line_plus_one(name: str) -> Callable[[Path], int]:
+    """The line a row appended to ``name`` lands on."""
+    def line(data: Path) -> int:
+        with (data / name).open(newline="", encoding="utf-8") as fh:
+            return 2 + len(list(csv.DictReader(fh)))
+    return line
+
+
 def drop_column(column: str) -> Callable[[list[str], list[list[str]]], None]:
     def change(header: list[str], rows: list[list[str]]) -> None:
         i = header.index(column)
@@ -60,14 +101,22 @@ CASES = [
     ("unknown model id", "throughput_measured.csv", set_field("model_id", "llama-3.1-8bb", 2), "model_id", 4, "closest known: llama-3.1-8b"),
     ("unparseable date", "gpu_prices.csv", set_field("observed_on", "25/09/2026", 0), "observed_on", 2, "ISO date"),
     ("impossible date", "models.csv", set_field("release_date", "2024-02-30", 4), "release_date", 6, "ISO date"),
-    ("duplicate key", "gpus.csv", duplicate_row(0), "gpu_id", 20, "duplicate key"),
+    ("duplicate key", "gpus.csv", duplicate_row(0), "gpu_id", last_line_plus_one("gpus.csv"), "duplicate key"),
     ("non-numeric number", "models.csv", set_field("total_params_b", "eight", 0), "total_params_b", 2, "not a number"),
     ("non-whole count", "gpu_prices.csv", set_field("gpus_per_instance", "1.5", 0), "gpus_per_instance", 2, "whole number"),
     ("share above 1", "ownership_inputs.csv", lambda h, r: (set_field("value", "1.5", 4)(h, r), set_field("value_high", "1.6", 4)(h, r)),
      "input_id, value, value_high", 6, "_share"),
-    ("KV share above 1", "runtime_inputs.csv", lambda h, r: (set_field("value", "1.9", 11)(h, r), set_field("value_high", "1.9", 11)(h, r)),
-     "input_id, value, value_high", 13, "_share"),
-    ("zero model multiplier", "throughput_model_calibration.csv", set_field("multiplier", "0", 1), "multiplier", 3, "multiplier > 0"),
+    ("KV share above 1", "runtime_inputs.csv", set_where("input_id", "kv_held_output_share", {"value": "1.9", "value_high": "1.9"}),
+     "input_id, value, value_high", line_where("runtime_inputs.csv", "input_id", "kv_held_output_share"), "_share"),
+    ("zero multiplier", "throughput_calibration_multipliers.csv", set_field("multiplier", "0", 1), "multiplier", 3, "multiplier > 0"),
+    ("measured row without its load", "throughput_measured.csv", set_field("load_kind", ""), "load_kind", 2, "required"),
+    ("measured row without its dataset", "throughput_measured.csv", set_field("dataset", ""), "dataset", 2, "required"),
+    ("unknown engine version", "throughput_measured.csv", set_field("engine_version", "0.0.99"), "engine_id, engine_version", 2,
+     "not in table engine_versions"),
+    ("percentile not accepted", "throughput_measured.csv", set_first_stated("ttft_limit_statistic", "p98"), "ttft_limit_statistic",
+     line_first_stated("throughput_measured.csv", "ttft_limit_statistic"), "'mean', 'p50', 'p90', 'p95', 'p99'"),
+    ("tokens/s of the wrong kind", "throughput_measured.csv", set_field("tokens_per_s_kind", "tokens-per-dollar"), "tokens_per_s_kind",
+     2, "output-per-system"),
     ("empty required field", "sources.csv", set_field("title", "", 2), "title", 4, "required"),
     ("unknown source", "gpus.csv", set_field("source_id", "my-blog", 0), "source_id", 2, "unknown source"),
     ("bad enum", "gpu_prices.csv", set_field("pricing_mode", "monthly", 0), "pricing_mode", 2, "pricing_mode IN"),
@@ -80,6 +129,8 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_file_stops_build_and_keeps_old_store(case, data_copy: Path, old_store: Path) -> None:
     _, name, change, field, line, words = case
+    if callable(line):
+        line = line(data_copy)
     edit_csv(data_copy / name, change)
     before = sha256(old_store)
     with pytest.raises(DataError) as info:

@@ -45,20 +45,22 @@ def test_skypilot_divides_instance_prices_and_keeps_zones(fresh: Path) -> None:
     assert singapore["usd_per_gpu_hour"].to_list() == [pytest.approx(32.93646 / 8), pytest.approx(13.7534 / 8)]
     h100 = gpu_prices("2026-10-15", provider="aws", gpu="h100-sxm")
     assert set(h100["pricing_mode"]) == {"on-demand"}  # p5.4xlarge rows have no spot price
-    assert report.skipped == [{"accelerator": "B300", "lines": [21], "reason": "unknown accelerator, not loaded"}]
+    assert report.skipped == []  # B300 (line 21) is in the catalog since the 2026-12 datasheet rows
+    b300 = gpu_prices("2026-10-15", provider="aws", gpu="b300")
+    assert b300.height >= 1 and (b300["usd_per_gpu_hour"] > 0).all()
 
 
 def test_skypilot_import_is_idempotent_and_survives_rebuilds(fresh: Path) -> None:
     first = import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15), skip_unknown=True)
-    assert first.rows_added == 15  # 15 A100 rows; CPU rows skipped; V100, A6000, GH200 unknown
-    assert {s.get("reason") for s in first.skipped} == {"no accelerator", "unknown accelerator, not loaded"}
+    assert first.rows_added == 20  # 2 V100, 1 A6000, 15 A100, 2 GH200 rows; the 2 CPU rows skipped
+    assert {s.get("reason") for s in first.skipped} == {"no accelerator"}
     before = sha256(fresh / "s.duckdb")
     second = import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15), skip_unknown=True)
-    assert (second.rows_added, second.rows_already_present) == (0, 15)
+    assert (second.rows_added, second.rows_already_present) == (0, 20)
     assert second.files_written == []
     # a new observation date is history, not an overwrite
     third = import_skypilot(LAMBDA, observed_on=dt.date(2026, 11, 15), skip_unknown=True)
-    assert third.rows_added == 15
+    assert third.rows_added == 20
     count = lambda: store.query("SELECT count(*) AS n FROM gpu_prices WHERE provider = 'lambda' AND instance_type = 'gpu_8x_a100'")["n"][0]  # noqa: E731
     assert count() == 30
     store.build(fresh / "s.duckdb", DATA, imports=fresh / "imports")  # a rebuild from files keeps every import
@@ -67,11 +69,15 @@ def test_skypilot_import_is_idempotent_and_survives_rebuilds(fresh: Path) -> Non
 
 
 def test_skypilot_unknown_accelerator_stops_and_lists(fresh: Path) -> None:
+    # accelerators the catalog does not hold (AWS Trainium, Intel Gaudi) in place of the fixture's known GPUs
+    catalogue = fresh / "lambda-vms.csv"
+    text = LAMBDA.read_text().replace("V100", "Trainium2").replace("A6000", "Gaudi3").replace("GH200", "Inferentia2")
+    catalogue.write_text(text)
     before = sha256(fresh / "s.duckdb")
     with pytest.raises(DataError) as info:
-        import_skypilot(LAMBDA, observed_on=dt.date(2026, 10, 15))
+        import_skypilot(catalogue, observed_on=dt.date(2026, 10, 15))
     message = str(info.value)
-    assert "V100 (lines 4, 5)" in message and "A6000" in message and "GH200" in message
+    assert "Trainium2 (lines 4, 5)" in message and "Gaudi3" in message and "Inferentia2" in message
     assert info.value.field == "AcceleratorName" and info.value.line == 4
     assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
 

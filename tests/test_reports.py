@@ -69,7 +69,8 @@ def test_crossover_report_html_is_offline_and_matches_the_package(db: Path, tmp_
     nb = nbformat.read(result["ipynb"], as_version=4)
     printed = [o["text"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("name") == "stdout"]
     figures = json.loads(printed[-1])
-    direct = crossover(Workload(tokens_per_month=5e9), SelfHostOption(model="llama-3.1-8b", gpu="l40s", precision="fp8",
+    # the report and the package default to the same precision: the model's release precision (bf16 for Llama 3.1)
+    direct = crossover(Workload(tokens_per_month=5e9), SelfHostOption(model="llama-3.1-8b", gpu="l40s",
                                                                      target_utilisation=0.7, ops_usd_per_month=1500.0),
                        ApiOption.parse("together/llama-3.1-8b"))
     assert figures["self_host_usd_per_month"] == pytest.approx(direct.self_host_usd_per_month)
