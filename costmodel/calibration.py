@@ -92,7 +92,7 @@ START = Efficiency(bandwidth_efficiency=0.7, compute_efficiency=0.5, step_overhe
                    prefill_compute_efficiency=0.5, allreduce_latency_us=10.0, tp_scaling_exponent=0.05,
                    link_efficiency=0.6, moe_pair_ns=5.0, layer_overhead_us=5.0, moe_layer_overhead_us=20.0,
                    moe_bandwidth_efficiency=0.7, fp4_compute_efficiency=0.7, attention_bandwidth_efficiency=0.6,
-                   dequant_compute_efficiency=0.7)
+                   dequant_compute_efficiency=0.7, request_overhead_ms=0.5)
 """Starting point of the pooled fit."""
 CALIBRATION_SOURCE_ID = "throughput-calibration-fit"
 SHIPPED_FIT = "shipped"
@@ -748,7 +748,7 @@ def breakdown(frame: pl.DataFrame, column: str) -> pl.DataFrame:
         median_abs_error_pct=pl.col("error_pct").abs().median(), max_abs_error_pct=pl.col("error_pct").abs().max(),
         mean_error_pct=pl.col("error_pct").mean(),
         share_beyond_50_pct=(pl.col("error_pct").abs() > 50).mean(), band_coverage_share=pl.col("in_band").mean(),
-    ).sort("rows", descending=True))
+    ).sort(["rows", column], descending=[True, False]))
 
 
 # ---------------------------------------------------------------------------------------------

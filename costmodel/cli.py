@@ -188,6 +188,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
                           output_tokens=args.output_tokens, concurrency=args.concurrency, tpot_ms=args.tpot_ms,
                           ttft_ms=args.ttft_ms, tpot_statistic=args.tpot_statistic or args.latency_statistic,
                           ttft_statistic=args.ttft_statistic or args.latency_statistic, tensor_parallel=args.tensor_parallel,
+                          pipeline_parallel=args.pipeline_parallel,
                           attention_dp=args.attention_dp, max_num_seqs=args.max_num_seqs, max_num_tokens=args.max_num_tokens,
                           estimator=args.estimator, db_path=args.db)
     return _emit_record(args, estimate.to_dict())
@@ -203,6 +204,23 @@ def _loso_progress(done: int, total: int) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import formatting
     from .calibration import validate
+
+    if args.markdown and not args.saved:
+        raise CostmodelError("validate --markdown prints the saved validation: add --saved")
+    if args.saved:
+        from . import analysis
+        from .calibration import summarise, stored_validation
+
+        if args.json:
+            frame = stored_validation(db_path=args.db)
+            _emit(args, {"leave_one_source_out": summarise(frame), "rows": frame.to_dicts()})
+            return 0
+        tables = analysis.validation_tables(db_path=args.db)
+        for name, table in tables.items():
+            print(f"{'#### ' if args.markdown else ''}{name}\n")
+            print(formatting.markdown_table(table) if args.markdown else formatting.table(table, {c: str for c in table.columns}))
+            print()
+        return 0
 
     result = validate(leave_one_out_too=args.leave_one_out, estimators=args.compare_estimators, db_path=args.db,
                       progress=None if args.json else _loso_progress)
@@ -222,8 +240,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, {"calibration": pooled, "leave_one_source_out": summary, "written_to": [str(p) for p in where]})
         return 0
+    from . import formatting
+
     print("wrote the calibration to " + ", ".join(str(p) for p in where) + " and rebuilt the store")
-    _print_record({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+    print(f"leave-one-source-out over {formatting.number(summary['rows'])} measured rows from "
+          f"{formatting.number(summary['sources'])} publishers: median |error| {formatting.number(summary['median_abs_error_pct'], 1)}%, "
+          f"{formatting.percent(summary['share_beyond_50_pct'], 1)} beyond 50%, the band holds "
+          f"{formatting.percent(summary['band_coverage_share'])}")
     return 0
 
 
@@ -535,6 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-num-seqs", type=int, default=None, help="the engine's batch limit per replica (default: its release's)")
     p.add_argument("--max-num-tokens", type=int, default=None, help="the engine's per-step token budget (default: its release's)")
     p.add_argument("--tensor-parallel", type=int, default=None, help="GPUs per replica (default: the split that serves the most)")
+    p.add_argument("--pipeline-parallel", type=int, default=None,
+                   help="pipeline stages per replica (TensorRT-LLM pp, llama.cpp's layer split; default 1)")
     p.add_argument("--attention-dp", action=argparse.BooleanOptionalAction, default=None,
                    help="MoE only: attention and dense layers data-parallel, routed experts split over the replica "
                         "(default: whichever layout serves more)")
@@ -591,6 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--leave-one-out", action="store_true", help="also leave-one-out (each row predicted from all the others)")
     p.add_argument("--compare-estimators", action="store_true",
                    help="also score NVIDIA's aiconfigurator on the rows it covers, beside this model")
+    p.add_argument("--saved", action="store_true",
+                   help="no refit: the leave-one-source-out predictions saved with the calibration in force (instant)")
+    p.add_argument("--markdown", action="store_true", help="with --saved: the tables as Markdown (as in the README)")
     p.set_defaults(func=cmd_validate)
 
     p = add("calibrate", "refit the throughput calibration (your imported benchmarks included) and rebuild the store")

@@ -484,6 +484,7 @@ CREATE TABLE throughput_calibration (
     fp4_compute_efficiency DOUBLE NOT NULL CHECK (fp4_compute_efficiency > 0 AND fp4_compute_efficiency <= 1),
     attention_bandwidth_efficiency DOUBLE NOT NULL CHECK (attention_bandwidth_efficiency > 0 AND attention_bandwidth_efficiency <= 1),
     dequant_compute_efficiency DOUBLE NOT NULL CHECK (dequant_compute_efficiency > 0 AND dequant_compute_efficiency <= 1),
+    request_overhead_ms DOUBLE NOT NULL CHECK (request_overhead_ms >= 0),
     rows_used INTEGER NOT NULL CHECK (rows_used > 0),
     sources_used INTEGER NOT NULL CHECK (sources_used > 0),
     fitted_on DATE NOT NULL,
@@ -507,6 +508,7 @@ COMMENT ON COLUMN throughput_calibration.moe_layer_overhead_us IS 'Fixed time pe
 COMMENT ON COLUMN throughput_calibration.moe_bandwidth_efficiency IS 'Achieved share of peak bandwidth when grouped GEMMs read routed experts, relative to dense weights [fraction].';
 COMMENT ON COLUMN throughput_calibration.fp4_compute_efficiency IS 'Achieved share of the FP4 tensor-core peak, relative to the share other formats reach (block-scale handling) [fraction].';
 COMMENT ON COLUMN throughput_calibration.attention_bandwidth_efficiency IS 'Achieved share of peak memory bandwidth when decode attention reads the (paged) KV cache [fraction].';
+COMMENT ON COLUMN throughput_calibration.request_overhead_ms IS 'Serial host time each request costs once (admission, tokenising, detokenising, freeing its blocks); it matters for short outputs [ms].';
 COMMENT ON COLUMN throughput_calibration.dequant_compute_efficiency IS 'Weight-only formats (GGUF k-quants, AWQ/GPTQ, FP8 on Ampere): share of the 16-bit tensor peak the matmuls keep after dequantising weights in the kernel [fraction].';
 COMMENT ON COLUMN throughput_calibration.rows_used IS 'Measured rows the fit used [count].';
 COMMENT ON COLUMN throughput_calibration.sources_used IS 'Publishers behind those rows [count].';

@@ -107,6 +107,7 @@ class Efficiency:
     fp4_compute_efficiency: float = 1.0  # achieved / peak FP4 tensor throughput, relative to the other formats' [fraction]
     attention_bandwidth_efficiency: float = 1.0  # achieved / peak bandwidth of decode attention reading the KV cache [fraction]
     dequant_compute_efficiency: float = 1.0  # weight-only formats: matmul throughput left after dequantising in the kernel [fraction]
+    request_overhead_ms: float = 0.0  # serial host time per request: admission, tokenising, detokenising, freeing [ms]
 
     def at_tp(self, tp: int) -> Efficiency:
         """These efficiencies for a replica split over ``tp`` GPUs."""
@@ -147,6 +148,7 @@ FIT_PARAMETERS = (
     FitParameter("fp4_compute_efficiency", 0.05, 1.0, needs="fp4", scale=+1),
     FitParameter("attention_bandwidth_efficiency", 0.05, 1.0, scale=+1),
     FitParameter("dequant_compute_efficiency", 0.05, 1.0, needs="weight-only", scale=+1),
+    FitParameter("request_overhead_ms", 0.001, 20.0, scale=-1),
 )
 """Every field of Efficiency, all fitted, with physical bounds: efficiencies at most 1 of a datasheet peak; the expert
 tile at most 128 rows (the padding a grouped GEMM can waste); a layer's fixed time at most 60 us (about 15 kernels of
@@ -488,10 +490,13 @@ def replica_rate(replica: Replica, batch: float, input_tokens: float, output_tok
     ``time_share`` False skips the prompts' share of the time (one step model less: latency searches).
     """
     context = input_tokens + output_tokens / 2
+    admit_s = eff.request_overhead_ms / MS_PER_S  # host time each request costs, once
     if limits.mixed_prefill:
         prompt_tokens_per_step = batch * input_tokens / output_tokens
         room = max(limits.max_num_tokens - batch, 1.0)
-        step = decode_step_seconds(replica, batch, context, eff, prompt_tokens_per_step, input_tokens)
+        # batch / output requests finish (and as many start) each step: their host time rides in it
+        step = (decode_step_seconds(replica, batch, context, eff, prompt_tokens_per_step, input_tokens)
+                + batch / output_tokens * admit_s)
         bare = decode_step_seconds(replica, batch, context, eff) if time_share else step
         chunks = math.ceil(input_tokens / room)
         return ReplicaRate(
@@ -500,7 +505,7 @@ def replica_rate(replica: Replica, batch: float, input_tokens: float, output_tok
         )
     step = decode_step_seconds(replica, batch, context, eff)
     pass_tokens = max(float(limits.max_num_tokens), input_tokens)
-    prefill = prefill_seconds(replica, input_tokens, eff, pass_tokens, prompts_in_flight=batch)
+    prefill = prefill_seconds(replica, input_tokens, eff, pass_tokens, prompts_in_flight=batch) + admit_s
     cycle = output_tokens * step + batch * prefill
     return ReplicaRate(
         output_tokens_per_s=batch * output_tokens / cycle,
@@ -985,6 +990,7 @@ class ThroughputEstimate:
     measured_rows_for_model: int  # publishers whose usable rows measured this model, on any GPU or engine [count]
     anchored_on: str | None  # measurement_id of the user's own run this estimate is scaled to
     caveat: str | None
+    pipeline_parallel: int = 1  # pipeline stages per replica [count]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -1001,25 +1007,30 @@ def _limits_for(dep: Deployment, replica: Replica, input_tokens: float, output_t
 
 def estimate(dep: Deployment, gpus: int, input_tokens: int, output_tokens: int, *, concurrency: int | None = None,
              target: LatencyTarget | None = None, tensor_parallel: int | None = None,
-             attention_dp: bool | None = None) -> ThroughputEstimate:
+             attention_dp: bool | None = None, pipeline_parallel: int | None = None) -> ThroughputEstimate:
     """Calibrated sustained throughput of ``gpus`` GPUs from resolved inputs (pure) [token/s].
 
     ``concurrency`` requests in flight over the deployment (a closed loop): above what memory
     holds, the extra requests queue and the estimate says so. Without it, the batch is the most
-    the engine and memory allow, or the most that meets ``target``.
+    the engine and memory allow, or the most that meets ``target``. ``pipeline_parallel`` stages
+    of ``tensor_parallel`` GPUs each make one replica (TensorRT-LLM pp, llama.cpp's layer split).
     """
     arch = dep.arch
     eff = dep.calibration.efficiency
     target = target or LatencyTarget()
     caveats = list(dep.caveats)
 
+    pp = positive_int("pipeline_parallel", pipeline_parallel) if pipeline_parallel is not None else 1
+    if gpus % pp:
+        raise CostmodelError(f"gpus ({gpus}) must be a multiple of pipeline_parallel ({pp})")
+
     def one(tp: int, adp: bool) -> ThroughputEstimate:
-        replicas = gpus // tp
-        replica = build_replica(arch, dep.gpu, tp, dep.weights, dep.kv_bits, attention_dp=adp)
+        replicas = gpus // (tp * pp)
+        replica = build_replica(arch, dep.gpu, tp, dep.weights, dep.kv_bits, attention_dp=adp and pp == 1, pp=pp)
         memory_batch, engine_batch = _limits_for(dep, replica, input_tokens, output_tokens)
         if memory_batch < 1:
             raise CostmodelError(f"{arch.model_id} in {dep.weights.precision_id} with {input_tokens + output_tokens}-token sequences "
-                                 f"does not fit on {tp} x {dep.gpu.gpu_id} per replica")
+                                 f"does not fit on {tp * pp} x {dep.gpu.gpu_id} per replica")
         notes = []
         prompt_tokens = float(input_tokens)
         if concurrency is not None:
@@ -1064,16 +1075,17 @@ def estimate(dep: Deployment, gpus: int, input_tokens: int, output_tokens: int, 
             compute_efficiency=eff.compute_efficiency, step_overhead_ms=eff.step_overhead_ms,
             model_multiplier=dep.calibration.multiplier, band_group=dep.calibration.band_group,
             sources_backing=dep.calibration.sources, measured_rows_for_model=dep.calibration.model_sources,
-            anchored_on=None, caveat="; ".join(caveats + notes) or None,
+            anchored_on=None, caveat="; ".join(caveats + notes) or None, pipeline_parallel=pp,
         )
 
     if tensor_parallel is not None:
         tp = positive_int("tensor_parallel", tensor_parallel)
-        if gpus % tp:
-            raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})")
+        if gpus % (tp * pp):
+            raise CostmodelError(f"gpus ({gpus}) must be a multiple of tensor_parallel ({tp})"
+                                 + (f" x pipeline_parallel ({pp})" if pp > 1 else ""))
         splits = [tp]
     else:  # no tensor parallelism given: try every split of the GPUs into replicas and keep the fastest
-        splits = tp_splits(gpus)
+        splits = tp_splits(gpus // pp)
     results, errors = [], []
     for tp in splits:
         for adp in attention_dp_layouts(arch, tp, attention_dp):
@@ -1161,6 +1173,7 @@ def throughput(
     tpot_statistic: str | None = None,
     ttft_statistic: str | None = None,
     tensor_parallel: int | None = None,
+    pipeline_parallel: int | None = None,
     attention_dp: bool | None = None,
     max_num_seqs: int | None = None,
     max_num_tokens: int | None = None,
@@ -1182,7 +1195,8 @@ def throughput(
         the engine and memory allow, or that meets the latency targets
     tpot_ms, ttft_ms : latency targets: time per output token and time to first token [ms]
     tpot_statistic, ttft_statistic : what a target bounds: mean (default), p50, p90, p95 or p99 (MLPerf: p99)
-    tensor_parallel : GPUs per replica; default: the split (1, 2, 4, ...) that serves the most tokens/s
+    tensor_parallel : GPUs per pipeline stage; default: the split (1, 2, 4, ...) that serves the most tokens/s
+    pipeline_parallel : pipeline stages per replica (default 1); a replica is tensor_parallel x pipeline_parallel GPUs
     attention_dp : MoE models only: copy attention and dense layers on every GPU of a replica and
         split only the routed experts (TensorRT-LLM/SGLang attention data parallelism); default:
         whichever layout serves more
@@ -1211,7 +1225,7 @@ def throughput(
     if estimator not in ESTIMATORS:
         raise CostmodelError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
     roofline = estimate(dep, gpus, input_tokens, output_tokens, concurrency=concurrency, target=target,
-                        tensor_parallel=tensor_parallel, attention_dp=attention_dp)
+                        tensor_parallel=tensor_parallel, attention_dp=attention_dp, pipeline_parallel=pipeline_parallel)
     if estimator == "roofline":
         return roofline
     from . import estimators

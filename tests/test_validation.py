@@ -147,6 +147,7 @@ def test_validate_json_on_a_few_sources(tmp_path: Path, capsys: pytest.CaptureFi
     saved.filter(pl.col("measurement_id").is_in(kept["measurement_id"].to_list())).write_csv(data / "throughput_validation.csv")
     monkeypatch.setenv(_paths.ENV_DB, str(tmp_path / "s.duckdb"))
     monkeypatch.setenv(_paths.ENV_DATA_DIR, str(data))
+    monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
     catalog.clear_cache()
     assert main(["validate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -185,3 +186,47 @@ def test_held_out_trtllm_cells(db: Path) -> None:
     assert statistics.median(errors) <= 0.22
     assert max(errors) <= 0.60
     assert inside / len(cells) >= 0.80
+
+
+def test_no_refusal_of_a_run_that_was_made(db: Path) -> None:
+    """Every usable measured run, asked of throughput() with the conditions its source states (GPUs,
+    layout, precision, engine release, lengths, concurrency, latency limits), gets an estimate."""
+    from costmodel import CostmodelError, throughput
+
+    rows = store.query(
+        "SELECT t.*, coalesce(t.input_tokens_mean, d.input_tokens_mean) AS inp, coalesce(t.output_tokens_mean, d.output_tokens_mean) AS out "
+        "FROM throughput_measured t JOIN benchmark_datasets d USING (dataset) WHERE exclude_reason IS NULL").to_dicts()
+    refused = []
+    for r in rows:
+        kw: dict = dict(precision=r["weight_precision_id"], kv_precision=r["kv_precision_id"], engine=r["engine_id"],
+                        input_tokens=max(round(r["inp"]), 1), output_tokens=max(round(r["out"]), 1))
+        if r["engine_version"] != "unstated":
+            kw["engine_version"] = r["engine_version"]
+        if r["load_kind"] in ("single-stream", "llama-bench"):
+            kw["concurrency"] = 1
+        elif r["concurrency"]:
+            kw["concurrency"] = r["concurrency"]
+        if r["pipeline_parallel"]:
+            kw["pipeline_parallel"] = r["pipeline_parallel"]
+            kw["tensor_parallel"] = r["tensor_parallel"] or r["gpu_count"] // r["pipeline_parallel"]
+        elif r["tensor_parallel"]:
+            kw["tensor_parallel"] = r["tensor_parallel"]
+        for limit in ("ttft", "tpot"):
+            if r[f"{limit}_limit_ms"] and "concurrency" not in kw:
+                kw[f"{limit}_ms"] = r[f"{limit}_limit_ms"]
+                kw[f"{limit}_statistic"] = r[f"{limit}_limit_statistic"] or "mean"
+        try:
+            est = throughput(r["model_id"], r["gpu_id"], r["gpu_count"], **kw)
+            assert est.output_tokens_per_s > 0
+        except CostmodelError as exc:
+            refused.append(f"{r['measurement_id']}: {exc}")
+    assert len(rows) >= 800
+    assert refused == []
+
+
+def test_readme_validation_tables_are_current(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (DATA.parent / "README.md").read_text()
+    committed = readme.split("<!-- validation:begin -->\n", 1)[1].split("<!-- validation:end -->", 1)[0]
+    assert main(["validate", "--saved", "--markdown"]) == 0
+    assert committed.rstrip() == capsys.readouterr().out.rstrip(), \
+        "paste `costmodel validate --saved --markdown` into the README's validation section"
