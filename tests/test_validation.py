@@ -54,10 +54,12 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory):
     import_benchmark(FIXTURE_BENCH, model="llama-3.1-8b", gpu="h100", gpus=1, engine="vllm", precision="fp8",
                      db_path=tmp / "s.duckdb")
     before = _digest(data)
-    pooled, summary, written = calibrate(data_dir=data, db_path=tmp / "s.duckdb")
+    try:
+        pooled, summary, written = calibrate(data_dir=data, db_path=tmp / "s.duckdb")
+    finally:
+        mp.undo()  # the other tests see the checkout's store again, without this private refit
+        catalog.clear_cache()
     yield tmp, pooled, summary, written, before
-    mp.undo()
-    catalog.clear_cache()
 
 
 def test_corpus_looks_like_real_deployments(db: Path) -> None:
@@ -99,11 +101,11 @@ def test_leave_one_source_out_figures(calibrated) -> None:
 
 
 def test_no_fitted_efficiency_exceeds_one(calibrated) -> None:
-    _, pooled, _, _, _ = calibrated
+    tmp, pooled, _, _, _ = calibrated
     for p in FIT_PARAMETERS:
         if p.scale == +1:
             assert 0 < pooled[p.name] <= 1.0, p.name
-    assert max_efficiency(stored_fit()) <= 1.0
+    assert max_efficiency(stored_fit(db_path=tmp / "s.duckdb")) <= 1.0
 
 
 def test_calibrate_leaves_the_data_files_alone(calibrated) -> None:
@@ -124,12 +126,16 @@ def test_calibrate_fits_your_own_runs_too(calibrated) -> None:
 
 
 def test_shipped_calibration_matches_a_refit(calibrated) -> None:
-    """The committed pooled fit is what `calibrate --write-data` gives on the committed rows (one
-    imported run aside): a stale file fails here."""
-    _, pooled, _, _, _ = calibrated
-    shipped = next(csv.DictReader((DATA / "throughput_calibration.csv").open()))
-    for p in FIT_PARAMETERS:
-        assert float(shipped[p.name]) == pytest.approx(pooled[p.name], rel=0.15, abs=0.02), p.name
+    """The committed calibration is what `calibrate --write-data` gives on the committed rows (one
+    imported run aside): the saved leave-one-source-out predictions agree with a fresh refit's. A
+    stale file (rows or model changed, calibration not rerun) fails here."""
+    _, _, _, written, _ = calibrated
+    fresh = pl.read_csv(next(p for p in written if "throughput_validation" in str(p)))
+    shipped = pl.read_csv(DATA / "throughput_validation.csv")
+    both = shipped.join(fresh, on="measurement_id", suffix="_fresh")
+    assert both.height == shipped.height  # every shipped row predicted again
+    ratio = (both["predicted_tokens_per_s_fresh"] / both["predicted_tokens_per_s"] - 1).abs()
+    assert ratio.median() <= 0.03 and ratio.quantile(0.9) <= 0.15
 
 
 def test_validate_json_on_a_few_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -163,8 +169,8 @@ def test_validate_json_on_a_few_sources(tmp_path: Path, capsys: pytest.CaptureFi
 def test_held_out_trtllm_cells(db: Path) -> None:
     """Out of sample: 136 cells of the TensorRT-LLM 1.0 performance tables that are not in the corpus
     (other input/output lengths of the same model-GPU columns; 2 of them match a devguide row).
-    Measured when this calibration was committed: median |error| 20.4%, largest 56%, 96% inside the
-    band, mean -7%. Guards: median <= 22%, largest <= 60%, band >= 80% (the issue asks >= 80%)."""
+    Measured when this calibration was committed: median |error| 15.0%, largest 66%, 95% inside the
+    band, mean -4%. Guards: median <= 18%, largest <= 70%, band >= 80% (the issue asks >= 80%)."""
     import statistics
 
     from costmodel import throughput
@@ -183,8 +189,8 @@ def test_held_out_trtllm_cells(db: Path) -> None:
         errors.append(abs(est.output_tokens_per_s / measured - 1))
         inside += est.output_tokens_per_s_low <= measured <= est.output_tokens_per_s_high
     assert len(cells) == 136
-    assert statistics.median(errors) <= 0.22
-    assert max(errors) <= 0.60
+    assert statistics.median(errors) <= 0.18
+    assert max(errors) <= 0.70
     assert inside / len(cells) >= 0.80
 
 
