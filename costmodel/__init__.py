@@ -42,6 +42,8 @@ from .catalog import (
 )
 from .errors import CostmodelError, DataError, StoreError, UnknownIdError
 from .memory import MemoryEstimate, memory
+from .pricing import GpuPrice
+from .scenarios import gpu_price
 from .store import api_prices, gpu_prices
 from .throughput import ThroughputEstimate, throughput
 
@@ -50,6 +52,8 @@ __all__ = [
     "store",
     "api_prices",
     "gpu_prices",
+    "gpu_price",
+    "GpuPrice",
     "models",
     "gpus",
     "get_model",

@@ -115,6 +115,19 @@ def notebook_workload(workload_from: str = "", log_model: str = "", **explicit: 
     return traffic.workload(), note
 
 
+def ownership_parameters(profile: str, purchase_usd_per_gpu: float, power_usd_per_kwh: float, pue_ratio: float,
+                         colocation_usd_per_kw_month: float, depreciation_years: float,
+                         residual_value_share: float) -> dict[str, Any]:
+    """Report parameters of ownership (empty profile, negative numbers: not given) as SelfHostOption fields."""
+    given = dict(purchase_usd_per_gpu=purchase_usd_per_gpu, power_usd_per_kwh=power_usd_per_kwh, pue_ratio=pue_ratio,
+                 colocation_usd_per_kw_month=colocation_usd_per_kw_month, depreciation_years=depreciation_years,
+                 residual_value_share=residual_value_share)
+    out: dict[str, Any] = {k: float(v) for k, v in given.items() if v is not None and v >= 0}
+    if profile:
+        out["ownership_profile"] = profile
+    return out
+
+
 def assumptions_table(result: Crossover, *, workload_source: str | None = None) -> pl.DataFrame:
     """Every number the crossover used, with its source (``workload_source``: where the traffic figures came from)."""
     a = result.to_dict()["assumptions"]
@@ -128,7 +141,7 @@ def assumptions_table(result: Crossover, *, workload_source: str | None = None) 
         sources.update(dict.fromkeys(WORKLOAD_KEYS, workload_source))
     rows = []
     for key, value in a.items():
-        if key in ("gpu_price_source", "throughput_source", "api_price_source") or value is None:
+        if key in ("gpu_price_source", "throughput_source", "api_price_source", "gpu_price") or value is None:
             continue
         if isinstance(value, dict):
             for k, v in value.items():
@@ -166,9 +179,12 @@ def headline(result: Crossover) -> str:
                     f"across the throughput model's error band)")
         answer = f"**Self-hosting starts to pay at {be:,.3g} tokens per month**{band}."
     cheaper = "self-hosting" if d["saving_multiple"] > 1 else "the API"
-    return (f"{answer}\n\nAt {vol} tokens per month, {a['self_host']} costs **${d['self_host_usd_per_month']:,.0f}** a month "
+    caveats = "".join(f"\n\n**Caveat on the GPU price:** {c}." for c in d["caveats"])
+    price = f"\n\nGPU price: ${a['gpu_usd_per_hour']:,.2f} per GPU-hour, {a['gpu_price_source']}." if a["gpu_usd_per_hour"] else ""
+    return (f"{answer}{caveats}\n\nAt {vol} tokens per month, {a['self_host']} costs **${d['self_host_usd_per_month']:,.0f}** a month "
             f"({d['replicas']} replica(s), {d['gpus']} GPU(s), {d['utilisation']:.0%} busy) and {a['api']} costs "
-            f"**${d['api_usd_per_month']:,.0f}**: {cheaper} is cheaper by {max(d['saving_multiple'], 1 / d['saving_multiple']):.2f}x.")
+            f"**${d['api_usd_per_month']:,.0f}**: {cheaper} is cheaper by {max(d['saving_multiple'], 1 / d['saving_multiple']):.2f}x."
+            f"{price}")
 
 
 def sources_footer(source_ids: list[str] | None = None, *, db_path: Path | None = None) -> str:

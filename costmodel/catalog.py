@@ -70,10 +70,11 @@ def _names(kind: str, db_key: str) -> tuple[dict[str, str], tuple[str, ...]]:
         "engine": ("engines", None, "engine_id"),
     }[kind]
     ids = tuple(store.query(f"SELECT {id_col} FROM {table} ORDER BY 1", db_path=db_path)[id_col].to_list())
-    mapping = {i: i for i in ids}
+    mapping: dict[str, str] = {}
     if alias_table:
         aliases = store.query(f"SELECT alias, {id_col} FROM {alias_table}", db_path=db_path)
         mapping.update(dict(zip(aliases["alias"].to_list(), aliases[id_col].to_list())))
+    mapping.update({i: i for i in ids})  # an id always names itself, whatever an alias says
     return mapping, ids
 
 

@@ -21,10 +21,11 @@ _MODEL_COLUMNS = ["model_id", "display_name", "open_weights", "total_params_b", 
                   "context_tokens", "attention_kind", "licence", "commercial_use"]
 _GPU_COLUMNS = ["gpu_id", "display_name", "device_class", "memory_gib", "memory_bandwidth_gb_per_s",
                 "bf16_dense_tflops", "fp8_dense_tflops", "fp4_dense_tflops", "tdp_w"]
-_GPU_PRICE_COLUMNS = ["gpu_id", "provider", "pricing_mode", "region", "gpus_per_instance",
-                      "usd_per_gpu_hour", "observed_on", "source_id"]
+_GPU_PRICE_COLUMNS = ["gpu_id", "provider", "market_segment", "pricing_mode", "region", "gpus_per_instance",
+                      "usd_per_gpu_hour", "observed_on", "age_days", "stale", "source_id"]
 _API_PRICE_COLUMNS = ["model_id", "provider", "provider_model_id", "context_tier_start_tokens", "time_window_utc",
-                      "input_usd_per_mtok", "cached_input_usd_per_mtok", "output_usd_per_mtok", "effective_from"]
+                      "input_usd_per_mtok", "cached_input_usd_per_mtok", "output_usd_per_mtok", "effective_from",
+                      "effective_until", "dated", "source_id"]
 
 
 def _json_default(value: Any) -> Any:
@@ -148,10 +149,44 @@ def cmd_prices(args: argparse.Namespace) -> int:
     if args.api or args.model or args.provider_model:
         frame = store.api_prices(args.as_of, provider=args.provider, provider_model_id=args.provider_model,
                                  model=args.model, db_path=args.db)
+        if frame.height == 0:
+            day = args.as_of or dt.date.today()
+            ended = store.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
+                                            db_path=args.db)
+            what = args.provider_model or args.model or args.provider or "that selection"
+            if ended.height and ended["effective_until"].drop_nulls().len() == ended.height and ended["effective_until"].max() <= day:
+                raise CostmodelError(f"{what} has no API price in force on {day}: its last dated price ended on "
+                                     f"{ended['effective_until'].max()} (retired or renamed; source "
+                                     f"{ended.sort('effective_until')['source_id'][-1]}); see `costmodel prices history`")
+            raise CostmodelError(f"no API price for {what} in force on {day}")
         _emit(args, None, frame, _API_PRICE_COLUMNS)
+        if not args.json:
+            undated = frame.filter(~pl.col("dated")).height
+            if undated:
+                print(f"{undated} row(s) undated (dated = false): a package's current list ({store.GENAI_PRICES_SOURCE_ID}); "
+                      "effective from an unknown date, never drawn as a price change")
         return 0
-    frame = store.gpu_prices(args.as_of, gpu=args.gpu, provider=args.provider, pricing_mode=args.mode, db_path=args.db)
+    if args.all:
+        if not args.gpu:
+            raise CostmodelError("prices --all lists every observation of one GPU: give --gpu")
+        _emit(args, None, store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db))
+        return 0
+    frame = store.gpu_prices(args.as_of, gpu=args.gpu, provider=args.provider, pricing_mode=args.mode, market=args.market,
+                             db_path=args.db)
+    frame = frame.with_columns(stale=pl.col("age_days") > args.price_window_days)
     _emit(args, None, frame, _GPU_PRICE_COLUMNS)
+    if not args.json and args.gpu and frame.height:
+        from .scenarios import gpu_price
+
+        for mode in frame["pricing_mode"].unique(maintain_order=True).to_list():
+            got = gpu_price(args.gpu, mode, args.provider, as_of=args.as_of, window_days=args.price_window_days,
+                            market=args.market, db_path=args.db)
+            print(f"default {mode} price: ${got.usd_per_gpu_hour:,.2f}/GPU-hour, {got.describe(caveats=True)}")
+            print("  from: " + ", ".join(f"{q.provider} ${q.usd_per_gpu_hour:,.2f} ({q.observed_on})" for q in got.providers))
+    stale = int(frame["stale"].sum()) if frame.height else 0
+    if stale and not args.json:
+        print(f"{stale} row(s) marked stale: observed more than {args.price_window_days} days before "
+              f"{args.as_of or dt.date.today()}; the default price leaves them out")
     return 0
 
 
@@ -301,9 +336,14 @@ def _self_host(args: argparse.Namespace, gpu: str, mode: str):
     from .scenarios import SelfHostOption
 
     kw = dict(model=args.model, gpu=gpu, precision=args.precision, kv_precision=args.kv_precision, engine=args.engine,
-              pricing_mode=mode, provider=args.provider, gpus_per_replica=args.gpus_per_replica,
+              pricing_mode=mode, provider=args.provider, market=args.market, price_window_days=args.price_window_days,
+              gpus_per_replica=args.gpus_per_replica,
               min_replicas=args.min_replicas, ops_usd_per_month=args.ops_usd_per_month,
-              gpu_usd_per_hour=args.gpu_usd_per_hour, output_tokens_per_s=args.output_tokens_per_s)
+              gpu_usd_per_hour=args.gpu_usd_per_hour, output_tokens_per_s=args.output_tokens_per_s,
+              ownership_profile=args.ownership_profile, purchase_usd_per_gpu=args.purchase_usd_per_gpu,
+              power_usd_per_kwh=args.power_usd_per_kwh, pue_ratio=args.pue,
+              colocation_usd_per_kw_month=args.colocation_usd_per_kw_month, depreciation_years=args.depreciation_years,
+              residual_value_share=args.residual_value_share)
     if args.utilisation is not None:
         kw["target_utilisation"] = args.utilisation
     return SelfHostOption(**kw)
@@ -337,6 +377,10 @@ def cmd_crossover(args: argparse.Namespace) -> int:
           f"{payload['replicas']} replica(s), {payload['gpus']} GPU(s), {payload['utilisation']:.0%} busy)")
     print(f"  API        ${payload['api_usd_per_month']:,.0f}/month  (${payload['api_usd_per_mtok']:.3f}/M tokens)")
     print(f"  saving multiple (API / self-host): {payload['saving_multiple']:.2f}x")
+    if a["gpu_usd_per_hour"]:
+        print(f"  GPU price  ${a['gpu_usd_per_hour']:,.2f}/GPU-hour: {a['gpu_price_source']}")
+    for caveat in payload["caveats"]:
+        print(f"  CAVEAT: {caveat}")
     if be is None:
         print("  break-even: never (the API costs less per token than even full self-hosted replicas)")
     else:
@@ -344,7 +388,7 @@ def cmd_crossover(args: argparse.Namespace) -> int:
         band = f" (throughput band: {lo:,.0f} to {hi:,.0f})" if lo and hi else ""
         print(f"  break-even: {be:,.0f} tokens/month{band}")
     print("assumptions:")
-    _print_record({k: v for k, v in a.items() if k != "ownership"})
+    _print_record({k: v for k, v in a.items() if k not in ("ownership", "gpu_price")})
     return 0
 
 
@@ -378,6 +422,19 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
                    choices=("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy"),
                    help="how the GPUs are paid for" + (" (repeatable)" if many else ""))
     p.add_argument("--provider", default=None, help="GPU provider whose price to use (default: median across providers)")
+    _add_price_rule_args(p)
+    from .scenarios import OWNERSHIP_OVERRIDES, OWNERSHIP_PROFILES
+
+    p.add_argument("--ownership-profile", default=None, choices=OWNERSHIP_PROFILES,
+                   help="a sourced set of ownership inputs: datacenter, colocation, office or home (residential power, PUE 1, "
+                        "no colocation, no operations team); default the store's ownership_inputs")
+    flags = {"purchase_usd_per_gpu": "--purchase-usd-per-gpu", "power_usd_per_kwh": "--power-usd-per-kwh", "pue_ratio": "--pue",
+             "colocation_usd_per_kw_month": "--colocation-usd-per-kw-month", "depreciation_years": "--depreciation-years",
+             "residual_value_share": "--residual-value-share"}
+    for name, flag in flags.items():
+        _, low, high, unit = OWNERSHIP_OVERRIDES[name]
+        p.add_argument(flag, dest=name if name != "pue_ratio" else "pue", type=float, default=None,
+                       help=f"buy: {name.replace('_', ' ')} [{unit}, {low:,.10g} to {high:,.10g}] (default: the store's or the profile's)")
     p.add_argument("--gpu-usd-per-hour", type=float, default=None, help="override the GPU price [USD per GPU-hour]")
     p.add_argument("--gpus-per-replica", type=int, default=None, help="override GPUs per replica")
     p.add_argument("--output-tokens-per-s", type=float, default=None, help="override one replica's output tokens/s")
@@ -436,6 +493,22 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from . import importers
 
+    if args.list or args.remove:
+        if args.kind or args.path:
+            raise CostmodelError("import --list and --remove take no file; give one or the other")
+        if args.remove:
+            removed = importers.remove_import(args.remove, db_path=args.db)
+            if args.json:
+                _emit(args, {"removed": removed})
+            else:
+                print(f"removed import {args.remove} ({len(removed)} file(s)) and rebuilt the store")
+            return 0
+        _emit(args, None, importers.list_imports())
+        return 0
+    if not (args.kind and args.path):
+        raise CostmodelError("import needs what the file is and the file, e.g. costmodel import skypilot vms.csv "
+                             "(or --list, --remove ID)")
+
     if args.kind == "skypilot":
         report = importers.import_skypilot(Path(args.path), provider=args.provider, observed_on=args.observed_on,
                                            source_id=args.source_id, skip_unknown=args.skip_unknown, db_path=args.db)
@@ -481,6 +554,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date such as 2026-09-25") from None
 
 
+def _add_price_rule_args(p: argparse.ArgumentParser) -> None:
+    from .pricing import DEFAULT_MARKET, MARKETS, PRICE_WINDOW_DAYS
+
+    p.add_argument("--market", default=DEFAULT_MARKET, choices=MARKETS,
+                   help=f"market segment of the default GPU price (default {DEFAULT_MARKET}: every provider)")
+    p.add_argument("--price-window-days", type=int, default=PRICE_WINDOW_DAYS,
+                   help=f"GPU prices observed within this many days of the as-of date enter the default (default {PRICE_WINDOW_DAYS})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="costmodel",
@@ -522,6 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api", action="store_true", help="show API prices instead of GPU prices")
     p.add_argument("--model", help="project model id or alias: its API prices across providers")
     p.add_argument("--provider-model", help="a provider's own model id, e.g. deepseek-reasoner")
+    p.add_argument("--all", action="store_true", help="every observation of the GPU (history), not only what is in force")
+    _add_price_rule_args(p)
     p.set_defaults(func=cmd_prices)
 
     p = add("memory", "weights, KV cache and overhead of serving a model; with --gpu: does it fit")
@@ -585,8 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config), "
                       "LiteLLM's price JSON (litellm), your negotiated prices (prices-csv), your own benchmark run "
                       "(benchmark: vLLM bench serve JSON, GuideLLM or inference-perf report)")
-    p.add_argument("kind", choices=("skypilot", "hf-config", "litellm", "prices-csv", "benchmark"), help="what the file is")
-    p.add_argument("path", help="the file")
+    p.add_argument("kind", nargs="?", choices=("skypilot", "hf-config", "litellm", "prices-csv", "benchmark"), help="what the file is")
+    p.add_argument("path", nargs="?", help="the file")
+    p.add_argument("--list", action="store_true", help="list your imports (id, what, rows, files)")
+    p.add_argument("--remove", metavar="ID", default=None, help="undo an import by its id (see --list) and rebuild the store")
     p.add_argument("--observed-on", type=_date, default=None, help="date the file's facts were observed (default today)")
     p.add_argument("--source-id", default=None, help="source id to record (default derived from the file)")
     p.add_argument("--provider", default=None, help="skypilot: the cloud (default: the file's folder name)")

@@ -46,60 +46,124 @@ class ImportReport:
         return dataclasses.asdict(self)
 
 
-def _write_csv(path: Path, frame: pl.DataFrame) -> None:
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
         writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    return buf.getvalue().encode("utf-8")
 
 
 def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame | None = None,
-           db_path: Path | None = None, imports: Path | None = None) -> tuple[int, int, list[str]]:
-    """Append rows to a store table (and their source rows), all or nothing.
+           db_path: Path | None = None, imports: Path | None = None,
+           extra: list[tuple[str, pl.DataFrame]] | None = None) -> tuple[int, int, list[str]]:
+    """Append rows to a store table (and their source rows, and ``extra`` rows of other tables), all or nothing.
+
+    Runs under the store's writer lock, so concurrent imports queue and each sees the rows of
+    the ones before it (the same import twice adds its rows once). The import files are written
+    as ``.partial`` and renamed only after the store is replaced: a killed import leaves either
+    all of its rows (store and files) or none (the next command removes the partial files and
+    rebuilds the store from the files that are in place).
 
     Returns (rows added, rows already present, files written).
     """
     path = store.ensure_built(db_path)
     imports = Path(imports) if imports else _paths.imports_dir()
+    with store.writer_lock(path):
+        store.remove_leftovers(path, imports)
+        return _append_locked(path, table, frame, label, sources, imports, extra or [])
+
+
+def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sources: pl.DataFrame | None, imports: Path,
+                   extra: list[tuple[str, pl.DataFrame]]) -> tuple[int, int, list[str]]:
+    store.release(path)  # another writer may have replaced the store since this process last read it
     tmp = path.with_name(f"{path.name}.import-{os.getpid()}")
-    written: list[Path] = []
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     digest = hashlib.sha256(frame.write_csv().encode()).hexdigest()[:10]
+    pending: dict[Path, bytes] = {}
+    partials: list[Path] = []
     try:
         shutil.copyfile(path, tmp)
         con = duckdb.connect(str(tmp))
         try:
-            new_sources = _new_rows(con, "sources", sources) if sources is not None else None
-            if new_sources is not None and new_sources.height:
-                store.load_frame(con, "sources", new_sources, f"{label} (source row)")
+            staged: list[tuple[str, pl.DataFrame]] = []
+            # sources first, then registries (extra), then the observations: the order of the files' renames
+            for tbl, rows in ([("sources", sources)] if sources is not None else []) + extra:
+                new_rows = _new_rows(con, tbl, rows)
+                if new_rows.height:
+                    store.load_frame(con, tbl, new_rows, f"{label} ({tbl} row)")
+                staged.append((tbl, new_rows))
             new = _new_rows(con, table, frame)
             already = frame.height - new.height
             if new.height:
                 store.load_frame(con, table, new, label)
-            for tbl, rows in (("sources", new_sources), (table, new)):
-                if rows is not None and rows.height:
+            staged.append((table, new))
+            for order, (tbl, rows) in enumerate(staged):
+                if rows.height:
                     folder = imports / tbl
                     folder.mkdir(parents=True, exist_ok=True)
-                    target = folder / f"{stamp}-{_slug(label)}-{digest}.csv"
-                    _write_csv(target, rows)
-                    written.append(target)
-            data_dir = _paths.data_dir()
-            con.execute("UPDATE build_info SET value = ? WHERE key = 'input_sha256'", [store.input_digest(data_dir, imports)])
+                    target = folder / f"{stamp}-{order}-{_slug(label)}-{digest}.csv"
+                    pending[target] = _csv_bytes(rows)
+            for target, content in pending.items():
+                partial = target.with_name(target.name + ".partial")
+                partial.write_bytes(content)
+                partials.append(partial)
+            con.execute("UPDATE build_info SET value = ? WHERE key = 'input_sha256'",
+                        [store.input_digest(_paths.data_dir(), imports, pending)])
             con.execute("CHECKPOINT")
         finally:
             con.close()
         store.replace_store(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
-        for f in written:
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        for f in partials:
             f.unlink(missing_ok=True)
         raise
+    for partial, target in zip(partials, pending):  # sources first: a kill in between leaves only harmless source rows
+        os.replace(partial, target)
     catalog.clear_cache()
-    return new.height, already, [str(f) for f in written]
+    return new.height, already, [str(f) for f in pending]
+
+
+IMPORT_ID_LENGTH = len("20261201T120000000000")
+"""An import's id: the UTC time stamp its files' names start with."""
+
+
+def list_imports(imports: Path | None = None) -> pl.DataFrame:
+    """Your imports, oldest first: id, label, tables, rows and files (one row per import)."""
+    folder = Path(imports) if imports else _paths.imports_dir()
+    rows: dict[str, dict[str, Any]] = {}
+    for f in sorted(folder.glob("*/*.csv")) if folder.is_dir() else []:
+        import_id = f.name[:IMPORT_ID_LENGTH]
+        label = re.sub(r"^\d+-", "", f.stem[IMPORT_ID_LENGTH + 1:]).rsplit("-", 1)[0]
+        entry = rows.setdefault(import_id, {"import_id": import_id, "label": label, "tables": [], "rows": 0, "files": []})
+        entry["tables"].append(f.parent.name)
+        entry["rows"] += max(sum(1 for _ in f.open(encoding="utf-8")) - 1, 0)
+        entry["files"].append(str(f))
+        if f.parent.name != "sources":
+            entry["label"] = label
+    out = [{**r, "tables": ", ".join(dict.fromkeys(r["tables"])), "files": "; ".join(r["files"])} for r in rows.values()]
+    return pl.DataFrame(out, schema={"import_id": pl.String, "label": pl.String, "tables": pl.String, "rows": pl.Int64,
+                                     "files": pl.String})
+
+
+def remove_import(import_id: str, *, db_path: Path | None = None, imports: Path | None = None) -> list[str]:
+    """Undo an import: delete its files and rebuild the store from what is left (under the writer lock)."""
+    folder = Path(imports) if imports else _paths.imports_dir()
+    known = list_imports(folder)
+    if import_id not in known["import_id"].to_list():
+        listing = ", ".join(f"{r['import_id']} ({r['label']})" for r in known.iter_rows(named=True)) or "none"
+        raise CostmodelError(f"no import {import_id!r}; your imports: {listing} (see costmodel import --list)")
+    path = Path(db_path) if db_path else _paths.db_path()
+    with store.writer_lock(path):
+        files = [f for f in folder.glob(f"*/{import_id}*.csv")]
+        for f in files:
+            f.unlink()
+        store.build(path, _paths.data_dir(), imports=folder)
+    catalog.clear_cache()
+    return [str(f) for f in files]
 
 
 def _slug(text: str) -> str:
@@ -127,6 +191,26 @@ def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -
 
 # ---------------------------------------------------------------------------------------------
 # SkyPilot catalogue
+
+
+SKYPILOT_PROVIDERS = {"oci": "oracle", "do": "digitalocean", "lambda_cloud": "lambda", "vast": "vast", "cudo": "cudo",
+                      "fluidstack": "fluidstack", "paperspace": "paperspace", "runpod": "runpod", "nebius": "nebius",
+                      "hyperbolic": "hyperbolic", "ibm": "ibm", "scp": "samsung-sds", "azure": "azure", "gcp": "gcp", "aws": "aws"}
+"""SkyPilot's cloud folder names mapped to this project's provider ids (gpu_providers)."""
+
+
+def _skypilot_provider(path: Path, given: str | None, db_path: Path | None) -> str:
+    """The provider of a SkyPilot catalogue file: as given, else its folder (catalogs/v8/<cloud>/vms.csv), else
+    its name's first word (lambda-vms.csv); it must be registered in gpu_providers."""
+    known = store.query("SELECT provider FROM gpu_providers ORDER BY 1", db_path=db_path)["provider"].to_list()
+    candidates = [given] if given else [path.parent.name, re.split(r"[-_.]", path.stem)[0]]
+    for name in candidates:
+        name = SKYPILOT_PROVIDERS.get(name.lower(), name.lower())
+        if name in known:
+            return name
+    raise DataError(str(path), None, "provider",
+                    f"{candidates[0]!r} is not a registered GPU provider (gpu_providers: {', '.join(known)}); "
+                    "give --provider with one of them")
 
 
 SKYPILOT_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "SpotPrice", "Region")
@@ -159,7 +243,7 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
     if missing:
         raise DataError(str(path), 1, missing[0], f"missing column; a SkyPilot vms.csv has {', '.join(SKYPILOT_COLUMNS)}"
                         " (plus AvailabilityZone, vCPUs, MemoryGiB, GpuInfo)")
-    provider = (provider or path.parent.name).lower()
+    provider = _skypilot_provider(path, provider, db_path)
     observed_on = observed_on or dt.date.today()
     source_id = source_id or f"skypilot-catalog-{provider}"
     out, skipped, unknown = [], [], {}
@@ -421,7 +505,16 @@ def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt
         raise DataError(str(path), 1, None, "a config.json holds one JSON object")
     stem = path.name.removesuffix("_config.json").removesuffix(".json")
     hf_repo = stem.replace("--", "/") if "--" in stem else None
-    model_id = model_id or re.sub(r"[^a-z0-9.]+", "-", (hf_repo or stem).split("/")[-1].lower()).strip("-")
+    derived = re.sub(r"[^a-z0-9.]+", "-", (hf_repo or stem).split("/")[-1].lower()).strip("-")
+    if hf_repo and model_id is None:
+        try:
+            known = catalog.resolve_model_id(hf_repo, db_path=db_path)
+        except CostmodelError:
+            known = None
+        if known and known != derived:
+            raise DataError(str(path), None, "model_id", f"{hf_repo} is already in the catalog as {known!r}; "
+                                                         "give --model-id to add it under another id")
+    model_id = model_id or derived
     given = {"total_params_b": total_params_b, "active_params_b": active_params_b}
     for key, value in given.items():
         if value is not None and not value > 0:
@@ -528,12 +621,18 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
     sources = pl.DataFrame([{"source_id": source_id, "title": f"Negotiated prices ({path.name})", "url_or_citation": str(path.name),
                              "licence": "own data", "retrieved_on": dt.date.today().isoformat(),
                              "note": "imported with costmodel import prices-csv; takes precedence over list prices"}])
+    known = set(store.query("SELECT provider FROM gpu_providers", db_path=db_path)["provider"].to_list())
+    new_providers = sorted({r["provider"] for r in gpu_rows} - known)
+    registry = [("gpu_providers", pl.DataFrame([{
+        "provider": prov, "market_segment": "negotiated", "source_id": source_id, "observed_on": dt.date.today().isoformat(),
+        "note": f"first seen in your negotiated prices ({path.name}); not a list-price provider"} for prov in new_providers]))] \
+        if new_providers else []
     added = already = 0
     files: list[str] = []
     for table, frame_rows in (("gpu_prices", gpu_rows), ("api_prices", api_rows)):
         if frame_rows:
             a, b, f = append(table, pl.DataFrame(frame_rows), label=f"prices-{path.stem}", sources=sources, db_path=db_path,
-                             imports=imports)
+                             imports=imports, extra=registry if table == "gpu_prices" else None)
             added, already, files = added + a, already + b, files + f
     return ImportReport("prices-csv", str(path), "gpu_prices, api_prices", len(rows), added, already, [], files)
 

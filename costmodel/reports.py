@@ -117,12 +117,32 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
             value = resolver(value, db_path=db_path)
         if key == "workload_from" and value:
             value = _check_log(name, value)
+        if key == "ownership_profile" and value:
+            from .scenarios import check_ownership_profile
+
+            _named(name, key, check_ownership_profile, value)
+        if key in OWNERSHIP_PARAMETERS and isinstance(value, float) and value >= 0:
+            from .scenarios import check_ownership_override
+
+            _named(name, key, lambda v, _k=key: check_ownership_override(_k, v), value)
         if key == "api" and value:
             from .scenarios import ApiOption, Workload, resolve_api
 
             resolve_api(ApiOption.parse(value), Workload(tokens_per_month=1.0), db_path=db_path)
         checked[key] = value
     return checked
+
+
+OWNERSHIP_PARAMETERS = ("purchase_usd_per_gpu", "power_usd_per_kwh", "pue_ratio", "colocation_usd_per_kw_month",
+                        "depreciation_years", "residual_value_share")
+"""Report parameters overriding one ownership input (negative: not given), range-checked before a kernel starts."""
+
+
+def _named(report: str, key: str, check: Any, value: Any) -> None:
+    try:
+        check(value)
+    except CostmodelError as exc:
+        raise CostmodelError(f"report {report}: parameter {key}: {exc}") from None
 
 
 def _check_log(name: str, value: str) -> str:

@@ -12,13 +12,12 @@ import dataclasses
 import datetime as dt
 import functools
 import math
-import statistics
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, store
+from . import catalog, cost, pricing, store
 from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
@@ -26,8 +25,37 @@ PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless"
 USER_PRICES_PREFIX = store.USER_PRICES_PREFIX
 """source_id prefix of a user's negotiated prices (costmodel import prices-csv): they win over list prices."""
 RESERVED_DISCOUNT_INPUT = {"reserved-1y": "reserved_1y_discount_share", "reserved-3y": "reserved_3y_discount_share"}
-PRICE_FRESH_DAYS = 365
-"""GPU price observations older than this are ignored by the default (median) price when fresher ones exist."""
+OWNERSHIP_PROFILES = ("datacenter", "colocation", "office", "home")
+"""Named sets of ownership inputs (ownership_profiles rows); none given: the ownership_inputs defaults."""
+OWNERSHIP_OVERRIDES = {
+    # field: (ownership input id, lowest accepted, highest accepted, unit)
+    "purchase_usd_per_gpu": (None, 50.0, 2_000_000.0, "USD per GPU"),
+    "power_usd_per_kwh": ("power_usd_per_kwh", 0.0, 2.0, "USD/kWh"),
+    "pue_ratio": ("pue_ratio", 1.0, 3.0, "ratio"),
+    "colocation_usd_per_kw_month": ("colocation_usd_per_kw_month", 0.0, 2000.0, "USD/kW/month"),
+    "depreciation_years": ("depreciation_years", 0.5, 15.0, "years"),
+    "residual_value_share": ("residual_value_share", 0.0, 0.95, "fraction of the purchase price"),
+}
+"""Ownership inputs a caller can set, with the range accepted (beyond it a figure is a unit error, not a deal)."""
+
+
+def check_ownership_override(name: str, value: Any) -> float:
+    """An ownership override, checked against its accepted range; errors name the field and the range."""
+    _, low, high, unit = OWNERSHIP_OVERRIDES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+        def plain(x: float) -> str:
+            return f"{int(x):,}" if x == int(x) else f"{x:g}"
+
+        raise CostmodelError(f"{name} must be a number from {plain(low)} to {plain(high)} [{unit}], got {value!r}")
+    return float(value)
+
+
+def check_ownership_profile(profile: str | None) -> str | None:
+    if profile is not None and profile not in OWNERSHIP_PROFILES:
+        raise CostmodelError(f"ownership_profile {profile!r} is not one of {', '.join(OWNERSHIP_PROFILES)}")
+    return profile
+
+
 DEFAULT_PEAK_TO_MEAN = 2.0
 """Peak hour over mean hour of traffic when the caller gives none [ratio] (business-hours traffic)."""
 DEFAULT_UTILISATION = 0.7
@@ -86,13 +114,19 @@ class SelfHostOption:
     """A self-hosted deployment.
 
     pricing_mode : on-demand, spot, reserved-1y, reserved-3y, serverless or buy
-    provider : whose GPU price to use; default the median of the latest prices across providers
+    provider : whose GPU price to use; default the median of each provider's latest price (``costmodel.pricing``)
+    market : market segment of that median: all (default), neocloud, hyperscaler or marketplace
+    price_window_days : only observations this many days old or newer enter the median [day]
     gpus_per_replica : GPUs per replica; default the fastest split the throughput model finds
     min_replicas : replicas kept even at no load [count]
     target_utilisation : how full replicas run at peak [fraction]
     ops_usd_per_month : people and tooling to run it [USD/month]; default the store's assumption
     gpu_usd_per_hour, output_tokens_per_s : overrides of the store price and the throughput model
         (output_tokens_per_s is per replica [token/s])
+    ownership_profile : datacenter, colocation, office or home: a sourced set of ownership inputs
+        (home: residential power, PUE 1, no colocation, no operations team); default the store's defaults
+    purchase_usd_per_gpu, power_usd_per_kwh, pue_ratio, colocation_usd_per_kw_month,
+        depreciation_years, residual_value_share : overrides of single ownership inputs (buy)
     """
 
     model: str
@@ -102,6 +136,8 @@ class SelfHostOption:
     engine: str = "vllm"
     pricing_mode: str = "on-demand"
     provider: str | None = None
+    market: str = pricing.DEFAULT_MARKET
+    price_window_days: int = pricing.PRICE_WINDOW_DAYS
     gpus_per_replica: int | None = None
     min_replicas: int = 1
     target_utilisation: float = DEFAULT_UTILISATION
@@ -109,10 +145,23 @@ class SelfHostOption:
     gpu_usd_per_hour: float | None = None
     output_tokens_per_s: float | None = None
     label: str | None = None
+    ownership_profile: str | None = None
+    purchase_usd_per_gpu: float | None = None
+    power_usd_per_kwh: float | None = None
+    pue_ratio: float | None = None
+    colocation_usd_per_kw_month: float | None = None
+    depreciation_years: float | None = None
+    residual_value_share: float | None = None
 
     def __post_init__(self) -> None:
+        check_ownership_profile(self.ownership_profile)
+        for name in OWNERSHIP_OVERRIDES:
+            if getattr(self, name) is not None:
+                check_ownership_override(name, getattr(self, name))
         if self.pricing_mode not in PRICING_MODES:
             raise CostmodelError(f"pricing_mode {self.pricing_mode!r} is not one of {', '.join(PRICING_MODES)}")
+        pricing.check_market(self.market)
+        pricing.check_window(self.price_window_days)
         if self.gpus_per_replica is not None:
             positive_int("gpus_per_replica", self.gpus_per_replica)
         if isinstance(self.min_replicas, bool) or not isinstance(self.min_replicas, int) or self.min_replicas < 0:
@@ -219,6 +268,12 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     if prices.height == 0:
         known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
                             db_path=db_path)["provider_model_id"].to_list()
+        if option.model in known:
+            ended = store.api_price_history(provider=provider, provider_model_id=option.model, db_path=db_path)
+            last = ended["effective_until"].max() if ended.height else None
+            raise CostmodelError(f"{provider}/{option.model} has no price in force on {store._as_of(as_of)}"
+                                 + (f": its last dated price ended on {last} (retired or renamed)" if last else "")
+                                 + "; see `costmodel prices history --provider-model " + option.model + "`")
         raise UnknownIdError(f"{provider} model", option.model, store.closest(option.model, known))
     # one observation: the prices that started last (time windows of one source belong together)
     prices = prices.filter(pl.col("price_start") == pl.col("price_start").max())
@@ -255,11 +310,16 @@ def _window_hours(window: str) -> float:
     return h
 
 
-def ownership_inputs(*, db_path: Path | None = None) -> dict[str, float]:
-    """Latest value of each ownership input [units in the input names]."""
+def ownership_inputs(profile: str | None = None, *, db_path: Path | None = None) -> dict[str, float]:
+    """Latest value of each ownership input, with a profile's values over them [units in the input names]."""
     frame = store.query("SELECT input_id, value FROM ownership_inputs QUALIFY row_number() OVER "
                         "(PARTITION BY input_id ORDER BY observed_on DESC) = 1", db_path=db_path)
-    return dict(zip(frame["input_id"].to_list(), frame["value"].to_list()))
+    inputs = dict(zip(frame["input_id"].to_list(), frame["value"].to_list()))
+    if check_ownership_profile(profile):
+        rows = store.query("SELECT input_id, value FROM ownership_profiles WHERE profile = ? QUALIFY row_number() OVER "
+                           "(PARTITION BY input_id ORDER BY observed_on DESC) = 1", [profile], db_path=db_path)
+        inputs.update(zip(rows["input_id"].to_list(), rows["value"].to_list()))
+    return inputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,44 +342,69 @@ class ResolvedSelfHost:
     ops_usd_per_month: float
     ownership: dict[str, float] | None
     throughput_source: str
+    gpu_price: pricing.GpuPrice | None = None  # how the GPU-hour price was drawn (None: given or bought)
+
+    @property
+    def price_caveats(self) -> tuple[str, ...]:
+        return self.gpu_price.caveats if self.gpu_price is not None else ()
+
+
+def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.date | str | None = None,
+              window_days: int = pricing.PRICE_WINDOW_DAYS, market: str = pricing.DEFAULT_MARKET,
+              db_path: Path | None = None) -> pricing.GpuPrice:
+    """The GPU-hour price for a GPU and pricing mode on a date, drawn by the rule of ``costmodel.pricing``.
+
+    A user's negotiated price (costmodel import prices-csv) wins over list prices. With a
+    provider: its latest (cheapest instance) price. Reserved prices with no observation are
+    derived from the on-demand price with the ownership inputs' reserved discount.
+    """
+    pricing.check_market(market)
+    pricing.check_window(window_days)
+    gpu_id = catalog.resolve_gpu_id(gpu_id, db_path=db_path)
+    day = store._as_of(as_of)
+    if provider:
+        provider = provider.lower()
+    obs = store.gpu_price_observations(gpu_id, mode, day, db_path=db_path)
+    negotiated = obs.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
+    if provider:
+        negotiated = negotiated.filter(pl.col("provider") == provider)
+    if negotiated.height:  # a user's own contract beats list prices
+        got = pricing.default_price(gpu_id, mode, negotiated, as_of=day, window_days=3650, provider=provider)
+        if got is not None:
+            best = min(got.providers, key=lambda p: p.usd_per_gpu_hour)
+            return dataclasses.replace(got, usd_per_gpu_hour=best.usd_per_gpu_hour, providers=(best,), rule="negotiated",
+                                       caveats=())
+    on_demand = store.gpu_price_observations(gpu_id, "on-demand", day, db_path=db_path) if mode in pricing.DISCOUNTED_MODES else None
+    got = pricing.default_price(gpu_id, mode, obs, as_of=day, window_days=window_days, market=market, on_demand=on_demand,
+                                provider=provider)
+    if got is not None:
+        return got
+    if mode in RESERVED_DISCOUNT_INPUT:
+        base = gpu_price(gpu_id, "on-demand", provider, as_of=day, window_days=window_days, market=market, db_path=db_path)
+        discount = ownership_inputs(db_path=db_path)[RESERVED_DISCOUNT_INPUT[mode]]
+        return dataclasses.replace(base, pricing_mode=mode, usd_per_gpu_hour=base.usd_per_gpu_hour * (1 - discount),
+                                   p25_usd_per_gpu_hour=base.p25_usd_per_gpu_hour * (1 - discount),
+                                   p75_usd_per_gpu_hour=base.p75_usd_per_gpu_hour * (1 - discount), rule="derived",
+                                   caveats=base.caveats + (f"no {mode} quote: the on-demand price less the {mode} discount "
+                                                           f"of {discount:.0%} (ownership_inputs)",))
+    offered = store.query("SELECT DISTINCT pricing_mode, provider FROM gpu_prices WHERE gpu_id = ? ORDER BY 1, 2",
+                          [gpu_id], db_path=db_path)
+    what = "; ".join(f"{m}: {', '.join(g['provider'].to_list())}" for (m,), g in offered.group_by("pricing_mode", maintain_order=True))
+    scope = (f" from {provider}" if provider else "") + ("" if market == "all" else f" in the {market} segment")
+    raise CostmodelError(f"no {mode} price for {gpu_id}{scope} observed on or before {day}"
+                         + (f"; the store has {what}" if what else "; the store has no price for it at all")
+                         + "; give gpu_usd_per_hour to price it yourself")
 
 
 def gpu_hour_price(gpu_id: str, mode: str, provider: str | None, *, as_of: dt.date | str | None = None,
+                   window_days: int = pricing.PRICE_WINDOW_DAYS, market: str = pricing.DEFAULT_MARKET,
                    db_path: Path | None = None) -> tuple[float, str]:
-    """$ per GPU-hour for a GPU and pricing mode, and a description of its source.
-
-    With a provider: that provider's latest (cheapest instance) price. Without: the median of
-    each provider's latest price, using only observations from the last year when there are any.
-    Reserved prices with no observation are derived from on-demand with the ownership inputs'
-    reserved discount.
-    """
-    frame = store.gpu_prices(as_of, gpu=gpu_id, provider=provider, pricing_mode=mode, db_path=db_path)
-    negotiated = frame.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
-    if negotiated.height:  # a user's own contract beats list prices
-        row = negotiated.sort("usd_per_gpu_hour").row(0, named=True)
-        return row["usd_per_gpu_hour"], f"negotiated price from {row['provider']} ({row['source_id']}, from {row['observed_on']})"
-    if frame.height == 0 and mode in RESERVED_DISCOUNT_INPUT:
-        base, base_src = gpu_hour_price(gpu_id, "on-demand", provider, as_of=as_of, db_path=db_path)
-        discount = ownership_inputs(db_path=db_path)[RESERVED_DISCOUNT_INPUT[mode]]
-        return base * (1 - discount), f"{base_src} less the {mode} discount of {discount:.0%} (ownership_inputs)"
-    if frame.height == 0:
-        offered = store.query("SELECT DISTINCT pricing_mode, provider FROM gpu_prices WHERE gpu_id = ? ORDER BY 1, 2",
-                              [gpu_id], db_path=db_path)
-        what = "; ".join(f"{m}: {', '.join(g['provider'].to_list())}" for (m,), g in offered.group_by("pricing_mode", maintain_order=True))
-        raise CostmodelError(f"no {mode} price for {gpu_id}" + (f" from {provider}" if provider else "")
-                             + (f"; the store has {what}" if what else "; the store has no price for it at all")
-                             + "; give gpu_usd_per_hour to price it yourself")
-    day = store._as_of(as_of)
-    fresh = frame.filter(pl.col("observed_on") >= day - dt.timedelta(days=PRICE_FRESH_DAYS))
-    if fresh.height:
-        frame = fresh
-    per_provider = frame.group_by("provider").agg(pl.col("usd_per_gpu_hour").min(), pl.col("observed_on").max())
-    if provider:
-        row = per_provider.row(0, named=True)
-        return row["usd_per_gpu_hour"], f"{provider} {mode} price observed {row['observed_on']}"
-    values = per_provider["usd_per_gpu_hour"].to_list()
-    return statistics.median(values), (f"median {mode} price of {len(values)} providers "
-                                        f"(observed {per_provider['observed_on'].min()} to {per_provider['observed_on'].max()})")
+    """$ per GPU-hour and a one-line description of how it was drawn (``gpu_price``)."""
+    got = gpu_price(gpu_id, mode, provider, as_of=as_of, window_days=window_days, market=market, db_path=db_path)
+    if got.rule == "negotiated":
+        p = got.providers[0]
+        return got.usd_per_gpu_hour, f"negotiated price from {p.provider} (from {p.observed_on})"
+    return got.usd_per_gpu_hour, got.describe(caveats=True)
 
 
 def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
@@ -329,7 +414,10 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
 
     gpu = catalog.get_gpu(option.gpu, db_path=db_path)
     model = catalog.get_model(option.model, db_path=db_path)
-    inputs = ownership_inputs(db_path=db_path)
+    inputs = ownership_inputs(option.ownership_profile, db_path=db_path)
+    for name, (input_id, *_rest) in OWNERSHIP_OVERRIDES.items():
+        if input_id and getattr(option, name) is not None:
+            inputs[input_id] = getattr(option, name)
     if option.output_tokens_per_s is not None:
         gpus_per_replica = option.gpus_per_replica or 1
         tps = low = high = option.output_tokens_per_s
@@ -347,32 +435,45 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
                        else "no measured run of this model: extrapolated from other models"))
     ownership = None
     price: float | None = None
+    drawn: pricing.GpuPrice | None = None
     if option.pricing_mode == "buy":
-        purchase = store.query("SELECT usd_per_gpu FROM gpu_purchase_prices WHERE gpu_id = ? ORDER BY observed_on DESC LIMIT 1",
-                               [gpu.gpu_id], db_path=db_path)
-        if purchase.height == 0:
-            have = store.query("SELECT DISTINCT gpu_id FROM gpu_purchase_prices ORDER BY 1", db_path=db_path)["gpu_id"].to_list()
-            raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: {', '.join(have)})")
+        if option.purchase_usd_per_gpu is not None:
+            purchase_usd = option.purchase_usd_per_gpu
+        else:
+            purchase = store.query("SELECT usd_per_gpu FROM gpu_purchase_prices WHERE gpu_id = ? ORDER BY observed_on DESC LIMIT 1",
+                                   [gpu.gpu_id], db_path=db_path)
+            if purchase.height == 0:
+                have = store.query("SELECT DISTINCT gpu_id FROM gpu_purchase_prices ORDER BY 1", db_path=db_path)["gpu_id"].to_list()
+                raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: {', '.join(have)}); "
+                                     "give purchase_usd_per_gpu")
+            purchase_usd = float(purchase["usd_per_gpu"][0])
         ownership = dict(
-            purchase_usd_per_gpu=float(purchase["usd_per_gpu"][0]),
+            purchase_usd_per_gpu=purchase_usd,
             server_overhead_share=inputs["server_overhead_share"] if gpu.device_class == "datacenter" else 0.0,
             residual_value_share=inputs["residual_value_share"], depreciation_years=inputs["depreciation_years"],
             power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if gpu.device_class == "datacenter" else gpu.tdp_w / cost.W_PER_KW,
             pue_ratio=inputs["pue_ratio"], power_usd_per_kwh=inputs["power_usd_per_kwh"],
             colocation_usd_per_kw_month=inputs["colocation_usd_per_kw_month"],
         )
-        price_src = "purchase price (gpu_purchase_prices) and ownership_inputs"
+        price_src = (("given purchase price" if option.purchase_usd_per_gpu is not None else "purchase price (gpu_purchase_prices)")
+                     + (f" and the {option.ownership_profile} ownership profile" if option.ownership_profile else " and ownership_inputs")
+                     + "".join(f", {n} {getattr(option, n):g} (given)" for n in OWNERSHIP_OVERRIDES
+                               if n != "purchase_usd_per_gpu" and getattr(option, n) is not None))
     elif option.gpu_usd_per_hour is not None:
         price, price_src = option.gpu_usd_per_hour, "given gpu_usd_per_hour"
     else:
-        price, price_src = gpu_hour_price(gpu.gpu_id, option.pricing_mode, option.provider, as_of=as_of, db_path=db_path)
+        drawn = gpu_price(gpu.gpu_id, option.pricing_mode, option.provider, as_of=as_of, window_days=option.price_window_days,
+                          market=option.market, db_path=db_path)
+        price = drawn.usd_per_gpu_hour
+        price_src = (f"negotiated price from {drawn.providers[0].provider} (from {drawn.providers[0].observed_on})"
+                     if drawn.rule == "negotiated" else drawn.describe())
     ops = option.ops_usd_per_month if option.ops_usd_per_month is not None else inputs["ops_usd_per_month"]
     precision_id = catalog.get_precision(option.precision or model.release_precision_id, db_path=db_path).precision_id
     label = option.label or f"{model.model_id} on {gpus_per_replica}x {gpu.gpu_id} ({precision_id}, {option.pricing_mode})"
     return ResolvedSelfHost(label, "buy" if option.pricing_mode == "buy" else option.pricing_mode, model.model_id, gpu.gpu_id,
                             gpus_per_replica, tps, low, high, prefill_share, price, price_src,
                             0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
-                            ownership, tput_src)
+                            ownership, tput_src, drawn)
 
 
 def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHostOption, workload: Workload,
@@ -453,7 +554,8 @@ def self_host_row(sh: ResolvedSelfHost, workload: Workload) -> dict[str, Any]:
         "replicas": replicas, "gpus": replicas * sh.gpus_per_replica, "gpus_per_replica": sh.gpus_per_replica,
         "utilisation": util, "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
         "usd_per_gpu_hour": sh.usd_per_gpu_hour, "ops_usd_per_month": sh.ops_usd_per_month,
-        "price_source": sh.price_source, "throughput_source": sh.throughput_source,
+        "price_source": sh.price_source + "".join(f"; CAVEAT: {c}" for c in sh.price_caveats),
+        "throughput_source": sh.throughput_source,
     }
 
 
@@ -536,6 +638,7 @@ class Crossover:
             "self_host_usd_per_mtok": self.self_host_usd_per_mtok, "api_usd_per_mtok": self.api_usd_per_mtok,
             "replicas": self.replicas, "gpus": self.gpus, "utilisation": self.utilisation,
             "saving_multiple": self.saving_multiple,
+            "caveats": list(sh.price_caveats),
             "assumptions": {
                 "tokens_per_month": w.tokens_per_month, "input_share": w.effective_input_share,
                 "cached_input_share": w.cached_input_share, "input_tokens_per_request": w.input_tokens_per_request,
@@ -543,7 +646,9 @@ class Crossover:
                 "ttft_ms": w.ttft_ms, "tpot_ms": w.tpot_ms,
                 "self_host": sh.label, "model_id": sh.model_id, "gpu_id": sh.gpu_id, "pricing_mode": sh.mode,
                 "gpus_per_replica": sh.gpus_per_replica, "gpu_usd_per_hour": sh.usd_per_gpu_hour,
-                "gpu_price_source": sh.price_source, "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
+                "gpu_price_source": sh.price_source,
+                "gpu_price": sh.gpu_price.to_dict() if sh.gpu_price is not None else None,
+                "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
                 "output_tokens_per_s_band": [sh.output_tokens_per_s_low, sh.output_tokens_per_s_high],
                 "throughput_source": sh.throughput_source, "target_utilisation": sh.target_utilisation,
                 "min_replicas": sh.min_replicas, "ops_usd_per_month": sh.ops_usd_per_month, "ownership": sh.ownership,

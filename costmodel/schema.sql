@@ -194,7 +194,7 @@ CREATE TABLE gpus (
     gpu_id VARCHAR PRIMARY KEY CHECK (regexp_matches(gpu_id, '^[a-z0-9][a-z0-9.-]*$')),
     display_name VARCHAR NOT NULL,
     vendor VARCHAR NOT NULL,
-    gpu_family VARCHAR NOT NULL CHECK (gpu_family IN ('volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell', 'blackwell-rtx', 'cdna2', 'cdna3', 'cdna4', 'rdna3', 'arm-cpu', 'mobile-soc')),
+    gpu_family VARCHAR NOT NULL CHECK (gpu_family IN ('kepler', 'maxwell', 'pascal', 'volta', 'turing', 'ampere', 'ada', 'hopper', 'blackwell', 'blackwell-rtx', 'gcn5', 'rdna1', 'cdna2', 'cdna3', 'cdna4', 'rdna3', 'tpu', 'arm-cpu', 'mobile-soc')),
     device_class VARCHAR NOT NULL CHECK (device_class IN ('datacenter', 'workstation', 'consumer', 'edge')),
     form_factor VARCHAR NOT NULL,
     memory_gib DOUBLE NOT NULL CHECK (memory_gib > 0),
@@ -214,7 +214,7 @@ COMMENT ON TABLE gpus IS 'GPUs and edge devices: memory, bandwidth, dense (not s
 COMMENT ON COLUMN gpus.gpu_id IS 'Project GPU or device id (e.g. h100-sxm, raspberry-pi-5-8gb).';
 COMMENT ON COLUMN gpus.display_name IS 'Human-readable name.';
 COMMENT ON COLUMN gpus.vendor IS 'Maker.';
-COMMENT ON COLUMN gpus.gpu_family IS 'Architecture generation (volta, turing, ampere, ada, hopper, blackwell (B200/B300/GB200/GB300, SM100), blackwell-rtx (RTX 5090 and RTX PRO 6000, SM120), cdna2, cdna3, cdna4, rdna3, arm-cpu, mobile-soc): precision support and the throughput calibration are per family.';
+COMMENT ON COLUMN gpus.gpu_family IS 'Architecture generation (kepler, maxwell, pascal: catalogued for prices only, no precision_support rows; tpu: Google TPU chips, likewise; volta, turing, ampere, ada, hopper, blackwell (B200/B300/GB200/GB300, SM100), blackwell-rtx (RTX 5090 and RTX PRO 6000, SM120), cdna2, cdna3, cdna4, rdna3, arm-cpu, mobile-soc): precision support and the throughput calibration are per family.';
 COMMENT ON COLUMN gpus.device_class IS 'datacenter, workstation, consumer or edge.';
 COMMENT ON COLUMN gpus.form_factor IS 'SXM, PCIe, OAM, board, phone, ...';
 COMMENT ON COLUMN gpus.memory_gib IS 'Device memory as marketed [GiB = 2^30 byte]: an "80GB" H100 has 80 GiB (85.9e9 byte); memory models convert to GB.';
@@ -257,14 +257,28 @@ COMMENT ON COLUMN precision_support.source_id IS 'Source (sources.source_id): ar
 COMMENT ON COLUMN precision_support.observed_on IS 'Date observed.';
 COMMENT ON COLUMN precision_support.note IS 'What the source says (kernel, capability check).';
 
+CREATE TABLE gpu_providers (
+    provider VARCHAR PRIMARY KEY CHECK (regexp_matches(provider, '^[a-z0-9][a-z0-9._-]*$')),
+    market_segment VARCHAR NOT NULL CHECK (market_segment IN ('hyperscaler', 'neocloud', 'marketplace', 'negotiated')),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL
+);
+COMMENT ON TABLE gpu_providers IS 'Who sells GPU-hours, and in which market segment: the default GPU price is a median within a segment.';
+COMMENT ON COLUMN gpu_providers.provider IS 'Cloud or marketplace id, lower-case, as gpu_prices.provider uses it.';
+COMMENT ON COLUMN gpu_providers.market_segment IS 'hyperscaler (the general-purpose public clouds AWS, GCP, Azure, Oracle), neocloud (other clouds that rent their own or leased GPU servers: GPU specialists and smaller general clouds), marketplace (hosts or brokers list third-party machines: Vast.ai, TensorDock, ...) or negotiated (a user''s own contract prices).';
+COMMENT ON COLUMN gpu_providers.source_id IS 'Source describing the provider (sources.source_id).';
+COMMENT ON COLUMN gpu_providers.observed_on IS 'Date the description was read.';
+COMMENT ON COLUMN gpu_providers.note IS 'Why this segment.';
+
 CREATE TABLE gpu_prices (
-    provider VARCHAR NOT NULL,
+    provider VARCHAR NOT NULL REFERENCES gpu_providers (provider),
     gpu_id VARCHAR NOT NULL REFERENCES gpus (gpu_id),
     pricing_mode VARCHAR NOT NULL CHECK (pricing_mode IN ('on-demand', 'spot', 'reserved-1y', 'reserved-3y', 'serverless')),
     region VARCHAR NOT NULL,
     gpus_per_instance INTEGER NOT NULL CHECK (gpus_per_instance > 0),
     instance_type VARCHAR NOT NULL,
-    usd_per_gpu_hour DOUBLE NOT NULL CHECK (usd_per_gpu_hour > 0),
+    usd_per_gpu_hour DOUBLE NOT NULL CHECK (usd_per_gpu_hour >= 0.01 AND usd_per_gpu_hour <= 100),
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR,
@@ -277,7 +291,7 @@ COMMENT ON COLUMN gpu_prices.pricing_mode IS 'on-demand, spot, reserved-1y, rese
 COMMENT ON COLUMN gpu_prices.region IS 'Region or zone, ''any'' where the price is not regional or unstated.';
 COMMENT ON COLUMN gpu_prices.gpus_per_instance IS 'GPUs in the priced instance [count].';
 COMMENT ON COLUMN gpu_prices.instance_type IS 'Instance or product name as the provider sells it.';
-COMMENT ON COLUMN gpu_prices.usd_per_gpu_hour IS 'Price per GPU-hour: instance price divided by gpus_per_instance [USD/h].';
+COMMENT ON COLUMN gpu_prices.usd_per_gpu_hour IS 'Price per GPU-hour: instance price divided by gpus_per_instance [USD/h]. Plausible range 0.01-100: the cheapest observed rental (a consumer card on a marketplace, about $0.05) over 5 and the dearest (hyperscaler H100/GB200 list prices, about $12-15) times 7; anything outside is a unit error.';
 COMMENT ON COLUMN gpu_prices.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN gpu_prices.observed_on IS 'Date the price was observed.';
 COMMENT ON COLUMN gpu_prices.note IS 'Free text.';
@@ -322,6 +336,25 @@ COMMENT ON COLUMN ownership_inputs.unit IS 'Unit in words (USD/kWh, ratio, year,
 COMMENT ON COLUMN ownership_inputs.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN ownership_inputs.observed_on IS 'Date observed.';
 COMMENT ON COLUMN ownership_inputs.note IS 'Why this value (required: assumptions must say why).';
+
+CREATE TABLE ownership_profiles (
+    profile VARCHAR NOT NULL CHECK (profile IN ('datacenter', 'colocation', 'office', 'home')),
+    input_id VARCHAR NOT NULL CHECK (input_id IN ('power_usd_per_kwh', 'pue_ratio', 'colocation_usd_per_kw_month', 'ops_usd_per_month', 'server_overhead_share', 'server_power_kw_per_gpu', 'depreciation_years', 'residual_value_share')),
+    value DOUBLE NOT NULL CHECK (value >= 0),
+    unit VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (profile, input_id, source_id, observed_on)
+);
+COMMENT ON TABLE ownership_profiles IS 'Named settings of self-hosting (datacenter, colocation, office, home): ownership inputs that differ from the defaults in ownership_inputs.';
+COMMENT ON COLUMN ownership_profiles.profile IS 'datacenter (a hyperscale-class facility), colocation (an average data centre), office (a server room on commercial power) or home (residential power, no facility, no team).';
+COMMENT ON COLUMN ownership_profiles.input_id IS 'Which ownership input the profile sets (ownership_inputs.input_id); the others keep their defaults.';
+COMMENT ON COLUMN ownership_profiles.value IS 'Value in the unit of the input.';
+COMMENT ON COLUMN ownership_profiles.unit IS 'Unit, as in ownership_inputs.';
+COMMENT ON COLUMN ownership_profiles.source_id IS 'Source (sources.source_id); assumption where the value is a definition (a home pays no colocation).';
+COMMENT ON COLUMN ownership_profiles.observed_on IS 'Date the figure was published or observed.';
+COMMENT ON COLUMN ownership_profiles.note IS 'What the source says.';
 
 CREATE TABLE runtime_inputs (
     input_id VARCHAR NOT NULL CHECK (regexp_matches(input_id, '^[a-z0-9_]+$')),

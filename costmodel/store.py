@@ -297,9 +297,20 @@ def _first_violation(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...
     return _one(con.execute(sql))
 
 
+FUTURE_FREE_COLUMNS = ("observed_on", "retrieved_on", "fitted_on")
+"""Date columns that record when something was seen: never after today (a prices' effective_from may be)."""
+
+
 def _check_frame(con: duckdb.DuckDBPyConnection, rules: TableRules, label: str) -> None:
     """Check CHECK constraints, keys and references of the staged rows (table _staging)."""
+    future = [c.name for c in rules.columns if c.name in FUTURE_FREE_COLUMNS]
+    for col in future:
+        hit = _first_violation(con, f"SELECT _line, {col} FROM _staging WHERE {col} > current_date + 1 ORDER BY _line LIMIT 1")
+        if hit:
+            raise DataError(label, hit[0], col, f"{hit[1]} is in the future (today is {dt.date.today()}): an observation "
+                                                 "is dated the day it was made, on or before today")
     for expr, cols in rules.checks:
+        cols = tuple(dict.fromkeys(cols))
         hit = _first_violation(
             con, f"SELECT _line, {', '.join(cols)} FROM _staging WHERE NOT coalesce(({expr}), true) ORDER BY _line LIMIT 1"
         )
@@ -484,17 +495,82 @@ class BuildReport:
     input_sha256: str
 
 
-def input_digest(data_dir: Path, imports: Path | None = None) -> str:
-    """SHA-256 over the schema, every CSV in ``data_dir`` and the imports, and the pinned package versions."""
+def input_digest(data_dir: Path, imports: Path | None = None, pending: dict[Path, bytes] | None = None) -> str:
+    """SHA-256 over the schema, every CSV in ``data_dir`` and the imports, and the pinned package versions.
+
+    ``pending``: import files about to be put in place (final path -> content), digested as if present.
+    """
     h = hashlib.sha256()
     h.update(schema_sql().encode())
     h.update(GENAI_PRICES_VERSION.encode())
     imports = imports if imports is not None else _paths.imports_dir()
-    paths = sorted(data_dir.glob("*.csv")) + (sorted(imports.glob("*/*.csv")) if imports.is_dir() else [])
+    pending = pending or {}
+    found = set(imports.glob("*/*.csv")) if imports.is_dir() else set()
+    paths = sorted(data_dir.glob("*.csv")) + sorted(found | set(pending))
     for path in paths:
         h.update(path.name.encode())
-        h.update(path.read_bytes())
+        h.update(pending[path] if path in pending else path.read_bytes())
     return h.hexdigest()
+
+
+LOCK_TIMEOUT_S = 900.0
+"""How long a writer waits for another to finish with the store before giving up [s]."""
+_LOCKS: dict[str, Any] = {}
+"""One re-entrant file lock per store file in this process (a build inside an import reuses it)."""
+LEFTOVER_PATTERNS = ("{name}.tmp-*", "{name}.import-*")
+"""Temporary files a killed build or import leaves beside the store (with their .wal)."""
+
+
+@contextmanager
+def writer_lock(db_path: Path | None = None, *, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold the store's writer lock: builds and imports run one at a time, across processes.
+
+    Waits for another writer (``LOCK_TIMEOUT_S``), then removes what killed writers left behind:
+    temporary store files beside the store and half-written import files.
+    """
+    from filelock import FileLock, Timeout
+
+    path = Path(db_path) if db_path else _paths.db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS[key] = FileLock(str(lock_path(path)))
+    wait = LOCK_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise StoreError(f"another costmodel process has been writing {path} for {wait:,.0f} s (lock file "
+                         f"{lock_path(path)}); try again when it has finished") from None
+    try:
+        if lock.lock_counter == 1:
+            remove_leftovers(path)
+        yield
+    finally:
+        lock.release()
+
+
+def lock_path(path: Path) -> Path:
+    """The writer lock file of a store: in the user cache (so the store's folder holds only the store), named by its path."""
+    name = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    folder = _paths.user_cache_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"store-{name}.lock"
+
+
+def remove_leftovers(path: Path, imports: Path | None = None) -> list[Path]:
+    """Delete temporary files of killed writers (call with the writer lock held); returns what was removed."""
+    removed = []
+    for pattern in LEFTOVER_PATTERNS:
+        for leftover in path.parent.glob(pattern.format(name=path.name)):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    folder = imports if imports is not None else _paths.imports_dir()
+    if folder.is_dir():
+        for leftover in folder.glob("*/*.partial"):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def import_files(table: str, imports: Path | None = None) -> list[Path]:
@@ -530,6 +606,11 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
         raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
     imports = Path(imports) if imports is not None else (data_dir / "imports" if data_dir != _paths.data_dir() else _paths.imports_dir())
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(db_path):
+        return _build(db_path, data_dir, imports, progress)
+
+
+def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str], None] | None) -> BuildReport:
     tmp = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -635,6 +716,13 @@ def _imports_for(ddir: Path) -> Path:
 
 
 def _ensure_built(path: Path, ddir: Path) -> None:
+    if path.is_file() and (not ddir.is_dir() or _stored_digest(path) == input_digest(ddir, _imports_for(ddir))):
+        return  # up to date: no lock needed to read
+    with writer_lock(path):  # another process may be building it: wait, then look again
+        _ensure_built_locked(path, ddir)
+
+
+def _ensure_built_locked(path: Path, ddir: Path) -> None:
     if path.is_file():
         if not ddir.is_dir() or _stored_digest(path) == input_digest(ddir, _imports_for(ddir)):
             return
@@ -742,34 +830,66 @@ def _api_price_filters(provider: str | None, provider_model_id: str | None, mode
     return where, params
 
 
+_PRICED = "SELECT p.*, g.market_segment FROM gpu_prices p JOIN gpu_providers g USING (provider)"
+"""SQL: gpu_prices with each provider's market segment."""
+
+
 def gpu_prices(
     as_of: dt.date | str | None = None,
     *,
     gpu: str | None = None,
     provider: str | None = None,
     pricing_mode: str | None = None,
+    market: str | None = None,
     db_path: Path | None = None,
 ) -> pl.DataFrame:
     """GPU rental prices in force on ``as_of`` (default today) [USD per GPU-hour].
 
-    For each (provider, GPU, pricing mode, region, instance) the latest observation on or
-    before ``as_of`` is returned; later observations are ignored.
+    For each (provider, GPU, pricing mode) the observations of its latest observation date on
+    or before ``as_of`` (every instance and region read that day); older and later observations
+    are left out. Adds each provider's ``market_segment`` (gpu_providers) and ``age_days``, the
+    days from the observation to ``as_of``. ``market`` keeps one segment.
     """
+    day = _as_of(as_of)
     where, params = _gpu_price_filters(gpu or None, provider, pricing_mode, db_path)
     where.append("observed_on <= ?")
-    params.append(_as_of(as_of))
+    params.append(day)
+    if market and market != "all":
+        where.append("market_segment = ?")
+        params.append(market)
     sql = f"""
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (
-                PARTITION BY provider, gpu_id, pricing_mode, region, gpus_per_instance, instance_type
-                ORDER BY observed_on DESC, source_id) AS rn
-            FROM gpu_prices WHERE {' AND '.join(where)})
-        WHERE rn = 1 ORDER BY gpu_id, pricing_mode, usd_per_gpu_hour, provider"""
-    return query(sql, params, db_path=db_path)
+        SELECT * EXCLUDE (latest) FROM (
+            SELECT *, date_diff('day', observed_on, ?::DATE) AS age_days,
+                   max(observed_on) OVER (PARTITION BY provider, gpu_id, pricing_mode) AS latest
+            FROM ({_PRICED}) WHERE {' AND '.join(where)})
+        WHERE observed_on = latest ORDER BY gpu_id, pricing_mode, usd_per_gpu_hour, provider"""
+    return query(sql, [day, *params], db_path=db_path)
 
 
-_PRICE_START = "coalesce(effective_from, CASE WHEN effective_until IS NULL THEN observed_on ELSE DATE '0001-01-01' END)"
-"""SQL for the first day an api_prices row applies (see the column comments in schema.sql)."""
+def gpu_price_observations(gpu: str, pricing_mode: str, as_of: dt.date | str | None = None, *,
+                           db_path: Path | None = None) -> pl.DataFrame:
+    """Every observation of a GPU's price in one pricing mode up to ``as_of``, with the provider's market segment."""
+    where, params = _gpu_price_filters(gpu, None, pricing_mode, db_path)
+    where.append("observed_on <= ?")
+    params.append(_as_of(as_of))
+    return query(f"SELECT provider, usd_per_gpu_hour, observed_on, market_segment, source_id, instance_type "
+                 f"FROM ({_PRICED}) WHERE {' AND '.join(where)} ORDER BY observed_on, provider", params, db_path=db_path)
+
+
+_DATED = "(effective_from IS NOT NULL OR effective_until IS NOT NULL)"
+"""SQL: an api_prices row from a dated record (a start, or an end because a dated change replaced it)."""
+
+
+def _api_price_periods(where: list[str]) -> str:
+    """SQL of api_prices rows with price_start, dated and whether the endpoint has dated rows at all.
+
+    An undated row (a package's current list, genai-prices) has an unknown start: it applies only
+    to an endpoint that has no dated row, at any date, and is never drawn as a price change.
+    """
+    return f"""
+        SELECT *, {_DATED} AS dated, coalesce(effective_from, DATE '0001-01-01') AS price_start,
+               bool_or({_DATED}) OVER (PARTITION BY provider, provider_model_id) AS endpoint_dated
+        FROM api_prices {('WHERE ' + ' AND '.join(where)) if where else ''}"""
 
 
 def api_prices(
@@ -785,48 +905,56 @@ def api_prices(
 
     ``source_group`` keeps only the rows of one of ``API_SOURCE_GROUPS``.
 
-    A price applies from ``effective_from`` (when empty: from ``observed_on``, or from the
-    beginning for a price a dated change replaced) until ``effective_until``; for each
-    provider, model, tier and time window the price in force that started last is returned. ``model`` is a project model id or alias, resolved
-    through the api_model_aliases table.
+    An endpoint (provider, provider_model_id) with dated price periods (from a provider's own
+    dated announcements, or a package's dated changes) is priced from those only: a period
+    applies from ``effective_from`` (empty: since before the record begins) until
+    ``effective_until``; after the last period ends the endpoint has no price (retired). An
+    endpoint with only undated rows (``dated`` false: effective from unknown) is priced by them
+    at any date. For each provider, model, tier and time window the period that started last
+    is returned. ``model`` is a project model id or alias, resolved through api_model_aliases.
     """
     day = _as_of(as_of)
     where, params = _api_price_filters(provider, provider_model_id, model, db_path)
-    where += [f"{_PRICE_START} <= ?", "(effective_until IS NULL OR ? < effective_until)"]
-    params += [day, day]
+    outer = ["(dated OR NOT endpoint_dated)", "price_start <= ?", "(effective_until IS NULL OR ? < effective_until)"]
+    outer_params = [day, day]
     if source_group:
         if source_group not in API_SOURCE_GROUPS:
             raise UnknownIdError("API price source group", source_group, list(API_SOURCE_GROUPS))
-        where.append(f"({API_SOURCE_GROUPS[source_group]})")
+        outer.append(f"({API_SOURCE_GROUPS[source_group]})")
     sql = f"""
-        SELECT a.model_id, p.* EXCLUDE (rn) FROM (
-            SELECT *, {_PRICE_START} AS price_start, row_number() OVER (
+        SELECT a.model_id, p.* EXCLUDE (rn, endpoint_dated) FROM (
+            SELECT *, row_number() OVER (
                 PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc
-                ORDER BY {_PRICE_START} DESC, observed_on DESC, price_period DESC) AS rn
-            FROM api_prices WHERE {' AND '.join(where)}) p
+                ORDER BY price_start DESC, observed_on DESC, price_period DESC) AS rn
+            FROM ({_api_price_periods(where)}) WHERE {' AND '.join(outer)}) p
         LEFT JOIN api_model_aliases a USING (provider, provider_model_id)
         WHERE rn = 1 ORDER BY provider, provider_model_id, context_tier_start_tokens, time_window_utc"""
-    return query(sql, params, db_path=db_path)
+    return query(sql, params + outer_params, db_path=db_path)
 
 
 def gpu_price_history(gpu: str, *, pricing_mode: str | None = None, provider: str | None = None,
                       db_path: Path | None = None) -> pl.DataFrame:
     """Every observation of a GPU's rental price, oldest first [USD per GPU-hour]."""
     where, params = _gpu_price_filters(gpu, provider, pricing_mode, db_path)
-    return query(f"SELECT observed_on, provider, pricing_mode, region, gpus_per_instance, instance_type, usd_per_gpu_hour, "
-                 f"source_id FROM gpu_prices WHERE {' AND '.join(where)} ORDER BY observed_on, provider, usd_per_gpu_hour",
+    return query(f"SELECT observed_on, provider, market_segment, pricing_mode, region, gpus_per_instance, instance_type, "
+                 f"usd_per_gpu_hour, source_id FROM ({_PRICED}) WHERE {' AND '.join(where)} ORDER BY observed_on, provider, usd_per_gpu_hour",
                  params, db_path=db_path)
 
 
 def api_price_history(*, provider: str | None = None, provider_model_id: str | None = None, model: str | None = None,
                       db_path: Path | None = None) -> pl.DataFrame:
-    """Every API price period of a model, by the day it started, with the yearly rate of change [USD/Mtok]."""
+    """Every dated API price period of a model, by the day it started [USD/Mtok].
+
+    Undated rows (effective from unknown) are left out: they are a package's current list, not a
+    change on a date.
+    """
     where, params = _api_price_filters(provider, provider_model_id, model, db_path)
     where.append("context_tier_start_tokens = 0")
-    frame = query(f"SELECT {_PRICE_START} AS price_start, effective_until, provider, provider_model_id, time_window_utc, "
-                  f"input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok, source_id FROM api_prices "
-                  f"WHERE {' AND '.join(where)} ORDER BY provider, provider_model_id, price_start", params, db_path=db_path)
-    return frame.filter(pl.col("price_start") > dt.date(1, 1, 1))
+    frame = query(f"SELECT price_start, effective_until, provider, provider_model_id, time_window_utc, "
+                  f"input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok, source_id "
+                  f"FROM ({_api_price_periods(where)}) WHERE effective_from IS NOT NULL "
+                  f"ORDER BY provider, provider_model_id, price_start", params, db_path=db_path)
+    return frame
 
 
 def yearly_change(history: pl.DataFrame, value: str, date: str = "price_start") -> float | None:

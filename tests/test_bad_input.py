@@ -94,8 +94,14 @@ def duplicate_row(row: int = 0) -> Callable[[list[str], list[list[str]]], None]:
 CASES = [
     # (id, file, change, field named in the message, line named, words the message must contain)
     ("missing column", "gpu_prices.csv", drop_column("usd_per_gpu_hour"), "usd_per_gpu_hour", 1, "missing column"),
-    ("negative price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "-2.5", 3), "usd_per_gpu_hour", 5, "usd_per_gpu_hour > 0"),
-    ("zero price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "0"), "usd_per_gpu_hour", 2, "usd_per_gpu_hour > 0"),
+    ("negative price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "-2.5", 3), "usd_per_gpu_hour", 5, "usd_per_gpu_hour >= 0.01"),
+    ("zero price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "0"), "usd_per_gpu_hour", 2, "usd_per_gpu_hour >= 0.01"),
+    ("absurd price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "1e308"), "usd_per_gpu_hour", 2, "usd_per_gpu_hour <= 100"),
+    ("denormal price", "gpu_prices.csv", set_field("usd_per_gpu_hour", "1e-320"), "usd_per_gpu_hour", 2, "usd_per_gpu_hour >= 0.01"),
+    ("future observation", "gpu_prices.csv", set_field("observed_on", "9999-12-31"), "observed_on", 2, "is in the future"),
+    ("unregistered provider", "gpu_prices.csv", set_field("provider", "acme-gpu"), "provider", 2, "must be a gpu_providers.provider"),
+    ("unknown market segment", "gpu_providers.csv", set_field("market_segment", "boutique"), "market_segment", 2,
+     "market_segment IN"),
     ("zero purchase price", "gpu_purchase_prices.csv", set_field("usd_per_gpu", "0"), "usd_per_gpu", 2, "usd_per_gpu > 0"),
     ("unknown gpu id", "gpu_prices.csv", set_field("gpu_id", "h100-sxm5x", 1), "gpu_id", 3, "closest known: h100-sxm"),
     ("unknown model id", "throughput_measured.csv", set_field("model_id", "llama-3.1-8bb", 2), "model_id", 4, "closest known: llama-3.1-8b"),

@@ -181,19 +181,26 @@ def test_crossover_uses_store_prices_and_model(db: Path) -> None:
 def test_deepseek_time_windows_are_averaged(db: Path) -> None:
     w = Workload(tokens_per_month=1e9)
     result = crossover(w, SelfHostOption(model="llama-3.1-8b", gpu="h100", gpu_usd_per_hour=2, output_tokens_per_s=1000),
-                       ApiOption.parse("deepseek/deepseek-chat"))
-    # genai-prices: $0.27 in 00:30-16:30 (16 h), $0.135 otherwise (8 h)
+                       ApiOption.parse("deepseek/deepseek-chat"), as_of="2025-03-01")
+    # DeepSeek's page before 2025-09-05: $0.27 in 00:30-16:30 (16 h), $0.135 in 16:30-00:30 (8 h)
     assert result.api.input_usd_per_mtok == pytest.approx((0.27 * 16 + 0.135 * 8) / 24)
-    assert result.api.source == "genai-prices-0.2.3"
+    assert result.api.source == "deepseek-api-pricing"
 
 
 def test_a_dated_provider_price_beats_undated_package_rows(db: Path) -> None:
-    """genai-prices still carries R1's 2025 peak/off-peak prices; DeepSeek's page dates the all-day price from 2025-09-05."""
+    """genai-prices still carries R1's 2025 peak/off-peak prices; DeepSeek's own dated notices rule the endpoint."""
     w = Workload(tokens_per_month=1e9)
-    today = resolve_api(ApiOption.parse("deepseek/deepseek-reasoner"), w, as_of="2026-11-01")
-    assert (today.input_usd_per_mtok, today.output_usd_per_mtok, today.source) == (0.56, 1.68, "deepseek-api-pricing")
+    v31 = resolve_api(ApiOption.parse("deepseek/deepseek-reasoner"), w, as_of="2025-09-15")
+    assert (v31.input_usd_per_mtok, v31.output_usd_per_mtok, v31.source) == (0.56, 1.68, "deepseek-api-pricing")
+    cut = resolve_api(ApiOption.parse("deepseek/deepseek-reasoner"), w, as_of="2026-01-15")
+    assert (cut.input_usd_per_mtok, cut.output_usd_per_mtok, cut.source) == (0.28, 0.42, "deepseek-pricing-v3.2")
     launch = resolve_api(ApiOption.parse("deepseek/deepseek-r1"), w, as_of="2025-03-01")
-    assert (launch.input_usd_per_mtok, launch.output_usd_per_mtok) == (0.55, 2.19)
+    assert (launch.input_usd_per_mtok, launch.output_usd_per_mtok) == ((0.55 * 16 + 0.135 * 8) / 24, (2.19 * 16 + 0.55 * 8) / 24)
+
+
+def test_a_retired_endpoint_says_when_it_ended(db: Path) -> None:
+    with pytest.raises(CostmodelError, match="no price in force on 2026-11-01.*ended on 2026-07-24"):
+        resolve_api(ApiOption.parse("deepseek/deepseek-reasoner"), Workload(tokens_per_month=1e9), as_of="2026-11-01")
 
 
 def test_compare_table(db: Path) -> None:

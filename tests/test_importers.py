@@ -175,12 +175,15 @@ def test_hf_config_refuses_what_the_formulas_do_not_cover(fresh: Path, capsys: p
     gemma = FIXTURES / "hf_configs" / "google--gemma-4-26B-A4B_config.json"
     before = sha256(fresh / "s.duckdb")
     line = _line_of(nano, '"hybrid_override_pattern"')
-    with pytest.raises(DataError, match=f"line {line}, field hybrid_override_pattern: an architecture the shape formulas"):
+    with pytest.raises(DataError, match="is already in the catalog as 'nemotron-3-nano-30b-a3b'; give --model-id"):
         import_hf_config(nano)
+    with pytest.raises(DataError, match=f"line {line}, field hybrid_override_pattern: an architecture the shape formulas"):
+        import_hf_config(nano, model_id="nvidia-nemotron-3-nano-30b-a3b-bf16")
     with pytest.raises(DataError, match="field total_params_b: computed 2.31 B but the name says 26 B"):
         import_hf_config(gemma)
     assert sha256(fresh / "s.duckdb") == before
-    assert main(["import", "hf-config", str(nano), "--total-params-b", "31.6", "--active-params-b", "3.2", "--json"]) == 0
+    assert main(["import", "hf-config", str(nano), "--model-id", "nvidia-nemotron-3-nano-30b-a3b-bf16", "--total-params-b", "31.6",
+                 "--active-params-b", "3.2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows_added"] == 1
     model = get_model("nvidia-nemotron-3-nano-30b-a3b-bf16")
     assert (model.total_params_b, model.active_params_b) == (31.6, 3.2)

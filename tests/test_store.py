@@ -182,12 +182,34 @@ def test_gpu_prices_latest_observation_wins(tmp_path: Path, data_copy: Path) -> 
 
 def test_api_prices_as_of_follow_dated_history(db: Path) -> None:
     launch = api_prices("2025-03-01", provider_model_id="deepseek-reasoner", db_path=db)
-    assert launch.select("input_usd_per_mtok", "output_usd_per_mtok").rows() == [(0.55, 2.19)]
+    # the launch list: standard price by day, the night discount (UTC 16:30-00:30) cancelled on 2025-09-05
+    assert launch.select("time_window_utc", "input_usd_per_mtok", "output_usd_per_mtok").rows() == [
+        ("00:30-16:30", 0.55, 2.19), ("16:30-00:30", 0.135, 0.55)]
+    v31 = api_prices("2025-09-10", provider_model_id="deepseek-reasoner", db_path=db)
+    assert v31.select("time_window_utc", "input_usd_per_mtok", "output_usd_per_mtok").rows() == [("all-day", 0.56, 1.68)]
+    # DeepSeek-V3.2-Exp's cut of 2025-09-29, from DeepSeek's own pricing page (issue 11's done-when)
+    cut = api_prices("2025-12-01", provider_model_id="deepseek-reasoner", db_path=db)
+    assert cut.select("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok").rows() == [(0.28, 0.42, 0.028)]
+    assert cut["source_id"].to_list() == ["deepseek-pricing-v3.2"] and cut["dated"].to_list() == [True]
+    # the ids were switched off on 2026-07-24: no price in force after, and the package's undated rows do not revive them
+    assert api_prices("2026-12-01", provider_model_id="deepseek-reasoner", db_path=db).height == 0
     o1 = api_prices("2025-03-01", provider="openai", provider_model_id="o1", db_path=db)
     assert o1.select("input_usd_per_mtok", "output_usd_per_mtok").rows() == [(15.0, 60.0)]
     # "R1 96% cheaper than o1" at R1's launch list prices: 1 - 2.19/60 = 96.35%
     assert 1 - 2.19 / 60 == pytest.approx(0.9635, abs=1e-4)
     assert api_prices("2024-01-01", provider="openai", provider_model_id="o1", db_path=db).height == 0
+
+
+def test_undated_package_rows_are_labelled_and_never_a_price_change(db: Path) -> None:
+    """genai-prices rows without a start date apply at any date to endpoints with no dated record, labelled undated,
+    and never enter the price history (issue 11: R1 drawn rising back to $2.19 in Nov 2026)."""
+    gpt5 = api_prices("2026-12-01", provider="openai", provider_model_id="gpt-5", db_path=db)
+    assert gpt5["dated"].to_list() == [False] and gpt5["effective_from"].to_list() == [None]
+    assert api_prices("2026-01-01", provider="openai", provider_model_id="gpt-5", db_path=db)["dated"].to_list() == [False]
+    history = store.api_price_history(provider="deepseek", provider_model_id="deepseek-reasoner", db_path=db)
+    assert history["price_start"].is_sorted() and history["price_start"].min() >= dt.date(2025, 9, 5)
+    assert "genai-prices-0.2.3" not in history["source_id"].to_list()
+    assert store.api_price_history(provider="openai", provider_model_id="gpt-5", db_path=db).height == 0
 
 
 def test_api_prices_genai_dated_periods(db: Path) -> None:
