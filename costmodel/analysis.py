@@ -6,6 +6,8 @@ it is tested and reusable from scripts.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import math
 from pathlib import Path
@@ -112,7 +114,8 @@ def notebook_workload(workload_from: str = "", log_model: str = "", **explicit: 
             f"{traffic.output_tokens_mean:,.0f} / {traffic.output_tokens_p95:,.0f} output tokens; peak-to-mean "
             f"{traffic.peak_to_mean:.2f}; busiest hour of day {busiest:02d}:00 UTC ({traffic.hourly_profile[busiest]:.1%} of tokens). "
             f"These replace the volume, length and peak-to-mean parameters.")
-    return traffic.workload(), note
+    tiers = {k: explicit[k] for k in ("batch_share", "flex_share") if k in explicit}
+    return dataclasses.replace(traffic.workload(), **tiers), note
 
 
 def ownership_parameters(profile: str, purchase_usd_per_gpu: float, power_usd_per_kwh: float, pue_ratio: float,

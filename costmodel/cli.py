@@ -291,12 +291,16 @@ def _workload(args: argparse.Namespace):
     if getattr(args, "workload_from", None):
         from .usage import profile_for
 
-        return profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend).workload()
+        import dataclasses
+
+        measured = profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend).workload()
+        return dataclasses.replace(measured, batch_share=args.batch_share, flex_share=args.flex_share)
     if args.tokens_per_month is None:
         raise CostmodelError("give --tokens-per-month or --workload-from LOG")
     kw = dict(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,
               output_tokens_per_request=args.output_tokens, input_share=args.input_share,
-              cached_input_share=args.cached_input_share, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms)
+              cached_input_share=args.cached_input_share, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms,
+              batch_share=args.batch_share, flex_share=args.flex_share)
     if args.peak_to_mean is not None:
         kw["peak_to_mean"] = args.peak_to_mean
     return Workload(**kw)
@@ -412,6 +416,10 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
     p.add_argument("--output-tokens", type=int, default=250, help="mean output tokens per request (default 250)")
     p.add_argument("--input-share", type=float, default=None, help="input tokens / all tokens (default from the lengths)")
     p.add_argument("--cached-input-share", type=float, default=0.0, help="input tokens served from the API's prompt cache")
+    p.add_argument("--batch-share", type=float, default=0.0,
+                   help="share of the tokens the API may serve through its batch tier (cheaper, within 24 h)")
+    p.add_argument("--flex-share", type=float, default=0.0,
+                   help="share of the tokens the API may serve through its flex tier (slower, cheaper) where it has one")
     p.add_argument("--peak-to-mean", type=float, default=None, help="busiest hour over the mean (default 2)")
     p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
     p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")

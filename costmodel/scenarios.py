@@ -73,6 +73,8 @@ class Workload:
     cached_input_share : input tokens served from an API's prompt cache [fraction]
     peak_to_mean : busiest hour's rate over the monthly mean [ratio >= 1]
     ttft_ms, tpot_ms : latency targets the self-hosted replicas must meet [ms]
+    batch_share, flex_share : shares of the tokens an API may serve through its batch or flex tier
+        (slower, cheaper), priced at that tier where the provider has one [fraction]
     """
 
     tokens_per_month: float
@@ -83,9 +85,15 @@ class Workload:
     peak_to_mean: float = DEFAULT_PEAK_TO_MEAN
     ttft_ms: float | None = None
     tpot_ms: float | None = None
+    batch_share: float = 0.0
+    flex_share: float = 0.0
 
     def __post_init__(self) -> None:
         positive("tokens_per_month", self.tokens_per_month)
+        share("batch_share", self.batch_share)
+        share("flex_share", self.flex_share)
+        if self.batch_share + self.flex_share > 1:
+            raise CostmodelError(f"batch_share + flex_share must be at most 1, got {self.batch_share} + {self.flex_share}")
         positive_int("input_tokens_per_request", self.input_tokens_per_request)
         positive_int("output_tokens_per_request", self.output_tokens_per_request)
         if self.input_share is not None:
@@ -225,26 +233,55 @@ class ApiPrice:
     source: str
 
 
+def _flat_batch_discount(option: ApiOption, db_path: Path | None) -> float | None:
+    """The provider's flat batch discount (api_batch_discounts), or None where none is recorded."""
+    if option.batch_discount_share is not None:
+        return option.batch_discount_share
+    if option.provider is None:
+        return None
+    row = store.query("SELECT batch_discount_share FROM api_batch_discounts WHERE provider = ?",
+                      [option.provider.lower()], db_path=db_path)
+    return float(row["batch_discount_share"][0]) if row.height else None
+
+
+def _tier_prices(rows: pl.DataFrame, prompt_tokens: int) -> tuple[float, float | None, float | None, int, str]:
+    """(input, output, cached input, context tier, sources) of one service tier's rows in force: the price that
+    started last, the context tier the prompts fall in, time windows averaged by their hours [USD/Mtok]."""
+    rows = rows.filter(pl.col("price_start") == pl.col("price_start").max())
+    tiers = rows.filter(pl.col("context_tier_start_tokens") <= prompt_tokens)
+    tier = int(tiers["context_tier_start_tokens"].max())
+    rows = tiers.filter(pl.col("context_tier_start_tokens") == tier)
+    windows = rows["time_window_utc"].to_list()
+    explicit = sum(_window_hours(w) for w in windows if w not in ("all-day", "otherwise"))
+    weights = [max(24.0 - explicit, 0.0) if w == "otherwise" else _window_hours(w) for w in windows]
+    total = sum(weights)
+
+    def avg(col: str) -> float | None:
+        vals = rows[col].to_list()
+        if any(v is None for v in vals):
+            return None
+        return sum(v * w for v, w in zip(vals, weights)) / total
+
+    return (avg("input_usd_per_mtok"), avg("output_usd_per_mtok"), avg("cached_input_usd_per_mtok"), tier,
+            ", ".join(sorted(set(rows["source_id"].to_list()))))
+
+
 def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str | None = None,
                 db_path: Path | None = None) -> ApiPrice:
-    """Prices of an API option for a workload: the tier its prompts fall in, time windows averaged."""
-    batch_share = option.batch_discount_share or 0.0
-    if option.batch and option.batch_discount_share is None:
-        if option.provider is None:
-            raise CostmodelError("batch=True needs a provider (or give batch_discount_share)")
-        row = store.query("SELECT batch_discount_share FROM api_batch_discounts WHERE provider = ?",
-                          [option.provider.lower()], db_path=db_path)
-        if row.height == 0:
-            known = store.query("SELECT provider FROM api_batch_discounts", db_path=db_path)["provider"].to_list()
-            raise CostmodelError(f"no batch discount is recorded for provider {option.provider!r} (known: {', '.join(known)}); "
-                                 "give batch_discount_share")
-        batch_share = float(row["batch_discount_share"][0])
+    """Prices of an API option for a workload: the tier its prompts fall in, time windows averaged, and the
+    workload's batch and flex shares (``Workload.batch_share``, ``flex_share``; ``option.batch``: all of it batch)
+    priced at the provider's batch and flex tiers where it has them (else the flat batch discount)."""
+    batch_share = 1.0 if option.batch else workload.batch_share
+    flex_share = 0.0 if option.batch else workload.flex_share
+    flat = _flat_batch_discount(option, db_path) if (batch_share or option.batch_discount_share is not None) else None
+    if option.batch and flat is None and option.input_usd_per_mtok is not None:
+        raise CostmodelError("batch=True with explicit prices needs batch_discount_share")
     if option.input_usd_per_mtok is not None or option.output_usd_per_mtok is not None:
         if option.input_usd_per_mtok is None or option.output_usd_per_mtok is None:
             raise CostmodelError("explicit API prices need both input_usd_per_mtok and output_usd_per_mtok")
         label = option.label or (f"{option.provider}/{option.model}" if option.provider else "API (explicit prices)")
         return ApiPrice(label, option.input_usd_per_mtok, option.output_usd_per_mtok, option.cached_input_usd_per_mtok,
-                        batch_share, 0, "explicit")
+                        (flat or 0.0) * batch_share, 0, "explicit")
     provider = option.provider.lower()
     providers = store.query("SELECT DISTINCT provider FROM api_prices ORDER BY 1", db_path=db_path)["provider"].to_list()
     if provider not in providers:
@@ -263,9 +300,10 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
                 ids = prices["provider_model_id"].unique().sort().to_list()
                 if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the first by name
                     prices = prices.filter(pl.col("provider_model_id") == ids[0])
-        if prices.height:
+        if prices.filter(pl.col("service_tier") == "standard").height:
             break
-    if prices.height == 0:
+    standard = prices.filter(pl.col("service_tier") == "standard") if prices.height else prices
+    if standard.height == 0:
         known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
                             db_path=db_path)["provider_model_id"].to_list()
         if option.model in known:
@@ -275,30 +313,48 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
                                  + (f": its last dated price ended on {last} (retired or renamed)" if last else "")
                                  + "; see `costmodel prices history --provider-model " + option.model + "`")
         raise UnknownIdError(f"{provider} model", option.model, store.closest(option.model, known))
-    # one observation: the prices that started last (time windows of one source belong together)
-    prices = prices.filter(pl.col("price_start") == pl.col("price_start").max())
+    model_id = standard["provider_model_id"][0]
     prompt = workload.input_tokens_per_request
-    tiers = prices.filter(pl.col("context_tier_start_tokens") <= prompt)
-    tier = int(tiers["context_tier_start_tokens"].max())
-    rows = tiers.filter(pl.col("context_tier_start_tokens") == tier)
-    windows = rows["time_window_utc"].to_list()
-    explicit = sum(_window_hours(w) for w in windows if w not in ("all-day", "otherwise"))
-    weights = [max(24.0 - explicit, 0.0) if w == "otherwise" else _window_hours(w) for w in windows]
-    total = sum(weights)
-
-    def avg(col: str) -> float | None:
-        vals = rows[col].to_list()
-        if any(v is None for v in vals):
-            return None
-        return sum(v * w for v, w in zip(vals, weights)) / total
-
-    output = avg("output_usd_per_mtok")
-    if output is None:
+    inp, out, cached, tier, source = _tier_prices(standard, prompt)
+    if out is None:
         raise CostmodelError(f"{provider}/{option.model} has no output price in the store (an embedding or audio model?)")
-    model_id = rows["provider_model_id"][0]
-    source = ", ".join(sorted(set(rows["source_id"].to_list())))
-    return ApiPrice(option.label or f"{provider}/{model_id}", avg("input_usd_per_mtok"), output,
-                    avg("cached_input_usd_per_mtok"), batch_share, tier, source)
+    if not (batch_share or flex_share):
+        return ApiPrice(option.label or f"{provider}/{model_id}", inp, out, cached, 0.0, tier, source)
+    # the service tiers of this endpoint, from the package or the provider (same day rules as the standard price)
+    tiered = store.api_prices(as_of, provider=provider, provider_model_id=model_id, db_path=db_path)
+    parts: list[tuple[float, tuple[float, float, float | None], str]] = []
+    discount = 0.0
+    for name, part in (("batch", batch_share), ("flex", flex_share)):
+        if not part:
+            continue
+        rows = tiered.filter(pl.col("service_tier") == name)
+        if rows.height:
+            t_in, t_out, t_cached, _, t_src = _tier_prices(rows, prompt)
+            if t_out is not None:
+                parts.append((part, (t_in, t_out, t_cached if t_cached is not None else cached), f"{part:.0%} at its {name} tier ({t_src})"))
+                continue
+        if name == "batch" and flat is not None:
+            if option.batch:  # all traffic batch at a flat discount: as the discount table states it
+                return ApiPrice(option.label or f"{provider}/{model_id}", inp, out, cached, flat, tier, source)
+            parts.append((part, (inp * (1 - flat), out * (1 - flat), None if cached is None else cached * (1 - flat)),
+                          f"{part:.0%} batch at the flat discount of {flat:.0%} (api_batch_discounts)"))
+            continue
+        if option.batch:
+            known = store.query("SELECT provider FROM api_batch_discounts", db_path=db_path)["provider"].to_list()
+            raise CostmodelError(f"no batch price or batch discount is recorded for provider {option.provider!r} "
+                                 f"(flat discounts known for: {', '.join(known)}); give batch_discount_share")
+        parts.append((part, (inp, out, cached), f"{part:.0%} {name} at the standard price (no {name} tier recorded)"))
+    rest = 1.0 - sum(p for p, _, _ in parts)
+
+    def blend(i: int) -> float | None:
+        values = [(rest, (inp, out, cached)[i])] + [(p, v[i]) for p, v, _ in parts]
+        if any(v is None for _, v in values):
+            return None
+        return sum(w * v for w, v in values)
+
+    mix = f"{rest:.0%} standard, " + ", ".join(text for _, _, text in parts)
+    return ApiPrice(option.label or f"{provider}/{model_id}", blend(0), blend(1), blend(2), discount, tier,
+                    f"{source}; {mix}")
 
 
 def _window_hours(window: str) -> float:
@@ -643,7 +699,7 @@ class Crossover:
                 "tokens_per_month": w.tokens_per_month, "input_share": w.effective_input_share,
                 "cached_input_share": w.cached_input_share, "input_tokens_per_request": w.input_tokens_per_request,
                 "output_tokens_per_request": w.output_tokens_per_request, "peak_to_mean": w.peak_to_mean,
-                "ttft_ms": w.ttft_ms, "tpot_ms": w.tpot_ms,
+                "ttft_ms": w.ttft_ms, "tpot_ms": w.tpot_ms, "api_batch_share": w.batch_share, "api_flex_share": w.flex_share,
                 "self_host": sh.label, "model_id": sh.model_id, "gpu_id": sh.gpu_id, "pricing_mode": sh.mode,
                 "gpus_per_replica": sh.gpus_per_replica, "gpu_usd_per_hour": sh.usd_per_gpu_hour,
                 "gpu_price_source": sh.price_source,

@@ -681,6 +681,7 @@ CREATE TABLE api_prices (
     context_tier_start_tokens INTEGER NOT NULL CHECK (context_tier_start_tokens >= 0),
     time_window_utc VARCHAR NOT NULL,
     price_period INTEGER NOT NULL CHECK (price_period >= 0),
+    service_tier VARCHAR NOT NULL DEFAULT 'standard' CHECK (service_tier IN ('standard', 'batch', 'flex', 'priority')),
     effective_from DATE,
     effective_until DATE CHECK (effective_until > effective_from OR effective_from IS NULL),
     input_usd_per_mtok DOUBLE NOT NULL CHECK (input_usd_per_mtok > 0),
@@ -690,7 +691,7 @@ CREATE TABLE api_prices (
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
     observed_on DATE NOT NULL,
     note VARCHAR,
-    PRIMARY KEY (provider, provider_model_id, context_tier_start_tokens, time_window_utc, price_period, source_id, observed_on)
+    PRIMARY KEY (provider, provider_model_id, context_tier_start_tokens, time_window_utc, price_period, service_tier, source_id, observed_on)
 );
 COMMENT ON TABLE api_prices IS 'Per-token API list prices, one row per price period, context tier and time window (history, never overwritten).';
 COMMENT ON COLUMN api_prices.provider IS 'API provider id.';
@@ -698,6 +699,7 @@ COMMENT ON COLUMN api_prices.provider_model_id IS 'Model id as the provider pric
 COMMENT ON COLUMN api_prices.context_tier_start_tokens IS 'Prompt length from which this tier applies to all tokens of the request [token]; 0 for the base tier.';
 COMMENT ON COLUMN api_prices.time_window_utc IS 'Time of day the price applies (HH:MM-HH:MM UTC); ''all-day'' or ''otherwise'' (outside the listed windows).';
 COMMENT ON COLUMN api_prices.price_period IS 'Order of the price within one observation: 0 for the price with no start date, then 1, 2, ... for dated changes.';
+COMMENT ON COLUMN api_prices.service_tier IS 'standard, batch (asynchronous batch processing), flex (slower, cheaper) or priority (faster, dearer): the provider''s processing tiers; a file without the column holds standard prices.';
 COMMENT ON COLUMN api_prices.effective_from IS 'First day the price applies; empty when the source gives none: then from observed_on, or without a known start when effective_until is set.';
 COMMENT ON COLUMN api_prices.effective_until IS 'First day the price no longer applies (a later dated price replaced it); empty while in force.';
 COMMENT ON COLUMN api_prices.input_usd_per_mtok IS 'Uncached input price [USD per million tokens].';

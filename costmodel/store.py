@@ -85,6 +85,7 @@ class Column:
     name: str
     data_type: str
     not_null: bool
+    default: str | None = None  # the DDL's DEFAULT (a literal): a file without the column gets it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +111,7 @@ def table_order() -> list[str]:
 
 def _table_rules(con: duckdb.DuckDBPyConnection, table: str) -> TableRules:
     cols = con.execute(
-        "SELECT column_name, data_type, NOT is_nullable FROM duckdb_columns() "
+        "SELECT column_name, data_type, NOT is_nullable, column_default FROM duckdb_columns() "
         "WHERE table_name = ? ORDER BY column_index",
         [table],
     ).fetchall()
@@ -131,7 +132,7 @@ def _table_rules(con: duckdb.DuckDBPyConnection, table: str) -> TableRules:
             fks.extend((c, rtable, r) for c, r in zip(ccols, rcols))
     return TableRules(
         name=table,
-        columns=tuple(Column(n, t, bool(nn)) for n, t, nn in cols),
+        columns=tuple(Column(n, t, bool(nn), None if d is None else str(d).strip("'")) for n, t, nn, d in cols),
         primary_key=pk,
         checks=tuple(checks),
         foreign_keys=tuple(fks),
@@ -245,7 +246,8 @@ def read_csv_records(path: Path) -> Records:
 def _typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
     """Check the header and every field's type and NOT NULL; return a typed frame with _line."""
     names = [c.name for c in rules.columns]
-    missing = [n for n in names if n not in records.header]
+    defaults = {c.name: c.default for c in rules.columns if c.default is not None}
+    missing = [n for n in names if n not in records.header and n not in defaults]
     if missing:
         raise DataError(
             records.label, 1, missing[0],
@@ -269,7 +271,7 @@ def _typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
                 f"has {len(row)} fields, the header has {len(records.header)} (a stray comma or a truncated line?)",
             )
         for col in rules.columns:
-            raw = row[index[col.name]]
+            raw = row[index[col.name]] if col.name in index else defaults[col.name]
             if raw is None:
                 if col.not_null:
                     raise DataError(records.label, line, col.name, "is empty but required")
@@ -467,6 +469,7 @@ def genai_price_frame(observed_on: dt.date) -> tuple[pl.DataFrame, int]:
                         "context_tier_start_tokens": tier_start,
                         "time_window_utc": window,
                         "price_period": period,
+                        "service_tier": "standard",
                         "effective_from": start_date,
                         "effective_until": until[start_date],
                         "input_usd_per_mtok": values["input_mtok"],
@@ -477,7 +480,55 @@ def genai_price_frame(observed_on: dt.date) -> tuple[pl.DataFrame, int]:
                         "observed_on": observed_on,
                         "note": model.name,
                     })
+            variant_rows, variant_skipped = _genai_variant_rows(provider.id, model, entries, observed_on, types)
+            rows += variant_rows
+            skipped += variant_skipped
     return pl.DataFrame(rows), skipped
+
+
+GENAI_SERVICE_TIERS = {("processing", "batch"): "batch", ("service_tier", "flex"): "flex",
+                       ("service_tier", "priority"): "priority"}
+"""genai-prices price variants (``when``) loaded as service tiers; others (fast, speed, route, search) are not priced here."""
+PRICE_FIELDS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+
+
+def _genai_variant_rows(provider_id: str, model: Any, entries: list[tuple[Any, Any]], observed_on: dt.date,
+                        types: Any) -> tuple[list[dict[str, Any]], int]:
+    """A model's batch, flex and priority variants as api_prices rows (a variant overrides only the fields it sets)."""
+    base = next((price for c, price in entries if c is None), entries[-1][1])
+    out, skipped, seen = [], 0, set()
+    chosen: list[tuple[str, dt.date | None, Any]] = []
+    for variant in getattr(model, "price_variants", None) or []:
+        tier = next((GENAI_SERVICE_TIERS[item] for item in variant.when.items() if item in GENAI_SERVICE_TIERS), None)
+        if tier is None or isinstance(variant.constraint, types.TimeOfDateConstraint):
+            skipped += 1
+            continue
+        chosen.append((tier, variant.constraint.start_date if isinstance(variant.constraint, types.StartDateConstraint) else None,
+                       variant))
+    for tier, start_date, variant in chosen:
+        dated = sorted({d for t, d, _ in chosen if t == tier and d is not None})
+        period = dated.index(start_date) + 1 if start_date else 0
+        later = [d for d in dated if start_date is None or d > start_date]
+        until = later[0] if later else None
+        fields = {k: (getattr(variant.prices, k, None) if getattr(variant.prices, k, None) is not None else getattr(base, k, None))
+                  for k in PRICE_FIELDS}
+        starts = {0} | {t.start for v in fields.values() if v is not None and hasattr(v, "tiers") for t in v.tiers}
+        for tier_start in sorted(starts):
+            values = {k: _tier_price(v, tier_start) for k, v in fields.items()}
+            key = (tier, tier_start, period)
+            if not values["input_mtok"] or key in seen:
+                skipped += 1
+                continue
+            seen.add(key)
+            out.append({
+                "provider": provider_id, "provider_model_id": model.id, "context_tier_start_tokens": tier_start,
+                "time_window_utc": "all-day", "price_period": period, "service_tier": tier, "effective_from": start_date,
+                "effective_until": until, "input_usd_per_mtok": values["input_mtok"],
+                "output_usd_per_mtok": values["output_mtok"] or None, "cached_input_usd_per_mtok": values["cache_read_mtok"] or None,
+                "cache_write_usd_per_mtok": values["cache_write_mtok"] or None, "source_id": GENAI_PRICES_SOURCE_ID,
+                "observed_on": observed_on, "note": f"{model.name}: {tier} ({', '.join(f'{k}={v}' for k, v in variant.when.items())})",
+            })
+    return out, skipped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -888,7 +939,7 @@ def _api_price_periods(where: list[str]) -> str:
     """
     return f"""
         SELECT *, {_DATED} AS dated, coalesce(effective_from, DATE '0001-01-01') AS price_start,
-               bool_or({_DATED}) OVER (PARTITION BY provider, provider_model_id) AS endpoint_dated
+               bool_or({_DATED}) OVER (PARTITION BY provider, provider_model_id, service_tier) AS endpoint_dated
         FROM api_prices {('WHERE ' + ' AND '.join(where)) if where else ''}"""
 
 
@@ -924,11 +975,11 @@ def api_prices(
     sql = f"""
         SELECT a.model_id, p.* EXCLUDE (rn, endpoint_dated) FROM (
             SELECT *, row_number() OVER (
-                PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc
+                PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc, service_tier
                 ORDER BY price_start DESC, observed_on DESC, price_period DESC) AS rn
             FROM ({_api_price_periods(where)}) WHERE {' AND '.join(outer)}) p
         LEFT JOIN api_model_aliases a USING (provider, provider_model_id)
-        WHERE rn = 1 ORDER BY provider, provider_model_id, context_tier_start_tokens, time_window_utc"""
+        WHERE rn = 1 ORDER BY provider, provider_model_id, service_tier, context_tier_start_tokens, time_window_utc"""
     return query(sql, params + outer_params, db_path=db_path)
 
 
@@ -949,7 +1000,7 @@ def api_price_history(*, provider: str | None = None, provider_model_id: str | N
     change on a date.
     """
     where, params = _api_price_filters(provider, provider_model_id, model, db_path)
-    where.append("context_tier_start_tokens = 0")
+    where += ["context_tier_start_tokens = 0", "service_tier = 'standard'"]
     frame = query(f"SELECT price_start, effective_until, provider, provider_model_id, time_window_utc, "
                   f"input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok, source_id "
                   f"FROM ({_api_price_periods(where)}) WHERE effective_from IS NOT NULL "

@@ -318,3 +318,18 @@ def test_finance_example_runs(db: Path) -> None:
     assert "break-even" in out.stdout and "tokens/month" in out.stdout
     readme = (REPO / "README.md").read_text()
     assert script.read_text().split('"""', 2)[2].strip() in readme  # the README shows the same code
+
+
+def test_batch_and_flex_shares_are_priced_at_the_providers_tiers(db: Path) -> None:
+    """A workload that sends 30% through batch and 20% through flex: gpt-5 has both tiers at half price."""
+    w = Workload(tokens_per_month=1e9, batch_share=0.3, flex_share=0.2)
+    api = resolve_api(ApiOption.parse("openai/gpt-5"), w, as_of="2026-12-01")
+    assert api.input_usd_per_mtok == pytest.approx(0.5 * 1.25 + 0.3 * 0.625 + 0.2 * 0.625)
+    assert api.output_usd_per_mtok == pytest.approx(0.5 * 10 + 0.5 * 5)
+    assert "30% at its batch tier" in api.source and "20% at its flex tier" in api.source
+    # before the package's variants start, batch falls back to OpenAI's flat 50% and flex to the standard price
+    early = resolve_api(ApiOption.parse("openai/gpt-5"), w, as_of="2026-09-01")
+    assert early.output_usd_per_mtok == pytest.approx(0.5 * 10 + 0.3 * 5 + 0.2 * 10)
+    assert "flat discount of 50%" in early.source and "no flex tier recorded" in early.source
+    with pytest.raises(CostmodelError, match="batch_share \\+ flex_share must be at most 1"):
+        Workload(tokens_per_month=1e9, batch_share=0.7, flex_share=0.5)

@@ -204,12 +204,23 @@ def test_undated_package_rows_are_labelled_and_never_a_price_change(db: Path) ->
     """genai-prices rows without a start date apply at any date to endpoints with no dated record, labelled undated,
     and never enter the price history (issue 11: R1 drawn rising back to $2.19 in Nov 2026)."""
     gpt5 = api_prices("2026-12-01", provider="openai", provider_model_id="gpt-5", db_path=db)
-    assert gpt5["dated"].to_list() == [False] and gpt5["effective_from"].to_list() == [None]
-    assert api_prices("2026-01-01", provider="openai", provider_model_id="gpt-5", db_path=db)["dated"].to_list() == [False]
+    standard = gpt5.filter(pl.col("service_tier") == "standard")
+    assert standard["dated"].to_list() == [False] and standard["effective_from"].to_list() == [None]
+    early = api_prices("2026-01-01", provider="openai", provider_model_id="gpt-5", db_path=db)
+    assert early["service_tier"].to_list() == ["standard"] and early["dated"].to_list() == [False]
     history = store.api_price_history(provider="deepseek", provider_model_id="deepseek-reasoner", db_path=db)
     assert history["price_start"].is_sorted() and history["price_start"].min() >= dt.date(2025, 9, 5)
     assert "genai-prices-0.2.3" not in history["source_id"].to_list()
     assert store.api_price_history(provider="openai", provider_model_id="gpt-5", db_path=db).height == 0
+
+
+def test_genai_price_variants_are_service_tiers_from_their_start(db: Path) -> None:
+    """genai-prices 0.2.3 ships batch, flex and priority variants of gpt-5 from October 2026 (partial overrides)."""
+    today = api_prices("2026-12-01", provider="openai", provider_model_id="gpt-5", db_path=db)
+    by_tier = {r["service_tier"]: (r["input_usd_per_mtok"], r["output_usd_per_mtok"]) for r in today.iter_rows(named=True)}
+    assert by_tier == {"standard": (1.25, 10.0), "batch": (0.625, 5.0), "flex": (0.625, 5.0), "priority": (2.5, 20.0)}
+    before = api_prices("2026-10-01", provider="openai", provider_model_id="gpt-5", db_path=db)
+    assert before["service_tier"].to_list() == ["standard"]  # the variants start on 2026-10-12 / 10-14
 
 
 def test_api_prices_genai_dated_periods(db: Path) -> None:
@@ -217,13 +228,15 @@ def test_api_prices_genai_dated_periods(db: Path) -> None:
     dated = store.query(
         "SELECT provider, provider_model_id, min(effective_from) AS first_change FROM api_prices "
         "WHERE source_id = 'genai-prices-0.2.3' AND price_period = 1 AND effective_from < DATE '2026-11-28' "
-        "AND context_tier_start_tokens = 0 AND time_window_utc = 'all-day' GROUP BY ALL ORDER BY ALL LIMIT 1",
+        "AND context_tier_start_tokens = 0 AND time_window_utc = 'all-day' AND service_tier = 'standard' "
+        "GROUP BY ALL ORDER BY ALL LIMIT 1",
         db_path=db,
     ).row(0, named=True)
     day_before = dated["first_change"] - dt.timedelta(days=1)
     kw = dict(provider=dated["provider"], provider_model_id=dated["provider_model_id"], db_path=db)
-    before = api_prices(day_before, **kw).filter(pl.col("context_tier_start_tokens") == 0)
-    after = api_prices(dated["first_change"], **kw).filter(pl.col("context_tier_start_tokens") == 0)
+    standard = (pl.col("context_tier_start_tokens") == 0) & (pl.col("service_tier") == "standard")
+    before = api_prices(day_before, **kw).filter(standard)
+    after = api_prices(dated["first_change"], **kw).filter(standard)
     assert before["price_period"].to_list() == [0]
     assert after["price_period"].to_list() == [1]
 
