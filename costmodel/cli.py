@@ -520,6 +520,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.kind == "skypilot":
         report = importers.import_skypilot(Path(args.path), provider=args.provider, observed_on=args.observed_on,
                                            source_id=args.source_id, skip_unknown=args.skip_unknown, db_path=args.db)
+    elif args.kind == "gpuhunt":
+        report = importers.import_gpuhunt(Path(args.path), provider=args.provider, observed_on=args.observed_on,
+                                          source_id=args.source_id, skip_unknown=args.skip_unknown, db_path=args.db)
     elif args.kind == "hf-config":
         report = importers.import_hf_config(Path(args.path), model_id=args.model_id, observed_on=args.observed_on,
                                             source_id=args.source_id, total_params_b=args.total_params_b,
@@ -677,13 +680,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", "append observations from a file: SkyPilot vms.csv (skypilot), a Hugging Face config.json (hf-config), "
                       "LiteLLM's price JSON (litellm), your negotiated prices (prices-csv), your own benchmark run "
                       "(benchmark: vLLM bench serve JSON, GuideLLM or inference-perf report)")
-    p.add_argument("kind", nargs="?", choices=("skypilot", "hf-config", "litellm", "prices-csv", "benchmark"), help="what the file is")
+    p.add_argument("kind", nargs="?", choices=("skypilot", "gpuhunt", "hf-config", "litellm", "prices-csv", "benchmark"),
+                   help="what the file is")
     p.add_argument("path", nargs="?", help="the file")
     p.add_argument("--list", action="store_true", help="list your imports (id, what, rows, files)")
     p.add_argument("--remove", metavar="ID", default=None, help="undo an import by its id (see --list) and rebuild the store")
     p.add_argument("--observed-on", type=_date, default=None, help="date the file's facts were observed (default today)")
     p.add_argument("--source-id", default=None, help="source id to record (default derived from the file)")
-    p.add_argument("--provider", default=None, help="skypilot: the cloud (default: the file's folder name)")
+    p.add_argument("--provider", default=None,
+                   help="skypilot: the cloud (default: the file's folder name); gpuhunt: the provider (default: the file's name)")
     p.add_argument("--skip-unknown", action="store_true", help="skypilot: leave out accelerators the catalog does not know")
     p.add_argument("--model-id", default=None, help="hf-config: project model id (default from the file name)")
     p.add_argument("--total-params-b", type=float, default=None,

@@ -213,6 +213,67 @@ def _skypilot_provider(path: Path, given: str | None, db_path: Path | None) -> s
                     "give --provider with one of them")
 
 
+GCP_PLACEHOLDER_PRICE = 700.0
+"""SkyPilot's GCP fetcher writes 700 where a SKU has no published price (fetch_gcp.py: TPU_V6E_MAX_PRICE = 700)."""
+GCP_FIXED_HOSTS = {
+    "A100": {1: ["a2-highgpu-1g"], 2: ["a2-highgpu-2g"], 4: ["a2-highgpu-4g"], 8: ["a2-highgpu-8g"], 16: ["a2-megagpu-16g"]},
+    "A100-80GB": {1: ["a2-ultragpu-1g"], 2: ["a2-ultragpu-2g"], 4: ["a2-ultragpu-4g"], 8: ["a2-ultragpu-8g"]},
+    "L4": {1: ["g2-standard-4", "g2-standard-8", "g2-standard-12", "g2-standard-16", "g2-standard-32"], 2: ["g2-standard-24"],
+           4: ["g2-standard-48"], 8: ["g2-standard-96"]},
+    "H100": {1: ["a3-highgpu-1g"], 2: ["a3-highgpu-2g"], 4: ["a3-highgpu-4g"], 8: ["a3-highgpu-8g"]},
+    "H100-MEGA": {8: ["a3-megagpu-8g"]}, "H200": {8: ["a3-ultragpu-8g"]}, "B200": {8: ["a4-highgpu-8g"]},
+}
+"""GPUs that GCP sells only inside one machine family: the host for each count (SkyPilot gcp_catalog.py
+_ACC_INSTANCE_TYPE_DICTS @0052610); the cheapest listed host in the zone is taken."""
+GCP_N1_CPUS = {"K80": {1: 4, 2: 8, 4: 16, 8: 32, 16: 64}, "V100": {1: 8, 2: 16, 4: 32, 8: 64}, "T4": {1: 4, 2: 8, 4: 48},
+               "P100": {1: 8, 2: 16, 4: 32, 8: 64}, "DEFAULT": {1: 8, 2: 16, 4: 32, 8: 64, 16: 128}}
+"""Other GPUs attach to an N1 VM: the cheapest n1-standard/highmem/highcpu with at least these vCPUs and 4 GiB per vCPU
+(SkyPilot gcp_catalog.py _NUM_ACC_TO_NUM_CPU, _DEFAULT_GPU_MEMORY_CPU_RATIO = 4)."""
+
+
+def _maybe_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _gcp_hosts(rows: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """GCP VM rows without accelerators, by (region, zone), with prices as numbers (placeholders left out)."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["AcceleratorName"].strip() or not r["InstanceType"].strip() or not r["Price"].strip():
+            continue
+        try:
+            price = float(r["Price"])
+            spot = float(r["SpotPrice"]) if r["SpotPrice"].strip() else None
+            cpus, mem = float(r.get("vCPUs") or 0), float(r.get("MemoryGiB") or 0)
+        except ValueError:
+            continue
+        if price == GCP_PLACEHOLDER_PRICE:
+            continue
+        out.setdefault((r["Region"].strip(), r.get("AvailabilityZone", "").strip()), []).append(
+            {"InstanceType": r["InstanceType"].strip(), "Price": price, "SpotPrice": None if spot == GCP_PLACEHOLDER_PRICE else spot,
+             "vCPUs": cpus, "MemoryGiB": mem})
+    return out
+
+
+def _gcp_host_for(hosts: dict[tuple[str, str], list[dict[str, Any]]], accel: str, count: int, region: str,
+                  zone: str) -> dict[str, Any] | None:
+    """The VM a GCP accelerator row attaches to, as SkyPilot picks it: a fixed family, else the cheapest fitting N1."""
+    here = hosts.get((region, zone), [])
+    if accel in GCP_FIXED_HOSTS:
+        names = GCP_FIXED_HOSTS[accel].get(count, [])
+        fits = [h for h in here if h["InstanceType"] in names]
+    else:
+        cpus = GCP_N1_CPUS.get(accel, GCP_N1_CPUS["DEFAULT"]).get(count)
+        if cpus is None:
+            return None
+        fits = [h for h in here if h["InstanceType"].startswith(("n1-standard", "n1-highmem", "n1-highcpu"))
+                and h["vCPUs"] >= cpus and h["MemoryGiB"] >= 4 * cpus]
+    return min(fits, key=lambda h: h["Price"]) if fits else None
+
+
 SKYPILOT_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "SpotPrice", "Region")
 
 
@@ -236,6 +297,43 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
     (listing every one, with lines) unless ``skip_unknown``, which leaves those rows out and lists them.
     """
     path = Path(path)
+    if path.is_dir():
+        return import_skypilot_folder(path, observed_on=observed_on, skip_unknown=skip_unknown, db_path=db_path,
+                                      imports=imports)
+    frame, sources, skipped, read = _parse_skypilot(path, provider=provider, observed_on=observed_on, source_id=source_id,
+                                                    skip_unknown=skip_unknown, db_path=db_path)
+    provider = frame["provider"][0]
+    added, already, files = append("gpu_prices", frame, label=f"skypilot-{provider}", sources=sources, db_path=db_path,
+                                   imports=imports)
+    return ImportReport("skypilot", str(path), "gpu_prices", read, added, already, skipped, files)
+
+
+def import_skypilot_folder(folder: Path, *, observed_on: dt.date | None = None, skip_unknown: bool = False,
+                           db_path: Path | None = None, imports: Path | None = None) -> ImportReport:
+    """Import a whole SkyPilot catalog folder (catalogs/v8: one <cloud>/vms.csv per cloud).
+
+    Every file is read and checked first; only then are they appended (one import per cloud), so a
+    bad file or an unknown accelerator stops the lot before anything is written.
+    """
+    files = sorted(Path(folder).glob("*/vms*.csv"))
+    if not files:
+        raise DataError(str(folder), None, None, "no <cloud>/vms.csv files: give SkyPilot's catalogs/v8 folder or one vms.csv")
+    parsed = [_parse_skypilot(f, observed_on=observed_on, skip_unknown=skip_unknown, db_path=db_path) for f in files]
+    added = already = read = 0
+    written: list[str] = []
+    skipped: list[dict[str, Any]] = []
+    for f, (frame, sources, skip, n) in zip(files, parsed):
+        a, b, w = append("gpu_prices", frame, label=f"skypilot-{frame['provider'][0]}", sources=sources, db_path=db_path,
+                         imports=imports)
+        added, already, read, written = added + a, already + b, read + n, written + w
+        skipped += [{**x, "file": str(f)} for x in skip]
+    return ImportReport("skypilot", str(folder), "gpu_prices", read, added, already, skipped, written)
+
+
+def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.date | None = None,
+                    source_id: str | None = None, skip_unknown: bool = False,
+                    db_path: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]], int]:
+    """One SkyPilot vms.csv as gpu_prices rows, its source row, what was skipped and the rows read (nothing written)."""
     header, rows, lines = _read_table(path)
     if not rows:
         raise DataError(str(path), 1, None, "no rows: a SkyPilot vms.csv has one row per instance type and region")
@@ -247,10 +345,17 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
     observed_on = observed_on or dt.date.today()
     source_id = source_id or f"skypilot-catalog-{provider}"
     out, skipped, unknown = [], [], {}
+    gcp = provider == "gcp"
+    hosts = _gcp_hosts(rows) if gcp else {}
     for row, line in zip(rows, lines):
         accel = row["AcceleratorName"].strip()
         if not accel:
             skipped.append({"line": line, "reason": "no accelerator"})
+            continue
+        if gcp and GCP_PLACEHOLDER_PRICE in [_maybe_float(row["Price"]), _maybe_float(row["SpotPrice"])]:
+            skipped.append({"line": line, "reason": f"placeholder price {GCP_PLACEHOLDER_PRICE:g} (no price published)"})
+        if gcp and accel.lower().startswith("tpu-"):
+            skipped.append({"line": line, "reason": "TPU slice (priced per slice, not a GPU)"})
             continue
         try:
             gpu_id = catalog.resolve_gpu_id(accel, db_path=db_path)
@@ -265,6 +370,19 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
             region = f"{region}/{row['AvailabilityZone'].strip()}"
         price = _number(path, line, "Price", row["Price"]) if row["Price"].strip() else None
         spot = _number(path, line, "SpotPrice", row["SpotPrice"]) if row["SpotPrice"].strip() else None
+        instance = row["InstanceType"].strip()
+        note = ""
+        if gcp and not instance:  # an accelerator row: its price excludes the VM it attaches to
+            price = None if price == GCP_PLACEHOLDER_PRICE else price
+            spot = None if spot == GCP_PLACEHOLDER_PRICE else spot
+            host = _gcp_host_for(hosts, accel, int(count), row["Region"].strip(), row.get("AvailabilityZone", "").strip())
+            if host is None:
+                skipped.append({"line": line, "reason": f"no host VM for {int(count)} x {accel} in this zone in the file"})
+                continue
+            instance = host["InstanceType"]
+            note = f"; accelerator ${price or 0:g} + host {instance} ${host['Price']:g}"
+            price = price + host["Price"] if price is not None else None
+            spot = spot + host["SpotPrice"] if spot is not None and host["SpotPrice"] is not None else None
         for mode, value in (("on-demand", price), ("spot", spot if spot is not None and spot != price else None)):
             if value is None:
                 continue
@@ -272,10 +390,10 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                 raise DataError(str(path), line, "Price" if mode == "on-demand" else "SpotPrice",
                                 f"{value!r} is not a price: prices must be above 0")
             out.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": mode, "region": region,
-                        "gpus_per_instance": int(count), "instance_type": row["InstanceType"].strip(),
+                        "gpus_per_instance": int(count), "instance_type": instance,
                         "usd_per_gpu_hour": round(value / count, 6), "source_id": source_id,
                         "observed_on": observed_on.isoformat(),
-                        "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s)"})
+                        "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s){note}"})
     if unknown and not skip_unknown:
         listing = "; ".join(f"{name} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for name, ls in unknown.items())
         first = min(min(ls) for ls in unknown.values())
@@ -289,10 +407,85 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                              "url_or_citation": f"github.com/skypilot-org/skypilot-catalog catalogs/v8/{provider}/vms.csv ({path.name})",
                              "licence": "Apache-2.0", "retrieved_on": observed_on.isoformat(),
                              "note": "imported with costmodel import skypilot"}])
-    frame = pl.DataFrame(out)
-    added, already, files = append("gpu_prices", frame, label=f"skypilot-{provider}", sources=sources, db_path=db_path,
+    return pl.DataFrame(out), sources, skipped, len(rows)
+
+
+GPUHUNT_COLUMNS = ("instance_name", "location", "price", "gpu_count", "gpu_name", "spot")
+"""Columns a gpuhunt catalog CSV needs (its RawCatalogItem: also cpu, memory, gpu_memory, and in newer versions
+disk_size, gpu_vendor, flags); price is per instance and hour, gpu_memory per GPU in GB."""
+
+
+def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.date | None = None,
+                   source_id: str | None = None, skip_unknown: bool = False, db_path: Path | None = None,
+                   imports: Path | None = None) -> ImportReport:
+    """Import a gpuhunt (dstack) offline catalog CSV, e.g. runpod.csv from its catalog zip, as gpu_prices rows.
+
+    The provider is the file's name (runpod.csv) unless given; a GPU is resolved from gpu_name and
+    its memory (A100 with 80 GB: a100-80gb); rows without GPUs are skipped; spot rows are spot.
+    """
+    path = Path(path)
+    header, rows, lines = _read_table(path)
+    if not rows:
+        raise DataError(str(path), 1, None, "no rows: a gpuhunt catalog has one row per offer")
+    missing = [c for c in GPUHUNT_COLUMNS if c not in header]
+    if missing:
+        raise DataError(str(path), 1, missing[0], f"missing column; a gpuhunt catalog CSV has {', '.join(GPUHUNT_COLUMNS)}"
+                        " (and cpu, memory, gpu_memory)")
+    known = store.query("SELECT provider FROM gpu_providers ORDER BY 1", db_path=db_path)["provider"].to_list()
+    provider = (provider or path.stem).lower()
+    if provider not in known:
+        raise DataError(str(path), None, "provider", f"{provider!r} is not a registered GPU provider (gpu_providers: "
+                                                     f"{', '.join(known)}); give --provider with one of them")
+    observed_on = observed_on or dt.date.today()
+    source_id = source_id or f"gpuhunt-{provider}-{observed_on.isoformat()}"
+    out, skipped, unknown = [], [], {}
+    for row, line in zip(rows, lines):
+        count_text = (row.get("gpu_count") or "").strip()
+        count = _number(path, line, "gpu_count", count_text) if count_text else 0
+        if count <= 0 or not (row.get("gpu_name") or "").strip():
+            skipped.append({"line": line, "reason": "no GPU"})
+            continue
+        if count != int(count):
+            raise DataError(str(path), line, "gpu_count", f"{count_text!r} is not a whole number of GPUs")
+        name = row["gpu_name"].strip()
+        memory = (row.get("gpu_memory") or "").strip()
+        sized = [f"{name}-{_number(path, line, 'gpu_memory', memory):g}GB"] if memory else []
+        pcie = "pcie" in (row.get("instance_name") or "").lower()  # runpod's "NVIDIA A100 80GB PCIe"
+        candidates = ([f"{name}-PCIe-{_number(path, line, 'gpu_memory', memory):g}GB", f"{name}-PCIe"] if pcie else []) + sized + [name]
+        gpu_id = None
+        for cand in candidates:
+            try:
+                gpu_id = catalog.resolve_gpu_id(cand, db_path=db_path)
+                break
+            except CostmodelError:
+                continue
+        if gpu_id is None:
+            unknown.setdefault(name + (f" ({memory} GB)" if memory else ""), []).append(line)
+            continue
+        price = _number(path, line, "price", row["price"] or "missing")
+        if price <= 0:
+            raise DataError(str(path), line, "price", f"{price!r} is not a price: prices must be above 0")
+        spot = row["spot"].strip().lower() == "true"
+        out.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": "spot" if spot else "on-demand",
+                    "region": row["location"].strip() or "any", "gpus_per_instance": int(count),
+                    "instance_type": row["instance_name"].strip() or name, "usd_per_gpu_hour": round(price / count, 6),
+                    "source_id": source_id, "observed_on": observed_on.isoformat(),
+                    "note": f"{path.name} line {line}: offer ${price:g}/h for {int(count)} x {name}"})
+    if unknown and not skip_unknown:
+        listing = "; ".join(f"{n} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for n, ls in unknown.items())
+        raise DataError(str(path), min(min(ls) for ls in unknown.values()), "gpu_name",
+                        f"unknown GPU(s), nothing loaded: {listing}; add them to gpu_aliases or pass --skip-unknown")
+    skipped += [{"gpu": n, "lines": ls, "reason": "unknown GPU, not loaded"} for n, ls in unknown.items()]
+    if not out:
+        raise DataError(str(path), None, None, "no GPU rows to import")
+    sources = pl.DataFrame([{"source_id": source_id, "title": f"gpuhunt catalog, {provider} ({path.name})",
+                             "url_or_citation": f"dstackai/gpuhunt offline catalog {path.name}", "licence": "MPL-2.0",
+                             "retrieved_on": observed_on.isoformat(), "note": "imported with costmodel import gpuhunt"}])
+    frame = pl.DataFrame(out).unique(subset=["provider", "gpu_id", "pricing_mode", "region", "gpus_per_instance", "instance_type"],
+                                     keep="first", maintain_order=True)
+    added, already, files = append("gpu_prices", frame, label=f"gpuhunt-{provider}", sources=sources, db_path=db_path,
                                    imports=imports)
-    return ImportReport("skypilot", str(path), "gpu_prices", len(rows), added, already, skipped, files)
+    return ImportReport("gpuhunt", str(path), "gpu_prices", len(rows), added, already, skipped, files)
 
 
 def _number(path: Path, line: int, field: str, text: str) -> float:
@@ -647,11 +840,15 @@ def _positive_price(path: Path, line: int, field: str, text: str) -> float:
 # ---------------------------------------------------------------------------------------------
 # LiteLLM's price map
 
-LITELLM_PROVIDERS = {"together_ai": "together", "fireworks_ai": "fireworks", "gemini": "google", "vertex_ai-language-models": "google",
+LITELLM_PROVIDERS = {"together_ai": "together", "fireworks_ai": "fireworks", "gemini": "google",
+                     "vertex_ai-language-models": "google-vertex", "vertex_ai-anthropic_models": "google-vertex",
                      "bedrock": "aws", "azure_ai": "azure", "mistral": "mistral", "deepseek": "deepseek", "groq": "groq",
                      "openai": "openai", "anthropic": "anthropic", "openrouter": "openrouter", "cerebras": "cerebras",
                      "novita": "novita", "xai": "x-ai", "perplexity": "perplexity"}
-"""LiteLLM's ``litellm_provider`` names mapped to this project's provider ids (others keep their name)."""
+"""LiteLLM's ``litellm_provider`` names mapped to this project's provider ids (others keep their name); Vertex AI
+stays apart from the Gemini API (their prices and ids differ)."""
+LITELLM_SERVICE_TIERS = {"_batches": "batch", "_flex": "flex", "_priority": "priority"}
+"""Suffixes of LiteLLM's per-token cost fields that price a service tier."""
 
 
 def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id: str | None = None,
@@ -674,8 +871,7 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
         if entry.get("mode", "chat") not in ("chat", "completion"):
             skipped.append({"model": key, "reason": f"mode {entry.get('mode')}"})
             continue
-        prices = {}
-        for field in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost"):
+        def price(field: str) -> float:
             value = entry.get(field) or 0
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
@@ -683,8 +879,9 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
             if value < 0:
                 raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
                                 f"negative price {value!r}: prices must be above 0")
-            prices[field] = float(value)
-        inp, out, cached = prices.values()
+            return float(value)
+
+        inp, out, cached = (price(f) for f in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost"))
         if inp == 0 or out == 0:
             skipped.append({"model": key, "reason": "no input or output price (free or not priced)"})
             continue
@@ -693,11 +890,24 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
             raise DataError(str(path), _json_key_line(text, key), f"{key}.litellm_provider", "is missing")
         provider = LITELLM_PROVIDERS.get(provider_name, provider_name)
         model_id = key.split("/", 1)[1] if key.startswith(provider_name + "/") else key
-        rows.append({"provider": provider, "provider_model_id": model_id, "context_tier_start_tokens": 0,
-                     "time_window_utc": "all-day", "price_period": 0, "effective_from": None, "effective_until": None,
-                     "input_usd_per_mtok": inp * 1e6, "output_usd_per_mtok": out * 1e6,
-                     "cached_input_usd_per_mtok": cached * 1e6 if cached else None, "cache_write_usd_per_mtok": None,
-                     "source_id": source_id, "observed_on": observed_on.isoformat(), "note": f"litellm key {key}"})
+        common = {"provider": provider, "provider_model_id": model_id, "time_window_utc": "all-day", "price_period": 0,
+                  "effective_from": None, "effective_until": None, "cache_write_usd_per_mtok": None,
+                  "source_id": source_id, "observed_on": observed_on.isoformat()}
+        # the standard price, its long-context tiers (*_above_200k_tokens), and the service tiers (*_batches, _flex, _priority)
+        variants = [("standard", 0, "")]
+        variants += sorted(("standard", int(m.group(1)) * 1000, f"_above_{m.group(1)}k_tokens")
+                           for m in (re.fullmatch(r"input_cost_per_token_above_(\d+)k_tokens", f) for f in entry) if m)
+        variants += [(tier, 0, suffix) for suffix, tier in LITELLM_SERVICE_TIERS.items() if f"input_cost_per_token{suffix}" in entry]
+        for tier, start, suffix in variants:
+            t_in = price(f"input_cost_per_token{suffix}") if suffix else inp
+            t_out = (price(f"output_cost_per_token{suffix}") or out) if suffix else out
+            t_cached = (price(f"cache_read_input_token_cost{suffix}") or None) if suffix else (cached or None)
+            if not t_in:
+                continue
+            rows.append({**common, "context_tier_start_tokens": start, "service_tier": tier,
+                         "input_usd_per_mtok": t_in * 1e6, "output_usd_per_mtok": t_out * 1e6,
+                         "cached_input_usd_per_mtok": t_cached * 1e6 if t_cached else None,
+                         "note": f"litellm key {key}" + (f" ({suffix.strip('_')})" if suffix else "")})
     if not rows:
         raise DataError(str(path), None, None, "no priced chat models found")
     sources = pl.DataFrame([{"source_id": source_id, "title": "LiteLLM model_prices_and_context_window.json",
@@ -713,7 +923,7 @@ def price_disagreements(*, threshold_share: float = 0.05, db_path: Path | None =
     """API models priced by both genai-prices and LiteLLM whose current prices differ by more than ``threshold_share``."""
     windows = list(store.STANDARD_PRICE_WINDOWS)
     latest = ("SELECT provider, provider_model_id, input_usd_per_mtok, output_usd_per_mtok FROM api_prices "
-              "WHERE {cond} AND context_tier_start_tokens = 0 AND list_contains(?, time_window_utc) "
+              "WHERE {cond} AND context_tier_start_tokens = 0 AND service_tier = 'standard' AND list_contains(?, time_window_utc) "
               "AND effective_until IS NULL QUALIFY row_number() OVER (PARTITION BY provider, provider_model_id "
               "ORDER BY observed_on DESC, price_period DESC) = 1")
     genai = store.query(latest.format(cond="source_id = ?"), [store.GENAI_PRICES_SOURCE_ID, windows], db_path=db_path)

@@ -207,7 +207,9 @@ def test_litellm_import_and_disagreements(fresh: Path) -> None:
     from costmodel.importers import import_litellm, price_disagreements
 
     report = import_litellm(LITELLM, observed_on=dt.date(2026, 11, 20))
-    assert report.rows_added == 3  # gpt-4o, deepseek-reasoner, Together Llama 3.1 8B; the embedding model skipped
+    assert report.rows_added == 4  # gpt-4o (and its batch tier), deepseek-reasoner, Together Llama 3.1 8B; not the embedding
+    batch = store.query("SELECT * FROM api_prices WHERE source_id LIKE 'litellm%' AND service_tier = 'batch'").row(0, named=True)
+    assert (batch["provider_model_id"], batch["input_usd_per_mtok"]) == ("gpt-4o", pytest.approx(1.25))
     assert {s["model"] for s in report.skipped} == {"text-embedding-3-small"}
     row = store.query("SELECT * FROM api_prices WHERE source_id LIKE 'litellm%' AND provider = 'together'").row(0, named=True)
     assert row["provider_model_id"] == "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"
@@ -312,3 +314,68 @@ def test_prices_csv_bad_files(fresh: Path, edit, words: str) -> None:
     with pytest.raises(DataError, match=re.escape(words)):
         import_prices_csv(path)
     assert sha256(fresh / "s.duckdb") == before and not (fresh / "imports").exists()
+
+
+def test_skypilot_whole_catalog_folder(fresh: Path) -> None:
+    """catalogs/v8 at once: every cloud's vms.csv, each as its provider; the lot is checked before anything lands."""
+    report = import_skypilot(FIXTURES / "skypilot", observed_on=dt.date(2026, 10, 15))
+    providers = store.query("SELECT DISTINCT provider FROM gpu_prices WHERE starts_with(source_id, 'skypilot-catalog') "
+                            "ORDER BY 1")["provider"].to_list()
+    assert providers == ["aws", "gcp", "lambda"] and report.rows_added > 0
+    bad = fresh / "catalogs"
+    shutil.copytree(FIXTURES / "skypilot", bad)
+    (bad / "lambda" / "vms.csv").write_text((FIXTURES / "skypilot" / "lambda" / "vms.csv").read_text().replace("A10", "Gaudi9"))
+    before = sha256(fresh / "s.duckdb")
+    with pytest.raises(DataError, match="Gaudi9"):
+        import_skypilot(bad, observed_on=dt.date(2026, 10, 16))
+    assert sha256(fresh / "s.duckdb") == before  # aws (read first, fine) did not land either
+
+
+GPUHUNT = FIXTURES / "gpuhunt" / "runpod.csv"
+
+
+def test_gpuhunt_catalog_import(fresh: Path) -> None:
+    from costmodel.importers import import_gpuhunt
+
+    report = import_gpuhunt(GPUHUNT, observed_on=dt.date(2026, 11, 20))
+    assert report.rows_added == 6 and [s["reason"] for s in report.skipped] == ["no GPU"]
+    rows = store.query("SELECT gpu_id, pricing_mode, gpus_per_instance, usd_per_gpu_hour FROM gpu_prices "
+                       "WHERE starts_with(source_id, 'gpuhunt-runpod') ORDER BY gpu_id, pricing_mode, usd_per_gpu_hour").rows()
+    # A100 with 80 GB is the 80 GB part, not the 40 GB default; 8 GPUs at $15.12 are $1.89 each
+    assert ("a100-80gb", "on-demand", 8, pytest.approx(1.89)) in rows and ("h100-sxm", "spot", 1, 1.75) in rows
+    assert all(r[0] != "a100-40gb" for r in rows) and ("a100-80gb-pcie", "on-demand", 1, 1.64) in rows
+    bad = fresh / "acme.csv"
+    bad.write_text(GPUHUNT.read_text())
+    with pytest.raises(DataError, match="'acme' is not a registered GPU provider"):
+        import_gpuhunt(bad)
+    odd = fresh / "runpod.csv"
+    odd.write_text(GPUHUNT.read_text().replace("RTX4090", "Gaudi9"))
+    with pytest.raises(DataError, match="unknown GPU\\(s\\), nothing loaded: Gaudi9 \\(24.0 GB\\)"):
+        import_gpuhunt(odd)
+
+
+def test_skypilot_gcp_adds_the_host_vm_and_skips_placeholders(fresh: Path) -> None:
+    """GCP's accelerator rows exclude the VM: A100 x1 in us-central1-a is 2.93391 + a2-highgpu-1g 0.73948 = $3.67339/h."""
+    report = import_skypilot(FIXTURES / "skypilot" / "gcp" / "vms.csv", observed_on=dt.date(2026, 10, 15))
+    rows = {(r["gpu_id"], r["pricing_mode"], r["region"], r["gpus_per_instance"]): r for r in store.query(
+        "SELECT * FROM gpu_prices WHERE source_id = 'skypilot-catalog-gcp'").iter_rows(named=True)}
+    a100 = rows[("a100-40gb", "on-demand", "us-central1/us-central1-a", 1)]
+    assert a100["usd_per_gpu_hour"] == pytest.approx(2.93391 + 0.73948) and a100["instance_type"] == "a2-highgpu-1g"
+    reasons = [s["reason"] for s in report.skipped]
+    assert any(r.startswith("placeholder price 700") for r in reasons)
+    assert any(r.startswith("TPU slice") for r in reasons)
+    # every imported GCP price carries a host: none is the bare accelerator price
+    assert all(r["instance_type"] for r in rows.values())
+
+
+def test_litellm_real_extract_keeps_providers_apart_and_reads_tiers(fresh: Path) -> None:
+    """A real extract of LiteLLM's map: Vertex AI and the Gemini API are two providers; long-context and service tiers load."""
+    from costmodel.importers import import_litellm
+
+    import_litellm(FIXTURES / "litellm" / "real_extract.json", observed_on=dt.date(2026, 11, 20))
+    rows = store.query("SELECT provider, provider_model_id, service_tier, context_tier_start_tokens FROM api_prices "
+                       "WHERE starts_with(source_id, 'litellm') ORDER BY ALL").rows()
+    assert ("google", "gemini-2.5-pro", "standard", 0) in rows and ("google-vertex", "gemini-2.5-pro", "standard", 0) in rows
+    assert ("google-vertex", "gemini-2.5-pro", "standard", 200000) in rows  # *_above_200k_tokens
+    assert ("openai", "gpt-5", "flex", 0) in rows and ("openai", "gpt-5", "priority", 0) in rows
+    assert not any(r[1] == "text-embedding-3-small" for r in rows)
