@@ -165,29 +165,31 @@ def _fmt(value: Any) -> str:
 
 
 def headline(result: Crossover) -> str:
-    """One paragraph of Markdown: the answer, with its conditions."""
+    """One paragraph of Markdown: the answer, with its conditions and the caveats that change it."""
+    from . import formatting as fmt
+
     d = result.to_dict()
     a = d["assumptions"]
-    vol = f"{a['tokens_per_month']:,.0f}"
     be = d["break_even_tokens_per_month"]
     if be is None:
         answer = (f"**Self-hosting never pays** against {a['api']} at these prices: even with every replica as full as the "
-                  f"peak-to-mean ({a['peak_to_mean']:g}) and utilisation target ({a['target_utilisation']:.0%}) allow, "
-                  f"it costs more per token than the API.")
+                  f"peak-to-mean ({fmt.number(a['peak_to_mean'], 1)}) and utilisation target "
+                  f"({fmt.percent(a['target_utilisation'])}) allow, it costs more per token than the API.")
     else:
         band = ""
         lo_be, hi_be = d["break_even_tokens_per_month_low"], d["break_even_tokens_per_month_high"]
         if lo_be and hi_be and not math.isclose(lo_be, hi_be, rel_tol=1e-3):
-            band = (f" (between {d['break_even_tokens_per_month_low']:,.3g} and {d['break_even_tokens_per_month_high']:,.3g} "
-                    f"across the throughput model's error band)")
-        answer = f"**Self-hosting starts to pay at {be:,.3g} tokens per month**{band}."
-    cheaper = "self-hosting" if d["saving_multiple"] > 1 else "the API"
+            band = (f" (between {fmt.volume(lo_be, '')} and {fmt.volume(hi_be)} across the throughput model's "
+                    f"error band)")
+        answer = f"**Self-hosting starts to pay at {fmt.volume(be)}**{band}."
+    multiple = d["self_host_usd_per_month"] / d["api_usd_per_month"]
     caveats = "".join(f"\n\n**Caveat on the GPU price:** {c}." for c in d["caveats"])
-    price = f"\n\nGPU price: ${a['gpu_usd_per_hour']:,.2f} per GPU-hour, {a['gpu_price_source']}." if a["gpu_usd_per_hour"] else ""
-    return (f"{answer}{caveats}\n\nAt {vol} tokens per month, {a['self_host']} costs **${d['self_host_usd_per_month']:,.0f}** a month "
-            f"({d['replicas']} replica(s), {d['gpus']} GPU(s), {d['utilisation']:.0%} busy) and {a['api']} costs "
-            f"**${d['api_usd_per_month']:,.0f}**: {cheaper} is cheaper by {max(d['saving_multiple'], 1 / d['saving_multiple']):.2f}x."
-            f"{price}")
+    price = (f"\n\nGPU price: {fmt.money(a['gpu_usd_per_hour'])} per GPU-hour, {a['gpu_price_source']}."
+             if a["gpu_usd_per_hour"] else "")
+    return (f"{answer}{caveats}\n\nAt {fmt.volume(a['tokens_per_month'])}, {a['self_host']} costs "
+            f"**{fmt.money(d['self_host_usd_per_month'])}** a month ({d['replicas']} replica(s), {d['gpus']} GPU(s), "
+            f"{fmt.percent(d['utilisation'])} busy) and {a['api']} costs **{fmt.money(d['api_usd_per_month'])}**: "
+            f"{fmt.ratio(multiple)}.{price}")
 
 
 def sources_footer(source_ids: list[str] | None = None, *, db_path: Path | None = None) -> str:

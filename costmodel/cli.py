@@ -374,23 +374,25 @@ def cmd_crossover(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, payload)
         return 0
+    from . import formatting as fmt
+
     be = payload["break_even_tokens_per_month"]
     a = payload["assumptions"]
-    print(f"{a['self_host']}  vs  {a['api']}  at {a['tokens_per_month']:,.0f} tokens/month")
-    print(f"  self-host  ${payload['self_host_usd_per_month']:,.0f}/month  (${payload['self_host_usd_per_mtok']:.3f}/M tokens, "
-          f"{payload['replicas']} replica(s), {payload['gpus']} GPU(s), {payload['utilisation']:.0%} busy)")
-    print(f"  API        ${payload['api_usd_per_month']:,.0f}/month  (${payload['api_usd_per_mtok']:.3f}/M tokens)")
-    print(f"  saving multiple (API / self-host): {payload['saving_multiple']:.2f}x")
+    print(f"{a['self_host']}  vs  {a['api']}  at {fmt.volume(a['tokens_per_month'])}")
+    print(f"  self-host  {fmt.money(payload['self_host_usd_per_month'])}/month  ({fmt.money(payload['self_host_usd_per_mtok'], 3)}"
+          f"/M tokens, {payload['replicas']} replica(s), {payload['gpus']} GPU(s), {fmt.percent(payload['utilisation'])} busy)")
+    print(f"  API        {fmt.money(payload['api_usd_per_month'])}/month  ({fmt.money(payload['api_usd_per_mtok'], 3)}/M tokens)")
+    print(f"  {fmt.ratio(payload['self_host_usd_per_month'] / payload['api_usd_per_month'])}")
     if a["gpu_usd_per_hour"]:
-        print(f"  GPU price  ${a['gpu_usd_per_hour']:,.2f}/GPU-hour: {a['gpu_price_source']}")
+        print(f"  GPU price  {fmt.money(a['gpu_usd_per_hour'])}/GPU-hour: {a['gpu_price_source']}")
     for caveat in payload["caveats"]:
         print(f"  CAVEAT: {caveat}")
     if be is None:
         print("  break-even: never (the API costs less per token than even full self-hosted replicas)")
     else:
         lo, hi = payload["break_even_tokens_per_month_low"], payload["break_even_tokens_per_month_high"]
-        band = f" (throughput band: {lo:,.0f} to {hi:,.0f})" if lo and hi else ""
-        print(f"  break-even: {be:,.0f} tokens/month{band}")
+        band = f" (throughput band: {fmt.volume(lo, '')} to {fmt.volume(hi)})" if lo and hi and abs(hi / lo - 1) > 1e-3 else ""
+        print(f"  break-even: {fmt.volume(be)}{band}")
     print("assumptions:")
     _print_record({k: v for k, v in a.items() if k not in ("ownership", "gpu_price")})
     return 0
@@ -491,10 +493,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"wrote {result['html']} ({result['seconds']} s)")
     figures = result.get("figures") or {}
     if "break_even_tokens_per_month" in figures:
+        from . import formatting as fmt
+
         be = figures["break_even_tokens_per_month"]
-        print("break-even: " + ("never (the API is cheaper per token at any volume)" if be is None else f"{be:,.0f} tokens/month")
-              + f"; at the report's volume self-hosting costs ${figures['self_host_usd_per_month']:,.0f}/month"
-              f" against ${figures['api_usd_per_month']:,.0f}/month for the API")
+        print("break-even: " + ("never (the API is cheaper per token at any volume)" if be is None else fmt.volume(be))
+              + f"; at the report's volume self-hosting costs {fmt.money(figures['self_host_usd_per_month'])}/month"
+              f" against {fmt.money(figures['api_usd_per_month'])}/month for the API")
     return 0
 
 

@@ -70,6 +70,15 @@ def signed_percent(pct: float | None, digits: int = 0) -> str:
     return f"{pct:+.{digits}f}%"
 
 
+def ratio(multiple: float, what: str = "the API") -> str:
+    """A cost ratio with a word: 0.74 -> 'self-hosting costs 0.74x the API, i.e. 26% less'."""
+    if multiple <= 0 or math.isnan(multiple) or math.isinf(multiple):
+        return f"self-hosting costs {number(multiple, 2)}x {what}"
+    diff = 1 - multiple
+    word = "less" if diff > 0 else "more"
+    return f"self-hosting costs {multiple:.2f}x {what}, i.e. {abs(diff) * 100:.0f}% {word}"
+
+
 def band(low: float | None, high: float | None, digits: int = 0) -> str:
     """A range as people say it: 1,455 to 2,257."""
     return f"{number(low, digits)} to {number(high, digits)}"

@@ -58,6 +58,12 @@ def parameters(name: str) -> dict[str, dict[str, Any]]:
     """The notebook's parameters: name -> {default, type, help} from its ``parameters`` cell."""
     import papermill
 
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name) or name not in available():
+        from .store import closest
+
+        near = closest(str(name), available()) if isinstance(name, str) else []
+        raise CostmodelError(f"unknown report {name!r}: a report is named by one of {', '.join(available())} "
+                             "(a name, not a path)" + (f"; closest: {', '.join(near)}" if near else ""))
     path = notebooks_dir() / f"{name}.ipynb"
     if not path.is_file():
         from .store import closest
@@ -236,10 +242,33 @@ footer { border-top: 1px solid #ccc; margin-top: 2em; font-size: 0.85em; color: 
 """
 
 
+SAFE_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre", "blockquote",
+             "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "caption", "div", "span", "del", "sup", "sub"}
+"""Markup a report's HTML outputs may keep (tables, text, links); everything else is removed by the sanitiser."""
+SAFE_ATTRIBUTES = {"td": {"class", "align"}, "th": {"class", "align"}, "div": {"class"}, "span": {"class"}, "a": {"href", "title"},
+                   "table": {"class"}}
+
+
+def safe_html(fragment: str) -> str:
+    """HTML from a notebook output, through nh3 (ammonia): no script, event handler, style or remote resource survives."""
+    import nh3
+
+    return nh3.clean(fragment, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer")
+
+
+def _markdown() -> Any:
+    """Markdown renderer with raw HTML escaped: text from parameters, logs or imported files stays text."""
+    import mistune
+
+    return mistune.create_markdown(escape=True, plugins=["strikethrough", "footnotes", "table"])
+
+
 def to_html(notebook_path: Path) -> str:
     """Self-contained HTML of an executed notebook: Markdown and outputs, code hidden, charts inline."""
-    import mistune
     import nbformat
+
+    markdown = _markdown()
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     title = "costmodel report"
@@ -250,18 +279,18 @@ def to_html(notebook_path: Path) -> str:
                 m = re.search(r"^#\s+(.+)$", cell.source, re.M)
                 if m:
                     title = m.group(1).strip()
-            body.append(mistune.html(cell.source))
+            body.append(markdown(cell.source))
             continue
         if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
             continue
         for output in cell.get("outputs", []):
-            body.append(_output_html(output, mistune))
+            body.append(_output_html(output, markdown))
     html_doc = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
                 f"<style>{_CSS}</style></head><body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
     return _strip_remote(html_doc)
 
 
-def _output_html(output: Any, mistune: Any) -> str:
+def _output_html(output: Any, markdown: Any) -> str:
     kind = output.get("output_type")
     if kind == "stream":
         return f"<pre>{html.escape(output.get('text', ''))}</pre>" if output.get("name") == "stdout" else ""
@@ -271,14 +300,25 @@ def _output_html(output: Any, mistune: Any) -> str:
     if "image/svg+xml" in data:
         svg = data["image/svg+xml"]
         svg = "".join(svg) if isinstance(svg, list) else svg
-        return f"<div class=\"chart\">{svg}</div>"
+        return f"<div class=\"chart\">{_safe_svg(svg)}</div>"
     if "text/markdown" in data:
-        return mistune.html(data["text/markdown"])
+        md = data["text/markdown"]
+        return markdown("".join(md) if isinstance(md, list) else md)
     if "text/html" in data:
-        return data["text/html"]
+        fragment = data["text/html"]
+        return safe_html("".join(fragment) if isinstance(fragment, list) else fragment)
     if "text/plain" in data:
         return f"<pre>{html.escape(data['text/plain'])}</pre>"
     return ""
+
+
+def _safe_svg(svg: str) -> str:
+    """A chart's SVG without script, foreignObject, event handlers or javascript: links (vl-convert escapes its text;
+    this is the second line of defence)."""
+    svg = re.sub(r"<script\b.*?</script\s*>", "", svg, flags=re.I | re.S)
+    svg = re.sub(r"<foreignObject\b.*?</foreignObject\s*>", "", svg, flags=re.I | re.S)
+    svg = re.sub(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", "", svg, flags=re.I)
+    return re.sub(r"(href\s*=\s*[\"'])\s*javascript:[^\"']*", r"\1#", svg, flags=re.I)
 
 
 def _strip_remote(doc: str) -> str:

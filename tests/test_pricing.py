@@ -79,9 +79,10 @@ def test_default_h100_price_prints_window_count_and_spread(day: str, db: Path) -
 
 
 def test_default_h100_price_moves_with_the_market_not_overnight(db: Path) -> None:
-    """Ten days apart the default must not jump (issue 11: $2.97 -> $5.04 overnight); over 80 days it may drift."""
+    """Issue 11: the default H100 price for the same question on 2026-09-10, 09-20 and today differs by at most 15%
+    (it was $2.97 / $5.04 / $5.07, jumping overnight at an undocumented cut-off)."""
     prices = {day: gpu_price("h100", "on-demand", as_of=day).usd_per_gpu_hour for day in ("2026-09-10", "2026-09-20", "2026-12-01")}
-    assert prices["2026-09-20"] / prices["2026-09-10"] == pytest.approx(1, abs=0.05), prices
+    assert max(prices.values()) / min(prices.values()) <= 1.15, prices
     # within a day the window moves by one day only
     for a, b in (("2026-11-30", "2026-12-01"), ("2026-09-19", "2026-09-20")):
         assert gpu_price("h100", "on-demand", as_of=b).usd_per_gpu_hour / gpu_price("h100", "on-demand", as_of=a).usd_per_gpu_hour \
