@@ -177,7 +177,7 @@ class Gpu:
     fp8_dense_tflops: float | None
     int8_dense_tops: float | None
     fp4_dense_tflops: float | None
-    tdp_w: float
+    tdp_w: float | None  # empty where the maker publishes none
     interconnect: str
     interconnect_gb_per_s: float | None
     source_id: str

@@ -507,7 +507,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
             purchase_usd_per_gpu=purchase_usd,
             server_overhead_share=inputs["server_overhead_share"] if gpu.device_class == "datacenter" else 0.0,
             residual_value_share=inputs["residual_value_share"], depreciation_years=inputs["depreciation_years"],
-            power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if gpu.device_class == "datacenter" else gpu.tdp_w / cost.W_PER_KW,
+            power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if gpu.device_class == "datacenter" else _tdp_kw(gpu),
             pue_ratio=inputs["pue_ratio"], power_usd_per_kwh=inputs["power_usd_per_kwh"],
             colocation_usd_per_kw_month=inputs["colocation_usd_per_kw_month"],
         )
@@ -530,6 +530,13 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
                             gpus_per_replica, tps, low, high, prefill_share, price, price_src,
                             0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
                             ownership, tput_src, drawn)
+
+
+def _tdp_kw(gpu: catalog.Gpu) -> float:
+    if gpu.tdp_w is None:
+        raise CostmodelError(f"{gpu.gpu_id} has no published board power (gpus.tdp_w), so owning it cannot be costed; "
+                             "price it by the hour instead")
+    return gpu.tdp_w / cost.W_PER_KW
 
 
 def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHostOption, workload: Workload,

@@ -203,7 +203,7 @@ CREATE TABLE gpus (
     fp8_dense_tflops DOUBLE CHECK (fp8_dense_tflops > 0),
     int8_dense_tops DOUBLE CHECK (int8_dense_tops > 0),
     fp4_dense_tflops DOUBLE CHECK (fp4_dense_tflops > 0),
-    tdp_w DOUBLE NOT NULL CHECK (tdp_w > 0),
+    tdp_w DOUBLE CHECK (tdp_w > 0),
     interconnect VARCHAR NOT NULL,
     interconnect_gb_per_s DOUBLE CHECK (interconnect_gb_per_s > 0),
     source_id VARCHAR NOT NULL REFERENCES sources (source_id),
@@ -223,7 +223,7 @@ COMMENT ON COLUMN gpus.bf16_dense_tflops IS 'Dense BF16 (FP16 where no BF16) ten
 COMMENT ON COLUMN gpus.fp8_dense_tflops IS 'Dense FP8 tensor throughput [TFLOP/s]; empty when unsupported.';
 COMMENT ON COLUMN gpus.int8_dense_tops IS 'Dense INT8 tensor throughput [TOP/s]; empty when unsupported.';
 COMMENT ON COLUMN gpus.fp4_dense_tflops IS 'Dense FP4 tensor throughput [TFLOP/s]; empty when unsupported.';
-COMMENT ON COLUMN gpus.tdp_w IS 'Board power (TDP) [W].';
+COMMENT ON COLUMN gpus.tdp_w IS 'Board power (TDP) [W]; empty where the maker publishes none (Google TPU v5e, v5p, v6e): buying such a device needs a stated power.';
 COMMENT ON COLUMN gpus.interconnect IS 'GPU-to-GPU link.';
 COMMENT ON COLUMN gpus.interconnect_gb_per_s IS 'GPU-to-GPU bandwidth per direction [GB/s].';
 COMMENT ON COLUMN gpus.source_id IS 'Source (sources.source_id).';
