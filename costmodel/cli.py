@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -466,8 +467,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import reports
 
     if args.list:
-        for name in reports.available():
-            params = reports.parameters(name)
+        listing = {name: reports.parameters(name) for name in reports.available()}
+        if args.json:
+            _emit(args, {name: {k: {"default": v["default"], "type": v["type"], "help": v["help"]} for k, v in params.items()}
+                         for name, params in listing.items()})
+            return 0
+        for name, params in listing.items():
             print(f"{name}: " + ", ".join(f"{k}={v['default']}" for k, v in params.items()))
         return 0
     if args.all:
@@ -583,12 +588,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="costmodel",
         description="Self-host an open-weight LLM or pay an API per token? Sourced data and models.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"costmodel {__version__}")
     parser.add_argument("--db", default=None, help="store path (default: $COSTMODEL_DB, data/costmodel.duckdb in a checkout, else the user cache)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help_, description=help_)
         p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        p.add_argument("--db", default=argparse.SUPPRESS, help="store path (as before the command)")
         return p
 
     db = sub.add_parser("db", help="build or describe the store")
@@ -615,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=None, help="date the prices are for (default: today)")
     p.add_argument("--gpu", help="GPU id or alias")
     p.add_argument("--provider", help="provider id, e.g. lambda, runpod, deepseek, together")
-    p.add_argument("--mode", choices=PRICING_MODES, help="GPU pricing mode")
+    p.add_argument("--pricing-mode", "--mode", dest="mode", choices=PRICING_MODES, help="GPU pricing mode")
     p.add_argument("--api", action="store_true", help="show API prices instead of GPU prices")
     p.add_argument("--model", help="project model id or alias: its API prices across providers")
     p.add_argument("--provider-model", help="a provider's own model id, e.g. deepseek-reasoner")
@@ -743,6 +752,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("costmodel: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one error boundary: no traceback for a user, one line to report
+        if os.environ.get("COSTMODEL_DEBUG"):
+            raise
+        print(f"costmodel: internal error: {type(exc).__name__}: {exc} (set COSTMODEL_DEBUG=1 for the traceback, "
+              "and please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -176,7 +176,9 @@ class SelfHostOption:
             raise CostmodelError(f"min_replicas must be a whole number >= 0, got {self.min_replicas!r}")
         if share("target_utilisation", self.target_utilisation) == 0:
             raise CostmodelError("target_utilisation must be above 0")
-        if self.ops_usd_per_month is not None and (not isinstance(self.ops_usd_per_month, (int, float)) or self.ops_usd_per_month < 0):
+        if self.ops_usd_per_month is not None and (isinstance(self.ops_usd_per_month, bool)
+                                                   or not isinstance(self.ops_usd_per_month, (int, float))
+                                                   or not math.isfinite(self.ops_usd_per_month) or self.ops_usd_per_month < 0):
             raise CostmodelError(f"ops_usd_per_month must be >= 0, got {self.ops_usd_per_month!r}")
         for name in ("gpu_usd_per_hour", "output_tokens_per_s"):
             if getattr(self, name) is not None:
@@ -447,6 +449,10 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
                           [gpu_id], db_path=db_path)
     what = "; ".join(f"{m}: {', '.join(g['provider'].to_list())}" for (m,), g in offered.group_by("pricing_mode", maintain_order=True))
     scope = (f" from {provider}" if provider else "") + ("" if market == "all" else f" in the {market} segment")
+    first = store.query("SELECT min(observed_on) AS d FROM gpu_prices WHERE gpu_id = ? AND pricing_mode = ?", [gpu_id, mode],
+                        db_path=db_path)["d"][0]
+    if first is not None and first > day:
+        scope += f" (the as-of date {day} is before the first {mode} observation, {first})"
     raise CostmodelError(f"no {mode} price for {gpu_id}{scope} observed on or before {day}"
                          + (f"; the store has {what}" if what else "; the store has no price for it at all")
                          + "; give gpu_usd_per_hour to price it yourself")

@@ -836,11 +836,16 @@ def _as_of(as_of: dt.date | str | None) -> dt.date:
     if as_of is None:
         return dt.date.today()
     if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(as_of)
-    except ValueError:
-        raise DataError("as_of", None, None, f"{as_of!r} is not {_ACCEPTED['DATE']}") from None
+        day = as_of
+    else:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DataError("as_of", None, None, f"{as_of!r} is not {_ACCEPTED['DATE']}") from None
+    if day > dt.date.today():
+        raise DataError("as_of", None, None, f"{day} is in the future (today is {dt.date.today()}): prices are known "
+                                             "only as observed, up to today")
+    return day
 
 
 def _gpu_price_filters(gpu: str | None, provider: str | None, pricing_mode: str | None,

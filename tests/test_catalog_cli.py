@@ -126,3 +126,20 @@ def test_cli_bad_date_is_a_usage_error(db: Path, capsys: pytest.CaptureFixture[s
         main(["prices", "--as-of", "yesterday"])
     assert info.value.code == 2
     assert "not an ISO date" in capsys.readouterr().err
+
+
+def test_cli_is_consistent(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--version; --db after the command; --pricing-mode on prices; report --list --json is JSON; dates out of range named."""
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("costmodel ")
+    assert main(["models", "--db", str(db), "--json"]) == 0 and json.loads(capsys.readouterr().out)
+    assert main(["prices", "--gpu", "h100", "--pricing-mode", "spot"]) == 0 and "default spot price" in capsys.readouterr().out
+    assert main(["report", "--list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["crossover"]["pue_ratio"] == {"default": -1.0, "type": "float", "help": listing["crossover"]["pue_ratio"]["help"]}
+    base = ["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--api", "openai/gpt-4o", "--tokens-per-month", "1e9"]
+    assert main(base + ["--as-of", "2020-01-01"]) == 2
+    assert "before the first on-demand observation, 2025-" in capsys.readouterr().err
+    assert main(base + ["--as-of", "2999-01-01"]) == 2 and "is in the future" in capsys.readouterr().err
+    assert main(base + ["--ops-usd-per-month", "nan"]) == 2 and "ops_usd_per_month must be >= 0, got nan" in capsys.readouterr().err
