@@ -185,18 +185,25 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     out_dir = Path(out_dir) if out_dir else reports_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = output_stem(name, checked)
-    final_nb, final_html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
+    final_nb, final_html, final_json = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html", out_dir / f"{stem}.json"
     tmp_nb = out_dir / f".{stem}.{os.getpid()}.tmp.ipynb"
     tmp_html = out_dir / f".{stem}.{os.getpid()}.tmp.html"
+    tmp_json = out_dir / f".{stem}.{os.getpid()}.tmp.json"
     try:
         papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
                                    kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()),
                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
         tmp_html.write_text(to_html(tmp_nb), encoding="utf-8")
+        import json
+
+        figures = headline_figures(tmp_nb)
+        tmp_json.write_text(json.dumps({"report": name, "parameters": checked, "figures": figures}, indent=2, default=str) + "\n",
+                            encoding="utf-8")
         os.replace(tmp_nb, final_nb)
+        os.replace(tmp_json, final_json)
         os.replace(tmp_html, final_html)
     except BaseException as exc:
-        for p in (tmp_nb, tmp_html):
+        for p in (tmp_nb, tmp_html, tmp_json):
             p.unlink(missing_ok=True)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -204,8 +211,8 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
             raise CostmodelError(f"report {name} failed in cell {getattr(exc, 'exec_count', '?')}: "
                                  f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}") from None
         raise
-    return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html),
-            "seconds": round(time.perf_counter() - started, 2), "figures": headline_figures(final_nb)}
+    return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html), "json": str(final_json),
+            "seconds": round(time.perf_counter() - started, 2), "figures": figures}
 
 
 def headline_figures(notebook_path: Path) -> dict[str, Any] | None:
@@ -293,7 +300,11 @@ def to_html(notebook_path: Path) -> str:
 def _output_html(output: Any, markdown: Any) -> str:
     kind = output.get("output_type")
     if kind == "stream":
-        return f"<pre>{html.escape(output.get('text', ''))}</pre>" if output.get("name") == "stdout" else ""
+        text = output.get("text", "")
+        text = "".join(text) if isinstance(text, list) else text
+        if output.get("name") != "stdout" or _is_figures(text):
+            return ""  # the machine figures go to the .json beside the .html, not into the page
+        return f"<pre>{html.escape(text)}</pre>"
     if kind == "error":
         return f"<pre>{html.escape(output.get('ename', ''))}: {html.escape(output.get('evalue', ''))}</pre>"
     data = output.get("data", {})
@@ -319,6 +330,20 @@ def _safe_svg(svg: str) -> str:
     svg = re.sub(r"<foreignObject\b.*?</foreignObject\s*>", "", svg, flags=re.I | re.S)
     svg = re.sub(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", "", svg, flags=re.I)
     return re.sub(r"(href\s*=\s*[\"'])\s*javascript:[^\"']*", r"\1#", svg, flags=re.I)
+
+
+def _is_figures(text: str) -> bool:
+    """True for the one-line JSON object a notebook prints as its machine-readable figures."""
+    import json
+
+    line = text.strip()
+    if not (line.startswith(("{", "[")) and "\n" not in line):
+        return False
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _strip_remote(doc: str) -> str:

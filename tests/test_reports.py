@@ -75,7 +75,11 @@ def test_crossover_report_html_is_offline_and_matches_the_package(db: Path, tmp_
                        ApiOption.parse("together/llama-3.1-8b"))
     assert figures["self_host_usd_per_month"] == pytest.approx(direct.self_host_usd_per_month)
     assert figures["break_even_tokens_per_month"] == pytest.approx(direct.break_even_tokens_per_month)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(result["html"]).name, Path(result["ipynb"]).name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(result[k]).name for k in ("html", "ipynb", "json"))
+    # the machine figures are written beside the page, not printed into it
+    beside = json.loads(Path(result["json"]).read_text())
+    assert beside["figures"]["break_even_tokens_per_month"] == pytest.approx(direct.break_even_tokens_per_month)
+    assert '"break_even_tokens_per_month"' not in html
 
 
 def test_crossover_report_takes_its_workload_from_a_request_log(db: Path, tmp_path: Path) -> None:
