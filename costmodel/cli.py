@@ -35,8 +35,65 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+FILE_FORMATS = ("csv", "parquet", "xlsx")
+"""--format values written to a file (--output; csv may go to standard output): raw snake_case names and numbers."""
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested result as one flat row: assumptions.gpu_price.provider_count; lists as JSON text."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = json.dumps(value, default=_json_default)
+        else:
+            out[name] = value
+    return out
+
+
+def _as_frame(payload: Any) -> pl.DataFrame:
+    if isinstance(payload, list):
+        rows = [_flatten(r) if isinstance(r, dict) else {"value": r} for r in payload]
+        return pl.DataFrame(rows, infer_schema_length=None)
+    if isinstance(payload, dict):
+        return pl.DataFrame([_flatten(payload)], infer_schema_length=None)
+    return pl.DataFrame({"value": [payload]})
+
+
+def _write_file(args: argparse.Namespace, frame: pl.DataFrame) -> None:
+    """Write a result as CSV, Parquet or an Excel workbook (real number formats), atomically."""
+    fmt, output = args.format, getattr(args, "output", None)
+    if output is None and fmt != "csv":
+        raise CostmodelError(f"--format {fmt} writes a file: give --output FILE.{fmt}")
+    if output is None:
+        sys.stdout.write(frame.write_csv())
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise CostmodelError(f"--output {path} is a folder; give a file name such as {path / ('result.' + fmt)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "csv":
+            frame.write_csv(tmp)
+        elif fmt == "parquet":
+            frame.write_parquet(tmp)
+        else:
+            frame.write_excel(tmp, worksheet=getattr(args, "command", None) or "result", autofit=True,
+                              float_precision=4, header_format={"bold": True})
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CostmodelError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path} ({frame.height} row(s), {fmt})", file=sys.stderr)
+
+
 def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = None, columns: list[str] | None = None) -> None:
-    """Print JSON when --json, else a readable table or summary."""
+    """Print JSON when --json, a file with --format csv|parquet|xlsx, else a readable table or summary."""
+    if getattr(args, "format", None) in FILE_FORMATS:
+        _write_file(args, frame if frame is not None else _as_frame(payload))
+        return
     if args.json:
         if frame is not None:
             payload = frame.to_dicts()
@@ -596,7 +653,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help_, description=help_)
-        p.add_argument("--json", action="store_true", help="print JSON for scripts")
+        p.add_argument("--json", action="store_true", help="print JSON for scripts (same as --format json)")
+        p.add_argument("--format", choices=("table", "json", *FILE_FORMATS), default=None,
+                       help="table (default, for people), json, or a file: csv, parquet, xlsx (with --output)")
+        p.add_argument("--output", default=None, help="file to write with --format csv|parquet|xlsx")
         p.add_argument("--db", default=argparse.SUPPRESS, help="store path (as before the command)")
         return p
 
@@ -745,6 +805,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "format", None) in ("json", *FILE_FORMATS):
+        args.json = True  # every command then hands its raw result to _emit, which writes the format asked for
+    if getattr(args, "output", None) and getattr(args, "format", None) not in FILE_FORMATS:
+        parser.error("--output needs --format csv, parquet or xlsx")
     try:
         return args.func(args)
     except CostmodelError as exc:

@@ -143,3 +143,36 @@ def test_cli_is_consistent(db: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "before the first on-demand observation, 2025-" in capsys.readouterr().err
     assert main(base + ["--as-of", "2999-01-01"]) == 2 and "is in the future" in capsys.readouterr().err
     assert main(base + ["--ops-usd-per-month", "nan"]) == 2 and "ops_usd_per_month must be >= 0, got nan" in capsys.readouterr().err
+
+
+def test_exports_for_finance(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--format xlsx|csv|parquet with --output on cost, crossover, prices and workload: raw names and numbers, a workbook
+    that opens in openpyxl, and one clear line for a missing --output."""
+    import datetime as dt
+
+    import openpyxl
+    import polars as pl
+
+    log = tmp_path / "log.parquet"
+    pl.DataFrame({"timestamp": [dt.datetime(2026, 10, 1) + dt.timedelta(minutes=i) for i in range(120)], "model": ["m"] * 120,
+                  "input_tokens": [900] * 120, "output_tokens": [200] * 120}).write_parquet(log)
+    base = ["--model", "llama-3.1-70b", "--gpu", "h100", "--api", "openai/gpt-4o", "--tokens-per-month", "3e9"]
+    commands = {"cost": ["cost", *base], "crossover": ["crossover", *base], "prices": ["prices", "--gpu", "h100"],
+                "workload": ["workload", str(log)]}
+    for name, args in commands.items():
+        out = tmp_path / f"{name}.xlsx"
+        assert main([*args, "--format", "xlsx", "--output", str(out)]) == 0, name
+        book = openpyxl.load_workbook(out)
+        sheet = book.active
+        header = [c.value for c in sheet[1]]
+        assert sheet.max_row >= 2 and all(isinstance(h, str) and " " not in h for h in header), (name, header)
+    crossover_sheet = openpyxl.load_workbook(tmp_path / "crossover.xlsx").active
+    header = [c.value for c in crossover_sheet[1]]
+    value = crossover_sheet.cell(row=2, column=header.index("self_host_usd_per_month") + 1).value
+    assert isinstance(value, float) and value > 0  # a number, not text
+    assert main(["cost", *base, "--format", "parquet", "--output", str(tmp_path / "c.parquet")]) == 0
+    assert pl.read_parquet(tmp_path / "c.parquet").height >= 2
+    capsys.readouterr()
+    assert main(["cost", *base, "--format", "csv"]) == 0 and capsys.readouterr().out.startswith("option,")
+    assert main(["cost", *base, "--format", "xlsx"]) == 2
+    assert "--format xlsx writes a file: give --output FILE.xlsx" in capsys.readouterr().err
