@@ -289,6 +289,35 @@ SEED_NEEDS: dict[str, tuple[str, ...]] = {
 """The seed article's needs and its recommended models (its 'Choosing an Open Model' table)."""
 
 
+def model_selection_headline(table: pl.DataFrame, tokens_per_month: float, gpu: str) -> str:
+    """The model_selection report's answer first: for each need, the cheapest candidate that fits, and its $/M tokens."""
+    from . import formatting as fmt
+
+    picks = table.filter(pl.col("cheapest_that_fits") == pl.col("model_id")) if "cheapest_that_fits" in table.columns else table.head(0)
+    parts = []
+    for r in picks.unique("need", keep="first", maintain_order=True).iter_rows(named=True):
+        cost = f" at {fmt.money(r['usd_per_mtok'], 3)} per million tokens" if r.get("usd_per_mtok") is not None else ""
+        parts.append(f"{r['need']}: **{r['model_id']}**{cost}")
+    if not parts:
+        return f"No candidate fits on {gpu} at {fmt.volume(tokens_per_month)}."
+    return (f"**The cheapest open model that fits, per need** (on {gpu}, at {fmt.volume(tokens_per_month)}): "
+            + "; ".join(parts) + ".")
+
+
+def monte_carlo_text(summary: dict[str, Any], samples: int, tokens_per_month: float) -> str:
+    """The Monte Carlo result in words: never-pays share, break-even P10/P50/P90 and saving multiples."""
+    from . import formatting as fmt
+
+    text = f"Over {samples:,} draws self-hosting never pays in **{fmt.percent(summary['never_share'])}** of them. "
+    if summary["break_even_tokens_per_month_p50"] is not None:
+        text += (f"Where it does, the break-even volume is **{fmt.volume(summary['break_even_tokens_per_month_p10'], '')}** (P10) / "
+                 f"**{fmt.volume(summary['break_even_tokens_per_month_p50'], '')}** (P50) / "
+                 f"**{fmt.volume(summary['break_even_tokens_per_month_p90'])}** (P90). ")
+    return text + (f"The saving multiple (API cost / self-host cost) at {fmt.volume(tokens_per_month)} is "
+                   f"{summary['saving_multiple_p10']:.2f} (P10) / {summary['saving_multiple_p50']:.2f} (P50) / "
+                   f"{summary['saving_multiple_p90']:.2f} (P90).")
+
+
 def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", precision: str | None = None,
                     edge_device: str = "raspberry-pi-5-8gb", db_path: Path | None = None) -> pl.DataFrame:
     """The seed's table regenerated: for each need, its candidates with weights memory, fewest
