@@ -84,10 +84,15 @@ def curve_table(curve: pl.DataFrame, points_per_decade: int = 2) -> pl.DataFrame
     """The cost curve as a table: one row per volume (a few per decade), one column per option [USD/month]."""
     step = 8 // points_per_decade
     volumes = sorted(curve["tokens_per_month"].unique().to_list())[::step]
-    return (curve.filter(pl.col("tokens_per_month").is_in(volumes))
-            .with_columns(pl.col("usd_per_month").round(0))
-            .pivot(on="option", index="tokens_per_month", values="usd_per_month")
-            .with_columns(pl.col("tokens_per_month").map_elements(lambda v: f"{v:,.3g}", return_dtype=pl.String)))
+    from . import formatting as fmt
+
+    table = (curve.filter(pl.col("tokens_per_month").is_in(volumes))
+             .with_columns(pl.col("usd_per_month").round(0))
+             .pivot(on="option", index="tokens_per_month", values="usd_per_month"))
+    options = [c for c in table.columns if c != "tokens_per_month"]
+    return table.select(
+        pl.col("tokens_per_month").map_elements(lambda v: fmt.volume(v), return_dtype=pl.String).alias("Volume (tokens/month)"),
+        *[pl.col(c).map_elements(lambda v: fmt.money(v), return_dtype=pl.String).alias(f"{c} (USD/month)") for c in options])
 
 
 WORKLOAD_KEYS = ("tokens_per_month", "input_share", "cached_input_share", "input_tokens_per_request",
@@ -148,17 +153,20 @@ def assumptions_table(result: Crossover, *, workload_source: str | None = None) 
             continue
         if isinstance(value, dict):
             for k, v in value.items():
-                rows.append({"assumption": f"{key}.{k}", "value": _fmt(v), "source": "ownership_inputs"})
+                rows.append({"Assumption": f"{key}.{k}", "Value": _fmt(v), "Source": "ownership_inputs"})
             continue
-        rows.append({"assumption": key, "value": _fmt(value), "source": sources.get(key, "parameter")})
+        rows.append({"Assumption": key, "Value": _fmt(value), "Source": sources.get(key, "parameter")})
     return pl.DataFrame(rows)
 
 
 def _fmt(value: Any) -> str:
+    """A value for people: separators, at most four significant figures below a million, never scientific."""
+    from . import formatting
+
     if isinstance(value, float):
-        if value == 0 or 1e-3 <= abs(value) < 1e6:
-            return f"{value:,.4g}"
-        return f"{value:,.3e}"
+        if value == 0 or abs(value) >= 1e6:
+            return formatting.number(value)
+        return formatting.significant(value, 4)
     if isinstance(value, (list, tuple)):
         return " to ".join(_fmt(v) for v in value)
     return str(value)

@@ -12,6 +12,16 @@ from typing import Any
 
 import polars as pl
 
+from . import formatting
+
+WORDS_LABEL = ("datum.value >= 1e12 ? format(datum.value / 1e12, ',~g') + ' trillion' : "
+               "datum.value >= 1e9 ? format(datum.value / 1e9, ',~g') + ' billion' : "
+               "datum.value >= 1e6 ? format(datum.value / 1e6, ',~g') + ' million' : "
+               "datum.value >= 1 ? format(datum.value, ',.0f') : format(datum.value, '.2~f')")
+"""Vega label expression: large axis values in words (3 billion), never 3e+09."""
+DOLLAR_LABEL = "'$' + (datum.value >= 1 ? format(datum.value, ',.0f') : format(datum.value, '.2f'))"
+"""Vega label expression for money axes: $12,000."""
+
 WIDTH = 560
 HEIGHT = 320
 
@@ -51,14 +61,15 @@ def cost_curve_chart(curve: pl.DataFrame, break_even_tokens_per_month: float | N
     """
     alt = _alt()
     lines = alt.Chart(curve).mark_line(strokeWidth=2).encode(
-        x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month"),
-        y=alt.Y("usd_per_month:Q", scale=alt.Scale(type="log"), title="USD per month"),
+        x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month",
+                axis=alt.Axis(labelExpr=WORDS_LABEL)),
+        y=alt.Y("usd_per_month:Q", scale=alt.Scale(type="log"), title="USD per month", axis=alt.Axis(labelExpr=DOLLAR_LABEL)),
         color=alt.Color("option:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
     )
     layers = [lines]
     if break_even_tokens_per_month is not None:
         rule = pl.DataFrame({"tokens_per_month": [break_even_tokens_per_month],
-                             "label": [f"break-even {break_even_tokens_per_month:,.3g} tokens/month"]})
+                             "label": [f"break-even {formatting.volume(break_even_tokens_per_month)}"]})
         layers.append(alt.Chart(rule).mark_rule(strokeDash=[4, 4], color="black").encode(x="tokens_per_month:Q"))
         layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-HEIGHT / 2 + 10).encode(
             x="tokens_per_month:Q", text="label:N"))
@@ -122,8 +133,10 @@ def predicted_vs_measured_chart(frame: pl.DataFrame, color: str, title: str) -> 
                         "predicted_tokens_per_s": [lo, hi, lo * 1.5, hi * 1.5, lo * 0.5, hi * 0.5],
                         "line": ["equal", "equal", "+50%", "+50%", "-50%", "-50%"]})
     points = alt.Chart(frame).mark_circle(size=28, opacity=0.6).encode(
-        x=alt.X("measured_tokens_per_s:Q", scale=alt.Scale(type="log"), title="measured [tokens/s]"),
-        y=alt.Y("predicted_tokens_per_s:Q", scale=alt.Scale(type="log"), title="predicted, source left out [tokens/s]"),
+        x=alt.X("measured_tokens_per_s:Q", scale=alt.Scale(type="log"), title="measured [tokens/s]",
+                axis=alt.Axis(labelExpr=WORDS_LABEL)),
+        y=alt.Y("predicted_tokens_per_s:Q", scale=alt.Scale(type="log"), title="predicted, source left out [tokens/s]",
+                axis=alt.Axis(labelExpr=WORDS_LABEL)),
         color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom", columns=4)),
     )
     lines = alt.Chart(ref).mark_line(color="grey", strokeDash=[4, 4]).encode(

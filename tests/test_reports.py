@@ -215,3 +215,18 @@ def test_report_renders_in_a_headless_browser_without_network(db: Path, tmp_path
     assert dom.count("<svg") >= 1 and "tokens per month" in dom
     assert re.search(r"<path[^>]+d=\"M", dom)
     assert not urls, sorted(urls)
+
+
+SCIENTIFIC = re.compile(r"\b\d(\.\d+)?e[+-]\d+\b", re.I)
+
+
+@pytest.mark.slow
+def test_no_report_shows_scientific_notation(db: Path, tmp_path: Path) -> None:
+    """Issue 12: '2.23e+09' where a person reads. Every report at its defaults: none in the text, tables or chart labels."""
+    for name in reports.available():
+        result = reports.run_report(name, {}, out_dir=tmp_path)
+        doc = Path(result["html"]).read_text(encoding="utf-8")
+        visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(svg|style)\b.*?</\1>", " ", doc, flags=re.S | re.I))
+        assert not SCIENTIFIC.search(visible), (name, SCIENTIFIC.findall(visible)[:3], SCIENTIFIC.search(visible))
+        svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", doc))
+        assert not SCIENTIFIC.search(svg_text), (name, "chart", SCIENTIFIC.search(svg_text))
