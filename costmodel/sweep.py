@@ -225,6 +225,46 @@ def _apply(base: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
     return row
 
 
+def draw_triangular(ranges: dict[str, Range], samples: int, seed: int) -> pl.DataFrame:
+    """``samples`` seeded draws of every input, triangular (low, most likely the central value, high), vectorised."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name, r in ranges.items():
+        if r.high > r.low:
+            columns[name] = rng.triangular(r.low, min(max(r.central, r.low), r.high), r.high, size=samples)
+        else:
+            columns[name] = np.full(samples, float(r.low))
+    return pl.DataFrame(columns)
+
+
+def apply_draws(base: dict[str, Any], draws: pl.DataFrame) -> pl.DataFrame:
+    """Scenario rows for every draw at once: the same rules as ``_apply`` as polars expressions."""
+    n = draws.height
+    frame = pl.DataFrame({c: pl.repeat(base[c], n, dtype=t, eager=True) for c, t in SCENARIO_COLUMNS.items()})
+    frame = frame.with_columns(draws)  # utilisation, peak_to_mean and ops_usd_per_month are set by their draws
+    cols = set(draws.columns)
+    exprs = []
+    fixed = pl.col("fixed_usd_per_replica_month")
+    variable = pl.col("variable_usd_per_token")
+    if "gpu_price" in cols:
+        fixed = fixed * pl.col("gpu_price")
+        if base["serverless"]:
+            variable = variable * pl.col("gpu_price")
+    capacity = pl.col("capacity_tokens_per_s")
+    if "throughput" in cols:
+        capacity = capacity * pl.col("throughput")
+        variable = variable / pl.col("throughput")
+    if "utilisation" in cols and base["serverless"]:
+        variable = variable * base["utilisation"] / pl.col("utilisation")
+    exprs += [fixed.alias("fixed_usd_per_replica_month"), variable.alias("variable_usd_per_token"),
+              capacity.alias("capacity_tokens_per_s")]
+    if "api_price" in cols:
+        exprs.append((pl.col("api_usd_per_mtok") * pl.col("api_price")).alias("api_usd_per_mtok"))
+    return frame.with_columns(exprs).select([pl.col(c).cast(t) for c, t in SCENARIO_COLUMNS.items()])
+
+
 def tornado(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, ranges: dict[str, Range] | None = None,
             as_of: dt.date | str | None = None, db_path: Path | None = None) -> pl.DataFrame:
     """One-at-a-time sensitivity: break-even and saving with each input at its low and high end.
@@ -272,8 +312,6 @@ def monte_carlo(workload: Workload, self_host: SelfHostOption, api: ApiOption, *
     Returns P10/P50/P90 of the break-even volume (over the draws where one exists) and of the
     saving multiple, the share of draws where self-hosting never pays, and the draws themselves.
     """
-    import random
-
     if samples < 1:
         raise CostmodelError(f"samples must be at least 1, got {samples}")
     resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
@@ -282,10 +320,9 @@ def monte_carlo(workload: Workload, self_host: SelfHostOption, api: ApiOption, *
                                      price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
     base = scenario_row(resolved, workload, per_mtok)
     ranges = {k: v for k, v in (ranges or default_ranges(base, resolved, price.label)).items() if not k.startswith("_")}
-    rng = random.Random(seed)
-    draws = [{name: rng.triangular(r.low, r.high, r.central) for name, r in ranges.items()} for _ in range(samples)]
-    result = evaluate(pl.DataFrame([_apply(base, d) for d in draws], schema=SCENARIO_COLUMNS))
-    result = result.with_columns(pl.DataFrame(draws).rename({k: f"draw_{k}" for k in ranges}))
+    draws = draw_triangular(ranges, samples, seed)
+    result = evaluate(apply_draws(base, draws))
+    result = result.with_columns(draws.rename({k: f"draw_{k}" for k in ranges}))
     be = result["break_even_tokens_per_month"].drop_nulls()
     saving = result["saving_multiple"]
 

@@ -334,3 +334,20 @@ def test_batch_and_flex_shares_are_priced_at_the_providers_tiers(db: Path) -> No
     assert "flat discount of 50%" in early.source and "no flex tier recorded" in early.source
     with pytest.raises(CostmodelError, match="batch_share \\+ flex_share must be at most 1"):
         Workload(tokens_per_month=1e9, batch_share=0.7, flex_share=0.5)
+
+
+def test_vectorised_draws_apply_like_the_scalar_rule(db: Path) -> None:
+    """apply_draws (polars, all draws at once) gives the rows _apply gives one draw at a time."""
+    from costmodel.sweep import Range, _apply, apply_draws, draw_triangular
+
+    base = {"tokens_per_month": 2e9, "capacity_tokens_per_s": 3000.0, "fixed_usd_per_replica_month": 2500.0,
+            "variable_usd_per_token": 1e-8, "serverless": True, "peak_to_mean": 2.0, "utilisation": 0.7, "min_replicas": 1,
+            "ops_usd_per_month": 1500.0, "api_usd_per_mtok": 0.5}
+    ranges = {"gpu_price": Range(0.8, 1.0, 1.3, "t"), "throughput": Range(0.5, 1.0, 1.4, "t"), "utilisation": Range(0.4, 0.7, 0.9, "t"),
+              "peak_to_mean": Range(1.5, 2.0, 3.0, "t"), "ops_usd_per_month": Range(0, 1500, 15000, "t"), "api_price": Range(0.7, 1.0, 1.2, "t")}
+    draws = draw_triangular(ranges, 50, seed=1)
+    vectorised = apply_draws(base, draws).to_dicts()
+    for d, row in zip(draws.to_dicts(), vectorised):
+        expected = _apply(base, d)
+        assert row == pytest.approx({k: expected[k] for k in row}, rel=1e-12)
+    assert draws["ops_usd_per_month"].min() >= 0 and draws["gpu_price"].max() <= 1.3
