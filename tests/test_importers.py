@@ -394,3 +394,13 @@ def test_every_skypilot_accelerator_name_maps_to_a_catalog_id(db: Path) -> None:
             unresolved.append(name)
     cpu_only = [n for n in unresolved if n.startswith("cpu_")]
     assert len(names) >= 60 and sorted(set(unresolved) - set(cpu_only)) == ["Gaudi HL-205"], unresolved
+
+
+def test_skypilot_real_lambda_catalog_imports_whole(fresh: Path) -> None:
+    """Issue 11: SkyPilot's real Lambda vms.csv (408 rows) was refused for its V100, A6000, RTX6000 and GH200 rows; now
+    every GPU row lands without --skip-unknown, and only the CPU-only instances are left out."""
+    report = import_skypilot(FIXTURES / "skypilot_v8_lambda" / "lambda" / "vms.csv", observed_on=dt.date(2026, 10, 15))
+    assert report.rows_read == 408 and report.rows_added == 374
+    assert {s["reason"] for s in report.skipped} == {"no accelerator"}
+    gpus = set(store.query("SELECT DISTINCT gpu_id FROM gpu_prices WHERE source_id = 'skypilot-catalog-lambda'")["gpu_id"])
+    assert {"v100", "a6000", "quadro-rtx-6000", "gh200"} <= gpus
