@@ -188,14 +188,21 @@ class Range:
 def default_ranges(base: dict[str, Any], option: Any, api_label: str) -> dict[str, Range]:
     """Ranges of the inputs that move the answer, for a resolved option and its scenario row.
 
-    GPU price: -30% / +30% unless given; throughput: the calibration band; utilisation
+    GPU price: the providers' P25-P75 around the median (else -30% / +30%); throughput: the calibration band; utilisation
     0.4-0.9; peak-to-mean 1.2-4; operations 0-15,000 USD/month (ownership_inputs range);
     API price -50% / +0% (list prices fall, rarely rise).
     """
     cap = base["capacity_tokens_per_s"]
     band = (option.output_tokens_per_s_low / option.output_tokens_per_s, option.output_tokens_per_s_high / option.output_tokens_per_s)
+    drawn = getattr(option, "gpu_price", None)
+    if drawn is not None and len(drawn.providers) >= 3 and drawn.usd_per_gpu_hour > 0:
+        lo, hi = drawn.p25_usd_per_gpu_hour / drawn.usd_per_gpu_hour, drawn.p75_usd_per_gpu_hour / drawn.usd_per_gpu_hour
+        gpu = Range(min(lo, 1.0), 1.0, max(hi, 1.0),
+                    f"GPU-hour price across providers: P25-P75 {lo:.2f}x-{hi:.2f}x of the median ({len(drawn.providers)} providers)")
+    else:
+        gpu = Range(0.7, 1.0, 1.3, "GPU-hour price -30%/+30% (fewer than 3 providers, or a given price)")
     return {
-        "gpu_price": Range(0.7, 1.0, 1.3, "GPU-hour price -30%/+30% (provider spread)"),
+        "gpu_price": gpu,
         "throughput": Range(band[0], 1.0, band[1], f"calibration band of the throughput model ({band[0]:.2f}x-{band[1]:.2f}x)"),
         "utilisation": Range(0.4, base["utilisation"], 0.9, "target utilisation of replicas at peak"),
         "peak_to_mean": Range(1.2, base["peak_to_mean"], 4.0, "peak hour over mean hour"),
@@ -223,6 +230,32 @@ def _apply(base: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
     if "api_price" in values:
         row["api_usd_per_mtok"] = base["api_usd_per_mtok"] * values["api_price"]
     return row
+
+
+def asymmetry_effects(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, samples: int = 4000, seed: int = 0,
+                      as_of: dt.date | str | None = None, db_path: Path | None = None) -> pl.DataFrame:
+    """How each input's stated range, drawn alone (the others at their central values), moves the median saving.
+
+    A range that is not centred on its central value (operations 0-15,000 around 1,500, a throughput
+    band of 0.3x-1.1x) pulls the Monte Carlo median away from the central case; this says by how much,
+    so a report can explain a central case that lies outside the P10-P90.
+    """
+    resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
+    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
+    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share, price.input_usd_per_mtok,
+                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
+    base = scenario_row(resolved, workload, per_mtok)
+    central = float(evaluate(apply_draws(base, pl.DataFrame({"gpu_price": [1.0]})))["saving_multiple"][0])
+    rows = []
+    for name, r in default_ranges(base, resolved, price.label).items():
+        if name.startswith("_"):
+            continue
+        draws = draw_triangular({name: r}, samples, seed)
+        median = float(evaluate(apply_draws(base, draws))["saving_multiple"].median())
+        rows.append({"input": name, "low": r.low, "central": r.central, "high": r.high, "range_source": r.source,
+                     "median_saving_multiple": median, "median_shift_share": median / central - 1})
+    return pl.DataFrame(rows).sort(pl.col("median_shift_share").abs(), descending=True).with_columns(
+        central_saving_multiple=pl.lit(central))
 
 
 def draw_triangular(ranges: dict[str, Range], samples: int, seed: int) -> pl.DataFrame:
