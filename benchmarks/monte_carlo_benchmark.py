@@ -12,7 +12,7 @@ import argparse
 import time
 
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload
-from costmodel.sweep import apply_draws, default_ranges, draw_triangular, evaluate, monte_carlo, scenario_row
+from costmodel.sweep import apply_draws, draw_triangular, evaluate, monte_carlo, resolve_scenario, stated_ranges
 
 
 def main() -> None:
@@ -26,14 +26,8 @@ def main() -> None:
     start = time.perf_counter()
     result = monte_carlo(w, sh, api, samples=args.samples, seed=0)
     whole = time.perf_counter() - start
-    from costmodel import cost
-    from costmodel.scenarios import resolve_api, resolve_self_host
-
-    resolved, price = resolve_self_host(sh, w), resolve_api(api, w)
-    per_mtok = cost.api_usd_per_mtok(w.effective_input_share, w.cached_input_share, price.input_usd_per_mtok,
-                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
-    base = scenario_row(resolved, w, per_mtok)
-    ranges = {k: v for k, v in default_ranges(base, resolved, price.label).items() if not k.startswith("_")}
+    resolved, price, base = resolve_scenario(w, sh, api)
+    ranges = stated_ranges(base, resolved, price.label)
     rows = apply_draws(base, draw_triangular(ranges, args.samples, 0))
     start = time.perf_counter()
     evaluate(rows)

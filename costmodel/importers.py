@@ -199,18 +199,32 @@ SKYPILOT_PROVIDERS = {"oci": "oracle", "do": "digitalocean", "lambda_cloud": "la
 """SkyPilot's cloud folder names mapped to this project's provider ids (gpu_providers)."""
 
 
-def _skypilot_provider(path: Path, given: str | None, db_path: Path | None) -> str:
-    """The provider of a SkyPilot catalogue file: as given, else its folder (catalogs/v8/<cloud>/vms.csv), else
-    its name's first word (lambda-vms.csv); it must be registered in gpu_providers."""
+def _registered_provider(path: Path, candidates: list[str], db_path: Path | None, aliases: dict[str, str] | None = None) -> str:
+    """The first of ``candidates`` (lower-cased, through ``aliases``) registered in gpu_providers; else one clear error."""
     known = store.query("SELECT provider FROM gpu_providers ORDER BY 1", db_path=db_path)["provider"].to_list()
-    candidates = [given] if given else [path.parent.name, re.split(r"[-_.]", path.stem)[0]]
     for name in candidates:
-        name = SKYPILOT_PROVIDERS.get(name.lower(), name.lower())
+        name = (aliases or {}).get(name.lower(), name.lower())
         if name in known:
             return name
     raise DataError(str(path), None, "provider",
-                    f"{candidates[0]!r} is not a registered GPU provider (gpu_providers: {', '.join(known)}); "
+                    f"{candidates[0].lower()!r} is not a registered GPU provider (gpu_providers: {', '.join(known)}); "
                     "give --provider with one of them")
+
+
+def _refuse_unknown(path: Path, unknown: dict[str, list[int]], field: str, noun: str) -> None:
+    """Stop an import that met names the catalog does not know, listing each with its first lines."""
+    if not unknown:
+        return
+    listing = "; ".join(f"{name} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for name, ls in unknown.items())
+    raise DataError(str(path), min(min(ls) for ls in unknown.values()), field,
+                    f"unknown {noun}(s), nothing loaded: {listing}; add them to gpu_aliases or pass --skip-unknown")
+
+
+def _skypilot_provider(path: Path, given: str | None, db_path: Path | None) -> str:
+    """The provider of a SkyPilot catalogue file: as given, else its folder (catalogs/v8/<cloud>/vms.csv), else
+    its name's first word (lambda-vms.csv); it must be registered in gpu_providers."""
+    candidates = [given] if given else [path.parent.name, re.split(r"[-_.]", path.stem)[0]]
+    return _registered_provider(path, candidates, db_path, SKYPILOT_PROVIDERS)
 
 
 GCP_PLACEHOLDER_PRICE = 700.0
@@ -394,11 +408,8 @@ def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                         "usd_per_gpu_hour": round(value / count, 6), "source_id": source_id,
                         "observed_on": observed_on.isoformat(),
                         "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s){note}"})
-    if unknown and not skip_unknown:
-        listing = "; ".join(f"{name} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for name, ls in unknown.items())
-        first = min(min(ls) for ls in unknown.values())
-        raise DataError(str(path), first, "AcceleratorName",
-                        f"unknown accelerator(s), nothing loaded: {listing}; add them to gpu_aliases or pass --skip-unknown")
+    if not skip_unknown:
+        _refuse_unknown(path, unknown, "AcceleratorName", "accelerator")
     for name, ls in unknown.items():
         skipped.append({"accelerator": name, "lines": ls, "reason": "unknown accelerator, not loaded"})
     if not out:
@@ -431,11 +442,7 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
     if missing:
         raise DataError(str(path), 1, missing[0], f"missing column; a gpuhunt catalog CSV has {', '.join(GPUHUNT_COLUMNS)}"
                         " (and cpu, memory, gpu_memory)")
-    known = store.query("SELECT provider FROM gpu_providers ORDER BY 1", db_path=db_path)["provider"].to_list()
-    provider = (provider or path.stem).lower()
-    if provider not in known:
-        raise DataError(str(path), None, "provider", f"{provider!r} is not a registered GPU provider (gpu_providers: "
-                                                     f"{', '.join(known)}); give --provider with one of them")
+    provider = _registered_provider(path, [provider or path.stem], db_path)
     observed_on = observed_on or dt.date.today()
     source_id = source_id or f"gpuhunt-{provider}-{observed_on.isoformat()}"
     out, skipped, unknown = [], [], {}
@@ -471,10 +478,8 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
                     "instance_type": row["instance_name"].strip() or name, "usd_per_gpu_hour": round(price / count, 6),
                     "source_id": source_id, "observed_on": observed_on.isoformat(),
                     "note": f"{path.name} line {line}: offer ${price:g}/h for {int(count)} x {name}"})
-    if unknown and not skip_unknown:
-        listing = "; ".join(f"{n} (lines {', '.join(map(str, ls[:5]))}{'...' if len(ls) > 5 else ''})" for n, ls in unknown.items())
-        raise DataError(str(path), min(min(ls) for ls in unknown.values()), "gpu_name",
-                        f"unknown GPU(s), nothing loaded: {listing}; add them to gpu_aliases or pass --skip-unknown")
+    if not skip_unknown:
+        _refuse_unknown(path, unknown, "gpu_name", "GPU")
     skipped += [{"gpu": n, "lines": ls, "reason": "unknown GPU, not loaded"} for n, ls in unknown.items()]
     if not out:
         raise DataError(str(path), None, None, "no GPU rows to import")

@@ -73,6 +73,9 @@ class GpuPrice:
     def describe(self, *, caveats: bool = False) -> str:
         """One line for people: what the price is, from whom, how fresh and how spread (and its caveats)."""
         n = len(self.providers)
+        if self.rule == "negotiated":
+            p = self.providers[0]
+            return f"negotiated price from {p.provider} (from {p.observed_on})"
         if self.rule == "provider":
             p = self.providers[0]
             text = f"{p.provider} {self.pricing_mode} price observed {p.observed_on}"

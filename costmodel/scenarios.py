@@ -458,17 +458,6 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
                          + "; give gpu_usd_per_hour to price it yourself")
 
 
-def gpu_hour_price(gpu_id: str, mode: str, provider: str | None, *, as_of: dt.date | str | None = None,
-                   window_days: int = pricing.PRICE_WINDOW_DAYS, market: str = pricing.DEFAULT_MARKET,
-                   db_path: Path | None = None) -> tuple[float, str]:
-    """$ per GPU-hour and a one-line description of how it was drawn (``gpu_price``)."""
-    got = gpu_price(gpu_id, mode, provider, as_of=as_of, window_days=window_days, market=market, db_path=db_path)
-    if got.rule == "negotiated":
-        p = got.providers[0]
-        return got.usd_per_gpu_hour, f"negotiated price from {p.provider} (from {p.observed_on})"
-    return got.usd_per_gpu_hour, got.describe(caveats=True)
-
-
 def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
                       db_path: Path | None = None) -> ResolvedSelfHost:
     """Throughput, price and ownership inputs of a self-host option for a workload."""
@@ -526,9 +515,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
     else:
         drawn = gpu_price(gpu.gpu_id, option.pricing_mode, option.provider, as_of=as_of, window_days=option.price_window_days,
                           market=option.market, db_path=db_path)
-        price = drawn.usd_per_gpu_hour
-        price_src = (f"negotiated price from {drawn.providers[0].provider} (from {drawn.providers[0].observed_on})"
-                     if drawn.rule == "negotiated" else drawn.describe())
+        price, price_src = drawn.usd_per_gpu_hour, drawn.describe()
     ops = option.ops_usd_per_month if option.ops_usd_per_month is not None else inputs["ops_usd_per_month"]
     precision_id = catalog.get_precision(option.precision or model.release_precision_id, db_path=db_path).precision_id
     label = option.label or f"{model.model_id} on {gpus_per_replica}x {gpu.gpu_id} ({precision_id}, {option.pricing_mode})"

@@ -212,6 +212,22 @@ def default_ranges(base: dict[str, Any], option: Any, api_label: str) -> dict[st
     }
 
 
+def stated_ranges(base: dict[str, Any], option: Any, api_label: str,
+                  ranges: dict[str, Range] | None = None) -> dict[str, Range]:
+    """The ranges the sensitivity moves: those given, else ``default_ranges``, without the internal ones (``_name``)."""
+    return {k: v for k, v in (ranges or default_ranges(base, option, api_label)).items() if not k.startswith("_")}
+
+
+def resolve_scenario(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, as_of: dt.date | str | None = None,
+                     db_path: Path | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """One pairing read from the store once: the resolved self-host option, the API price and the central scenario row."""
+    resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
+    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
+    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share, price.input_usd_per_mtok,
+                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
+    return resolved, price, scenario_row(resolved, workload, per_mtok)
+
+
 def _apply(base: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
     """Scenario row with inputs scaled or set: gpu_price and throughput and api_price are multipliers."""
     row = dict(base)
@@ -240,16 +256,10 @@ def asymmetry_effects(workload: Workload, self_host: SelfHostOption, api: ApiOpt
     band of 0.3x-1.1x) pulls the Monte Carlo median away from the central case; this says by how much,
     so a report can explain a central case that lies outside the P10-P90.
     """
-    resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
-    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
-    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share, price.input_usd_per_mtok,
-                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
-    base = scenario_row(resolved, workload, per_mtok)
-    central = float(evaluate(apply_draws(base, pl.DataFrame({"gpu_price": [1.0]})))["saving_multiple"][0])
+    resolved, price, base = resolve_scenario(workload, self_host, api, as_of=as_of, db_path=db_path)
+    central = float(evaluate(pl.DataFrame([base], schema=SCENARIO_COLUMNS))["saving_multiple"][0])
     rows = []
-    for name, r in default_ranges(base, resolved, price.label).items():
-        if name.startswith("_"):
-            continue
+    for name, r in stated_ranges(base, resolved, price.label).items():
         draws = draw_triangular({name: r}, samples, seed)
         median = float(evaluate(apply_draws(base, draws))["saving_multiple"].median())
         rows.append({"input": name, "low": r.low, "central": r.central, "high": r.high, "range_source": r.source,
@@ -305,16 +315,9 @@ def tornado(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, ra
     Returns one row per input: low and high values, break-even tokens/month and saving multiple
     at each end, and the swing of the saving multiple (rows sorted by swing, largest first).
     """
-    resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
-    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
-    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share, price.input_usd_per_mtok,
-                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
-    base = scenario_row(resolved, workload, per_mtok)
-    ranges = ranges or default_ranges(base, resolved, price.label)
+    resolved, price, base = resolve_scenario(workload, self_host, api, as_of=as_of, db_path=db_path)
     rows, names = [], []
-    for name, rng in ranges.items():
-        if name.startswith("_"):
-            continue
+    for name, rng in stated_ranges(base, resolved, price.label, ranges).items():
         for end, value in (("low", rng.low), ("high", rng.high)):
             rows.append(_apply(base, {name: value}))
             names.append((name, end, value, rng.source))
@@ -347,12 +350,8 @@ def monte_carlo(workload: Workload, self_host: SelfHostOption, api: ApiOption, *
     """
     if samples < 1:
         raise CostmodelError(f"samples must be at least 1, got {samples}")
-    resolved = resolve_self_host(self_host, workload, as_of=as_of, db_path=db_path)
-    price = resolve_api(api, workload, as_of=as_of, db_path=db_path)
-    per_mtok = cost.api_usd_per_mtok(workload.effective_input_share, workload.cached_input_share, price.input_usd_per_mtok,
-                                     price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
-    base = scenario_row(resolved, workload, per_mtok)
-    ranges = {k: v for k, v in (ranges or default_ranges(base, resolved, price.label)).items() if not k.startswith("_")}
+    resolved, price, base = resolve_scenario(workload, self_host, api, as_of=as_of, db_path=db_path)
+    ranges = stated_ranges(base, resolved, price.label, ranges)
     draws = draw_triangular(ranges, samples, seed)
     result = evaluate(apply_draws(base, draws))
     result = result.with_columns(draws.rename({k: f"draw_{k}" for k in ranges}))
