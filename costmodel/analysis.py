@@ -34,30 +34,23 @@ CURVE_TOKENS_PER_MONTH = tuple(10 ** (6 + k / 8) for k in range(0, 8 * 7 + 1))
 
 
 def table_html(frame: pl.DataFrame, *, max_rows: int = 200) -> str:
-    """A clean HTML table for reports: numbers with separators and 4 significant digits, no dtypes or quotes."""
+    """A clean HTML table for reports: labelled columns with units, values formatted by their unit (``formatting.cell``),
+    numbers right-aligned, in a container that scrolls sideways rather than widening the page."""
     import html as _html
 
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, int):
-            return f"{value:,}"
-        if isinstance(value, float):
-            if math.isnan(value):
-                return ""
-            return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-        return _html.escape(str(value))
+    from . import formatting
 
-    head = "".join(f"<th>{_html.escape(c)}</th>" for c in frame.columns)
-    def td(value: Any) -> str:
+    head = "".join(f"<th>{_html.escape(formatting.label(c))}</th>" for c in frame.columns)
+
+    def td(column: str, value: Any) -> str:
         numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return f'<td class="num">{cell(value)}</td>' if numeric else f"<td>{cell(value)}</td>"
+        text = _html.escape(formatting.cell(column, value))
+        return f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>"
 
-    rows = "".join("<tr>" + "".join(td(v) for v in row) + "</tr>" for row in frame.head(max_rows).iter_rows())
+    rows = "".join("<tr>" + "".join(td(c, v) for c, v in zip(frame.columns, row)) + "</tr>"
+                   for row in frame.head(max_rows).iter_rows())
     more = f"<p>{frame.height - max_rows} more rows not shown</p>" if frame.height > max_rows else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{more}'
 
 
 def show(frame: pl.DataFrame) -> None:
@@ -136,27 +129,95 @@ def ownership_parameters(profile: str, purchase_usd_per_gpu: float, power_usd_pe
     return out
 
 
-def assumptions_table(result: Crossover, *, workload_source: str | None = None) -> pl.DataFrame:
-    """Every number the crossover used, with its source (``workload_source``: where the traffic figures came from)."""
+ASSUMPTIONS = {
+    # key of Crossover.to_dict()["assumptions"]: (label for people, field of Workload / SelfHostOption it comes from)
+    "tokens_per_month": ("Volume [tokens/month]", "workload.tokens_per_month"),
+    "input_share": ("Input share of tokens", "workload.input_share"),
+    "cached_input_share": ("Input served from the API's prompt cache", "workload.cached_input_share"),
+    "input_tokens_per_request": ("Prompt length [tokens/request]", "workload.input_tokens_per_request"),
+    "output_tokens_per_request": ("Output length [tokens/request]", "workload.output_tokens_per_request"),
+    "peak_to_mean": ("Peak-to-mean traffic [ratio]", "workload.peak_to_mean"),
+    "ttft_ms": ("Time-to-first-token target [ms]", "workload.ttft_ms"),
+    "tpot_ms": ("Time-per-output-token target [ms]", "workload.tpot_ms"),
+    "api_batch_share": ("Share the API may serve in its batch tier", "workload.batch_share"),
+    "api_flex_share": ("Share the API may serve in its flex tier", "workload.flex_share"),
+    "self_host": ("Self-hosted deployment", None),
+    "model_id": ("Model", "option.model"),
+    "gpu_id": ("GPU", "option.gpu"),
+    "pricing_mode": ("GPU pricing mode", "option.pricing_mode"),
+    "gpus_per_replica": ("GPUs per replica", "option.gpus_per_replica"),
+    "gpu_usd_per_hour": ("GPU price [USD/GPU-hour]", "option.gpu_usd_per_hour"),
+    "output_tokens_per_s_per_replica": ("Throughput per replica [output tokens/s]", "option.output_tokens_per_s"),
+    "output_tokens_per_s_band": ("Throughput band per replica [output tokens/s]", None),
+    "target_utilisation": ("Target utilisation at peak", "option.target_utilisation"),
+    "min_replicas": ("Replicas kept at no load", "option.min_replicas"),
+    "ops_usd_per_month": ("Operations: people and tooling [USD/month]", "option.ops_usd_per_month"),
+    "api": ("API", None),
+    "api_input_usd_per_mtok": ("API input price [USD/M tokens]", None),
+    "api_output_usd_per_mtok": ("API output price [USD/M tokens]", None),
+    "api_cached_input_usd_per_mtok": ("API cached input price [USD/M tokens]", None),
+    "api_batch_discount_share": ("API batch discount", None),
+}
+"""The assumptions table's rows: label with unit, and the input field that says whether it was given or a default."""
+STORE_ROWS = {"gpu_usd_per_hour": "gpu_price_source", "api_input_usd_per_mtok": "api_price_source",
+              "api_output_usd_per_mtok": "api_price_source", "api_cached_input_usd_per_mtok": "api_price_source",
+              "api_batch_discount_share": "api_price_source"}
+"""Assumptions drawn from store rows, and the key naming their source."""
+COMPUTED = {"input_share": "from the mean prompt and output lengths", "self_host": "from the model, GPU, precision and pricing mode",
+            "gpus_per_replica": "the split that serves most tokens per GPU (throughput model)",
+            "output_tokens_per_s_per_replica": "throughput_source", "output_tokens_per_s_band": "throughput_source"}
+"""Assumptions the model computes when they are not given, and how."""
+
+
+def assumptions_table(result: Crossover, *, workload_source: str | None = None, numbers: bool = False) -> pl.DataFrame:
+    """Every number the crossover used: its value for people, whether it was a parameter, a default, a store row or
+    computed, and its source (``workload_source``: the request log the traffic figures came from). ``numbers``: add a
+    Number column with the raw value where it is one (for workbooks)."""
+    from . import formatting as fmt
+    from .scenarios import SelfHostOption as _Option
+    from .scenarios import Workload as _Workload
+
     a = result.to_dict()["assumptions"]
-    sources = {
-        "gpu_usd_per_hour": a["gpu_price_source"], "output_tokens_per_s_per_replica": a["throughput_source"],
-        "api_input_usd_per_mtok": a["api_price_source"], "api_output_usd_per_mtok": a["api_price_source"],
-        "api_cached_input_usd_per_mtok": a["api_price_source"], "ops_usd_per_month": "ownership_inputs (assumption) unless given",
-        "peak_to_mean": "parameter", "target_utilisation": "parameter", "input_share": "from the request lengths unless given",
-    }
-    if workload_source:
-        sources.update(dict.fromkeys(WORKLOAD_KEYS, workload_source))
+    given = {"workload": result.workload, "option": result.self_host.option}
+    defaults = {"workload": {f.name: f.default for f in dataclasses.fields(_Workload)},
+                "option": {f.name: f.default for f in dataclasses.fields(_Option)}}
     rows = []
-    for key, value in a.items():
-        if key in ("gpu_price_source", "throughput_source", "api_price_source", "gpu_price") or value is None:
+    for key, (label, field) in ASSUMPTIONS.items():
+        value = a.get(key)
+        if value is None or value == [None, None]:
             continue
-        if isinstance(value, dict):
-            for k, v in value.items():
-                rows.append({"Assumption": f"{key}.{k}", "Value": _fmt(v), "Source": "ownership_inputs"})
-            continue
-        rows.append({"Assumption": key, "Value": _fmt(value), "Source": sources.get(key, "parameter")})
-    return pl.DataFrame(rows)
+        owner, _, name = (field or "").partition(".")
+        stated = None
+        if field and given.get(owner) is not None:
+            stated = getattr(given[owner], name)
+            is_default = name in defaults[owner] and stated == defaults[owner][name] and defaults[owner][name] is not dataclasses.MISSING
+        if workload_source and owner == "workload" and key not in COMPUTED:
+            origin, source = "request log", Path(workload_source).name
+        elif key in ("model_id", "gpu_id", "api"):
+            origin, source = "parameter", ""
+        elif field and stated is not None and not is_default:
+            origin, source = "parameter", ""
+        elif key in STORE_ROWS:
+            origin, source = "store row", str(a.get(STORE_ROWS[key]) or "")
+        elif key in COMPUTED:
+            origin, source = "computed", a.get(COMPUTED[key], COMPUTED[key]) if COMPUTED[key] in a else COMPUTED[key]
+        elif key == "ops_usd_per_month":
+            origin, source = "store row", "ownership_inputs (operations assumption)"
+        else:
+            origin, source = "default", "costmodel default"
+        rows.append({"Assumption": label, "Value": fmt.cell(key, value) if not isinstance(value, str) else value,
+                     "Number": float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None,
+                     "Origin": origin, "Source": str(source)})
+    option = result.self_host.option
+    profile = f" ({option.ownership_profile} profile)" if option is not None and option.ownership_profile else ""
+    for k, v in (a.get("ownership") or {}).items():
+        overridden = option is not None and getattr(option, k, None) is not None
+        table = "gpu_purchase_prices" if k == "purchase_usd_per_gpu" else "ownership_inputs" + profile
+        rows.append({"Assumption": f"Ownership: {fmt.label(k)}", "Value": fmt.cell(k, v), "Number": float(v),
+                     "Origin": "parameter" if overridden else "store row", "Source": "" if overridden else table})
+    frame = pl.DataFrame(rows, schema={"Assumption": pl.String, "Value": pl.String, "Number": pl.Float64, "Origin": pl.String,
+                                       "Source": pl.String})
+    return frame if numbers else frame.drop("Number")
 
 
 def _fmt(value: Any) -> str:
@@ -191,7 +252,7 @@ def headline(result: Crossover) -> str:
                     f"error band)")
         answer = f"**Self-hosting starts to pay at {fmt.volume(be)}**{band}."
     multiple = d["self_host_usd_per_month"] / d["api_usd_per_month"]
-    caveats = "".join(f"\n\n**Caveat on the GPU price:** {c}." for c in d["caveats"])
+    caveats = "".join(f"\n\n**Caveat:** {c}." for c in d["caveats"])
     price = (f"\n\nGPU price: {fmt.money(a['gpu_usd_per_hour'])} per GPU-hour, {a['gpu_price_source']}."
              if a["gpu_usd_per_hour"] else "")
     return (f"{answer}{caveats}\n\nAt {fmt.volume(a['tokens_per_month'])}, {a['self_host']} costs "
@@ -201,10 +262,11 @@ def headline(result: Crossover) -> str:
 
 
 def sources_footer(source_ids: list[str] | None = None, *, db_path: Path | None = None) -> str:
-    """Markdown footer: the sources used (all registered ones if none given) and the data's as-of date."""
+    """Markdown footer: exactly the sources given (each id once, escaped by the renderer) and the data's as-of date."""
+    if source_ids is None:
+        raise CostmodelError("sources_footer needs the source ids the report used (a report lists exactly those)")
     frame = store.query("SELECT source_id, title, url_or_citation, retrieved_on FROM sources ORDER BY source_id", db_path=db_path)
-    if source_ids:
-        frame = frame.filter(pl.col("source_id").is_in(source_ids))
+    frame = frame.filter(pl.col("source_id").is_in(list(source_ids)))
     newest = store.query(
         "SELECT max(d) AS d FROM (SELECT max(observed_on) AS d FROM gpu_prices UNION ALL SELECT max(observed_on) FROM api_prices "
         "UNION ALL SELECT max(observed_on) FROM throughput_measured)", db_path=db_path)["d"][0]
@@ -218,12 +280,37 @@ def sources_footer(source_ids: list[str] | None = None, *, db_path: Path | None 
 
 
 def crossover_sources(result: Crossover) -> list[str]:
-    """Source ids a crossover rests on."""
-    ids = {"genai-prices-0.2.3", "throughput-calibration-fit", "assumption"}
+    """Source ids a crossover rests on: the model's and GPU's rows, the GPU prices of its pricing mode, the API price,
+    the throughput calibration and (buying or operating) the ownership inputs."""
+    sh = result.self_host
+    ids = used_sources(models=(sh.model_id,), gpus=(sh.gpu_id,), pricing_mode=None if sh.gpu_price is None else sh.mode,
+                       priced_gpus=(sh.gpu_id,) if sh.gpu_price is not None else ())
     ids.update(s.strip() for s in result.api.source.split(",") if s.strip() and s.strip() != "explicit")
-    frame = store.gpu_prices(gpu=result.self_host.gpu_id)
-    ids.update(frame["source_id"].unique().to_list())
     return sorted(ids)
+
+
+def used_sources(*, models: tuple[str, ...] = (), gpus: tuple[str, ...] = (), pricing_mode: str | None = None,
+                 priced_gpus: tuple[str, ...] = (), db_path: Path | None = None) -> set[str]:
+    """Source ids behind an answer: the rows of ``models`` and ``gpus``, the GPU prices in force for ``priced_gpus`` in
+    ``pricing_mode``, the throughput calibration and the ownership inputs (operations cost) every self-host answer uses."""
+    ids = {"throughput-calibration-fit"}
+    ids.update(store.table("ownership_inputs", db_path=db_path)["source_id"].to_list())
+    if models:
+        ids.update(store.table("models", db_path=db_path).filter(pl.col("model_id").is_in(list(models)))["source_id"].to_list())
+    if gpus:
+        ids.update(store.table("gpus", db_path=db_path).filter(pl.col("gpu_id").is_in(list(gpus)))["source_id"].to_list())
+    if priced_gpus and pricing_mode:
+        prices = store.gpu_prices(pricing_mode=pricing_mode, db_path=db_path)
+        ids.update(prices.filter(pl.col("gpu_id").is_in(list(priced_gpus)))["source_id"].to_list())
+    return {i for i in ids if i}
+
+
+def sizing_sources(sizing: pl.DataFrame, model: str, pricing_mode: str, *, db_path: Path | None = None) -> list[str]:
+    """Source ids gpu_sizing rests on: the model, every GPU it tried, the prices of the GPUs that serve it."""
+    served = sizing.filter(pl.col("status") == "ok")["gpu_id"].unique().to_list() if sizing.height else []
+    gpus = tuple(sizing["gpu_id"].unique().to_list()) if sizing.height else ()
+    return sorted(used_sources(models=(catalog.resolve_model_id(model, db_path=db_path),), gpus=gpus, pricing_mode=pricing_mode,
+                               priced_gpus=tuple(served), db_path=db_path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +361,7 @@ def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ..
                              "output_tokens_per_s": sh.output_tokens_per_s, "output_tokens_per_s_low": sh.output_tokens_per_s_low,
                              "output_tokens_per_s_high": sh.output_tokens_per_s_high, "usd_per_gpu_hour": sh.usd_per_gpu_hour,
                              "replicas": r["replicas"], "usd_per_month": r["usd_per_month"], "usd_per_mtok": r["usd_per_mtok"],
-                             "status": "ok"})
+                             "caveats": "; ".join(sh.caveats), "caveat_flags": caveat_flags(sh.caveats), "status": "ok"})
             if len(reasons) == len(gpu_counts):
                 rows.append({"gpu_id": gpu_id, "precision": precision, "status": reasons[-1]})
     frame = pl.DataFrame(rows, infer_schema_length=None)
@@ -295,6 +382,207 @@ SEED_NEEDS: dict[str, tuple[str, ...]] = {
     "Commercially safest license": ("deepseek-r1", "qwen-2.5-7b", "mistral-7b", "phi-4"),
 }
 """The seed article's needs and its recommended models (its 'Choosing an Open Model' table)."""
+
+
+CAVEAT_FLAGS = (("provider", "few providers"), ("observation within", "stale price"), ("not below the on-demand", "spot not cheaper"),
+                ("no usable measured run", "model not measured"), ("no publisher measured", "GPU family not measured"),
+                ("consumer hardware", "consumer GPU"), ("marketplace offers only", "marketplace price"), ("weight-only", "weight-only"))
+"""Short names of the caveats for a table column (the full sentences stay in ``caveats``)."""
+
+
+def caveat_flags(caveats: tuple[str, ...] | list[str]) -> str:
+    """The caveats as short names for a table: 'few providers, consumer GPU'; empty when there is none."""
+    return ", ".join(dict.fromkeys(flag for c in caveats for key, flag in CAVEAT_FLAGS if key in c))
+
+
+def gpu_sizing_headline(served: pl.DataFrame, model: str, tokens_per_month: float) -> str:
+    """The gpu_sizing answer in one paragraph: the cheapest combination, and the cheapest without caveats if that differs."""
+    from . import formatting as fmt
+
+    if served.height == 0:
+        return f"**No GPU in the catalog serves {model}** on up to 8 GPUs per replica (the reasons are listed below)."
+
+    def name(r: dict[str, Any]) -> str:
+        return (f"{r['gpus_per_replica']} x {r['gpu_id']} in {r['precision']}, {fmt.money(r['usd_per_mtok'], 3)} per million "
+                f"tokens ({fmt.money(r['usd_per_month'])}/month at {fmt.volume(tokens_per_month)})")
+
+    best = served.row(0, named=True)
+    text = f"**The cheapest way to serve {model} is {name(best)}**, of {served.height} combinations that serve it."
+    if best["caveats"]:
+        clean = served.filter(pl.col("caveats") == "")
+        text += f"\n\n**Caveat:** {best['caveats']}."
+        text += (f"\n\nThe cheapest without caveats: **{name(clean.row(0, named=True))}**." if clean.height
+                 else "\n\nEvery combination carries a caveat.")
+    return text
+
+
+def price_history_headline(gpu_id: str, pricing_mode: str, gpu: pl.DataFrame, api_model: str, api_provider: str,
+                           change: float | None, *, db_path: Path | None = None) -> str:
+    """The price_history answer: today's default GPU price by the price rule, the span of observations, and the API's
+    yearly rate of change."""
+    from . import formatting as fmt
+    from .scenarios import gpu_price
+
+    try:
+        got = gpu_price(gpu_id, pricing_mode, db_path=db_path)
+        text = f"**{gpu_id} {pricing_mode}: {fmt.money(got.usd_per_gpu_hour)} per GPU-hour today**, {got.describe()}."
+        if got.caveats:
+            text += "".join(f"\n\n**Caveat:** {c}." for c in got.caveats)
+    except CostmodelError as exc:
+        text = f"**No default {pricing_mode} price for {gpu_id} today**: {exc}."
+    if gpu.height:
+        text += (f" The store holds {fmt.number(gpu.height)} observations from {gpu['provider'].n_unique()} providers, "
+                 f"{gpu['observed_on'].min()} to {gpu['observed_on'].max()}.")
+    who = api_provider or "all providers"
+    text += (f"\n\n**The output price of {api_model} ({who}) moved {fmt.signed_percent(change * 100)} a year** between its first and "
+             "last dated prices." if change is not None else
+             f"\n\n{api_model} ({who}) has fewer than two dated prices in the store, so no yearly rate.")
+    return text
+
+
+WORKBOOK_MIME = "application/vnd.costmodel.workbook+json"
+"""Mimetype of the output that carries a report's workbook sheets to ``reports.run_report`` (never shown in HTML)."""
+
+
+def workbook(answer_text: str, figures: dict[str, Any], sheets: dict[str, pl.DataFrame], source_ids: list[str], *,
+             db_path: Path | None = None) -> None:
+    """Hand the report's tables to the workbook ``costmodel report`` writes beside the HTML: an Answer sheet (the answer
+    in words and its figures), the given sheets, and the Sources sheet. Raw numbers and snake_case names here; the
+    workbook labels the columns and gives them number formats."""
+    import json
+    import re as _re
+
+    from IPython.display import display
+
+    from . import currency, formatting
+
+    answer_row = {"answer": _re.sub(r"\*\*|\\", "", answer_text).replace("\n\n", " ")}
+    answer_row.update({k: v for k, v in figures.items() if isinstance(v, (int, float, str, bool)) or v is None})
+    code = formatting.display_currency()
+    if code != "USD":  # the workbook's numbers in the report's currency too, with the rate used
+        r = currency.rate(code, db_path=db_path)
+        answer_row = currency.convert_record(answer_row, r) | {"fx_units_per_usd": r.units_per_usd, "fx_month": r.month,
+                                                                "fx_source_id": r.source_id}
+        sheets = {name: currency.convert_frame(frame, code, db_path=db_path) for name, frame in sheets.items()}
+    sources = store.query("SELECT source_id, title, url_or_citation, retrieved_on FROM sources ORDER BY source_id", db_path=db_path)
+    sources = sources.filter(pl.col("source_id").is_in(list(source_ids)))
+    frames = {"Answer": pl.DataFrame([answer_row]), **sheets, "Sources": sources}
+    # columns and rows as lists: the notebook's JSON sorts object keys, which would reorder the columns
+    payload = {"sheets": [{"name": name, "columns": frame.columns, "rows": [list(r) for r in frame.iter_rows()]}
+                          for name, frame in frames.items()]}
+    display({WORKBOOK_MIME: json.loads(json.dumps(payload, default=str)),
+             "text/plain": "workbook sheets: " + ", ".join(frames)}, raw=True)
+
+
+def crossover_workbook(result: Crossover, curve: pl.DataFrame, api: ApiOption, *, workload_source: str | None = None,
+                       sensitivity: pl.DataFrame | None = None, extra: dict[str, pl.DataFrame] | None = None,
+                       db_path: Path | None = None) -> None:
+    """The crossover and sensitivity reports' workbook: answer, inputs with their origin and source, the cost curve as the
+    scenario table, the tornado (``sensitivity``, computed when not given) and the sources."""
+    from .sweep import tornado
+
+    d = result.to_dict()
+    figures = {k: v for k, v in d.items() if k not in ("assumptions", "caveats")} | {"caveats": "; ".join(d["caveats"])}
+    option = result.self_host.option
+    if sensitivity is None and option is not None:
+        sensitivity = tornado(result.workload, option, api, db_path=db_path)
+    sheets = {"Inputs": assumptions_table(result, workload_source=workload_source, numbers=True),
+              "Scenarios": curve.with_columns(pl.col("option") + " [USD/month]").pivot(
+                  on="option", index="tokens_per_month", values="usd_per_month")}
+    if sensitivity is not None:
+        sheets["Sensitivity"] = sensitivity
+    sheets.update(extra or {})
+    workbook(headline(result), figures, sheets, crossover_sources(result), db_path=db_path)
+
+
+STRATEGY_WORDS = {"on-demand": "renting on demand", "spot": "renting spot", "reserved-1y": "reserving for 1 year",
+                  "reserved-3y": "reserving for 3 years", "serverless": "serverless", "buy": "buying", "api": "the API"}
+"""How the horizon's strategies read in a sentence."""
+
+
+def horizon_headline(result: Any) -> str:
+    """The horizon answer: the cheapest way over the months in present value, against the API, when it pays back, and
+    the trends that produced it."""
+    from . import formatting as fmt
+
+    t = result.trends
+    ranked = result.summary.filter(pl.col("strategy") != "api").sort("npv_usd")
+    api = result.strategy("api")
+    best = ranked.row(0, named=True)
+    verdict = "less" if best["npv_usd"] < api["npv_usd"] else "more"
+    text = (f"**Over {t.months} months, {STRATEGY_WORDS[best['strategy']]} is the cheapest way to self-host: "
+            f"{fmt.money(best['npv_usd'])} in present value, {verdict} than {fmt.money(api['npv_usd'])} for {result.api_label}**")
+    text += (f"; it pays back in month {best['break_even_month']}." if best["break_even_month"] and verdict == "less" else
+             "; it does not pay back within the horizon." if verdict == "more" else ".")
+    others = [f"{STRATEGY_WORDS[r['strategy']]} {fmt.money(r['npv_usd'])}" for r in ranked.iter_rows(named=True)][1:]
+    if others:
+        text += " Then " + ", ".join(others) + "."
+    trend = (f"\n\nVolume {fmt.signed_percent(t.volume_growth_per_month * 100, 1)} a month from "
+             f"{fmt.volume(result.monthly['tokens_per_month'][0])}; API price {fmt.signed_percent(result.api_price_change_per_year * 100)} "
+             f"a year ({result.api_trend_source}); GPU prices {fmt.signed_percent(t.gpu_price_change_per_year * 100)} a year "
+             f"(stated); discount rate {fmt.percent(t.discount_rate_per_year, 1)} a year.")
+    committed = ranked.filter(pl.col("committed_after_horizon_usd") > 0)
+    for r in committed.iter_rows(named=True):
+        trend += (f" {_upper_first(STRATEGY_WORDS[r['strategy']])} leaves {fmt.money(r['committed_after_horizon_usd'])} committed "
+                  "after the horizon (not in its total).")
+    if "buy" in set(ranked["strategy"]):
+        trend += (" Buying pays for the GPUs when they are bought and is credited their straight-line book value in the last "
+                  "month (the drop at the end of its curve).")
+    if result.skipped:
+        trend += " Not laid out: " + "; ".join(result.skipped) + "."
+    return text + trend
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def horizon_summary(result: Any) -> pl.DataFrame:
+    """Each strategy's totals for people: the strategy in words, and no pay-back month for the API itself."""
+    return result.summary.with_columns(
+        pl.col("strategy").replace_strict(STRATEGY_WORDS, default=pl.col("strategy")).map_elements(_upper_first, return_dtype=pl.String),
+        pl.when(pl.col("strategy") == "api").then(pl.lit("")).otherwise(
+            pl.col("break_even_month").cast(pl.String).fill_null("not within the horizon")).alias("break_even_month"))
+
+
+def horizon_table(result: Any, every_months: int = 6, *, for_people: bool = True) -> pl.DataFrame:
+    """Cumulative cost of each strategy every ``every_months`` months (and the last), one column per strategy: money
+    strings with labels for people, or numbers named cumulative_usd__STRATEGY for a workbook."""
+    from . import formatting as fmt
+
+    months = sorted({*range(every_months, result.trends.months + 1, every_months), result.trends.months})
+    wide = (result.monthly.filter(pl.col("month").is_in(months))
+            .pivot(on="strategy", index="month", values="cumulative_usd").sort("month"))
+    strategies = [c for c in wide.columns if c != "month"]
+    if not for_people:
+        return wide.rename({c: f"cumulative_usd__{c}" for c in strategies})
+    return pl.DataFrame({"Month": [str(m) for m in wide["month"]],
+                         **{f"{_upper_first(STRATEGY_WORDS.get(c, c))}, cumulative [{fmt.display_currency()}]":
+                            [fmt.money(v) for v in wide[c]] for c in strategies}})
+
+
+def use_currency(code: str, *, on: dt.date | str | None = None, db_path: Path | None = None) -> str:
+    """Show the report's amounts in ``code`` from here on (at the store's rate in force ``on``, default today); returns the
+    sentence saying which rate and source ('' for USD)."""
+    from . import currency, formatting
+
+    r = currency.rate(code, on, db_path=db_path)
+    formatting.in_currency(r.currency, r.units_per_usd)
+    return "" if r.currency == "USD" else f"\n\n**Amounts in {r.currency}**: {r.describe()}."
+
+
+def answer(text: str) -> None:
+    """Display a report's answer (Markdown): the HTML export puts it first, right under the title."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text), metadata={"costmodel": {"role": "answer"}})
+
+
+def model_selection_sources(table: pl.DataFrame, gpu: str, edge_device: str, *, db_path: Path | None = None) -> list[str]:
+    """Source ids model_selection rests on: its candidates' rows, the two devices and the GPU's on-demand prices."""
+    gpus = (catalog.resolve_gpu_id(gpu, db_path=db_path), catalog.resolve_gpu_id(edge_device, db_path=db_path))
+    return sorted(used_sources(models=tuple(table["model_id"].unique().to_list()), gpus=gpus, pricing_mode="on-demand",
+                               priced_gpus=gpus[:1], db_path=db_path))
 
 
 def model_selection_headline(table: pl.DataFrame, tokens_per_month: float, gpu: str) -> str:
@@ -326,20 +614,82 @@ def monte_carlo_text(summary: dict[str, Any], samples: int, tokens_per_month: fl
                    f"{summary['saving_multiple_p90']:.2f} (P90).")
 
 
+def tornado_table(tornado: pl.DataFrame) -> pl.DataFrame:
+    """The tornado for people: each input by its label, its stated range, the saving and break-even at each end, and
+    a sentence for an input whose range does not move the answer."""
+    from . import formatting as fmt
+
+    rows = []
+    for r in tornado.iter_rows(named=True):
+        still = math.isclose(r["saving_low"], r["saving_high"], rel_tol=1e-9)
+        rows.append({"Input": fmt.label(r["input"]), "Range": f"{fmt.significant(r['low_value'])} to {fmt.significant(r['high_value'])}",
+                     "Saving at low end [x]": fmt.number(r["saving_low"], 2), "Saving at high end [x]": fmt.number(r["saving_high"], 2),
+                     "Break-even at low end [tokens/month]": fmt.cell("break_even_low", r["break_even_low"]),
+                     "Break-even at high end [tokens/month]": fmt.cell("break_even_high", r["break_even_high"]),
+                     "Range from": ("its whole range leaves the saving unchanged here" if still else r["source"])})
+    return pl.DataFrame(rows, schema={k: pl.String for k in ("Input", "Range", "Saving at low end [x]", "Saving at high end [x]",
+                                                              "Break-even at low end [tokens/month]",
+                                                              "Break-even at high end [tokens/month]", "Range from")})
+
+
 def monte_carlo_reconciliation(summary: dict[str, Any], effects: pl.DataFrame) -> str:
-    """Why the Monte Carlo median and the central case differ: the asymmetric ranges, each with how far it moves the median."""
+    """Why the Monte Carlo and the central case differ, for the saving and for the break-even: whether the central
+    values lie inside the P10-P90, and each asymmetric range with how far it moves the median when drawn alone."""
+    from . import formatting as fmt
+
     central = float(effects["central_saving_multiple"][0]) if effects.height else float("nan")
     inside = summary["saving_multiple_p10"] <= central <= summary["saving_multiple_p90"]
     movers = effects.filter(pl.col("median_shift_share").abs() >= 0.02)
-    text = (f"The central case's saving multiple, {central:.2f}, lies "
+    text = (f"**The saving.** The central case's saving multiple, {central:.2f}, lies "
             + ("inside" if inside else "**outside**") + f" the Monte Carlo P10-P90 ({summary['saving_multiple_p10']:.2f} to "
             f"{summary['saving_multiple_p90']:.2f}). ")
     if movers.height:
         text += ("These stated ranges are not centred on the central case and, each drawn alone, move the median saving: "
-                 + "; ".join(f"{r['input']} ({r['range_source']}): {r['median_shift_share'] * 100:+.0f}%"
+                 + "; ".join(f"{fmt.label(r['input'])} ({r['range_source']}): {r['median_shift_share'] * 100:+.0f}%"
                              for r in movers.iter_rows(named=True)) + ".")
     else:
         text += "No single range moves the median by 2% or more."
+    return text + "\n\n" + _break_even_reconciliation(summary, effects, fmt)
+
+
+def _break_even_reconciliation(summary: dict[str, Any], effects: pl.DataFrame, fmt: Any) -> str:
+    """The break-even half of ``monte_carlo_reconciliation``."""
+    central = effects["central_break_even_tokens_per_month"][0] if effects.height else None
+    never = summary["never_share"]
+    p10, p90 = summary.get("break_even_tokens_per_month_p10"), summary.get("break_even_tokens_per_month_p90")
+    band = (f"where it pays, the break-even P10-P90 is {fmt.volume(p10, '')} to {fmt.volume(p90)}"
+            if p10 is not None and p90 is not None else "it pays in no draw")
+    if central is None:
+        text = (f"**The break-even.** At the central values self-hosting never pays; over the draws it never pays in "
+                f"{fmt.percent(never)} of them and {band}. ")
+        agrees = never >= 0.5
+    else:
+        agrees = p10 is not None and p90 is not None and p10 <= central <= p90
+        text = (f"**The break-even.** The central break-even, {fmt.volume(central)}, lies "
+                + ("inside" if agrees else "**outside**") + f" the Monte Carlo P10-P90 ({band}; never in "
+                f"{fmt.percent(never)} of the draws). ")
+    if central is None:
+        movers = effects.filter(pl.col("never_share") < 0.98)
+        if movers.height:
+            text += ("Drawn alone, these ranges make self-hosting pay in some draws: " + "; ".join(
+                f"{fmt.label(r['input'])} ({r['range_source']}): pays in {fmt.percent(1 - r['never_share'])}"
+                + (f", median break-even {fmt.volume(r['median_break_even_tokens_per_month'])}"
+                   if r["median_break_even_tokens_per_month"] is not None else "")
+                for r in movers.sort("never_share").iter_rows(named=True)) + ".")
+        else:
+            text += "No single range makes it pay in more than 2% of draws."
+        return text
+    moved = effects.with_columns(
+        shift=(pl.col("median_break_even_tokens_per_month") / central - 1)).filter(
+        (pl.col("shift").abs() >= 0.02) | (pl.col("never_share") >= 0.02))
+    if moved.height:
+        text += ("Drawn alone, these ranges move it: " + "; ".join(
+            f"{fmt.label(r['input'])} ({r['range_source']}): median "
+            + (fmt.signed_percent(r["shift"] * 100) if r["shift"] is not None else "never")
+            + (f", never pays in {fmt.percent(r['never_share'])}" if r["never_share"] >= 0.02 else "")
+            for r in moved.iter_rows(named=True)) + ".")
+    else:
+        text += "No single range moves the median break-even by 2% or more."
     return text
 
 
@@ -385,77 +735,41 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
 
 def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: float = 5e9,
                 db_path: Path | None = None) -> pl.DataFrame:
-    """Each numeric claim and key fact of the seed article: verdict, computed figure, assumptions.
+    """Each numeric claim and key fact of the seed article: verdict (computed by a rule, ``costmodel.claims``), what the
+    article says, the computed figure, when the verdict would change, and the assumptions."""
+    from . import claims
 
-    Verdicts: holds, holds only under stated conditions, does not hold.
-    """
-    from .memory import GIB_BYTES, memory
-    from .throughput import throughput
+    return claims.seed_claims(small_tokens_per_month=small_tokens_per_month, large_tokens_per_month=large_tokens_per_month,
+                              db_path=db_path)
 
-    rows: list[dict[str, str]] = []
 
-    def add(claim: str, verdict: str, figure: str, assumptions: str) -> None:
-        rows.append({"claim": claim, "verdict": verdict, "computed": figure, "assumptions": assumptions})
+def seed_claims_headline(claims_frame: pl.DataFrame) -> str:
+    """The seed_claims answer: how many claims hold, hold only under conditions, do not hold, naming the last."""
+    from . import claims
 
-    m = memory("llama-3.1-8b", "bf16", gpu="rtx-4090", context_tokens=8192, db_path=db_path)
-    add("Llama 3.1 8B fits on an RTX 4090 (24 GB) in BF16", "holds" if m.fits else "does not hold",
-        f"weights {m.weights_gb:.1f} GB + overhead {m.overhead_gb:.1f} GB of {m.usable_gb:.1f} GB usable; "
-        f"room for {m.max_concurrency} sequences of 8K tokens", "vLLM reserve 90%, 1.5 GB runtime overhead, BF16 KV cache")
-    m = memory("llama-3.1-8b", "int4", gpu="t4", context_tokens=8192, db_path=db_path)
-    add("Llama 3.1 8B fits a 16 GB GPU in INT4", "holds" if m.fits else "does not hold",
-        f"weights {m.weights_gb:.1f} GB (AWQ/GPTQ 4.16 bits, embeddings 16-bit); {m.max_concurrency} sequences of 8K on a T4",
-        "T4 16 GiB")
-    bf = memory("mistral-7b", "bf16", context_tokens=4096, db_path=db_path)
-    i4 = memory("mistral-7b", "int4", context_tokens=4096, db_path=db_path)
-    add("Mistral 7B needs 14 GB in BF16 and 5 GB in INT4", "holds",
-        f"weights {bf.weights_gb:.1f} GB BF16, {i4.weights_gb:.1f} GB INT4 ({i4.total_gb:.1f} GB with a 4K cache and overhead)",
-        "7.24B parameters; GB = 1e9 bytes")
-    bf = memory("mixtral-8x7b", "bf16", db_path=db_path)
-    i4 = memory("mixtral-8x7b", "int4", gpu="rtx-4090", context_tokens=4096, db_path=db_path)
-    add("Mixtral 8x7B needs 90 GB in BF16 and 24 GB in INT4", "holds only under stated conditions",
-        f"weights {bf.weights_gb:.1f} GB BF16; {i4.weights_gb:.1f} GB INT4, so with cache and overhead it does not fit one 24 GB card "
-        f"(needs {i4.min_gpus})", "all 8 experts resident (46.7B); the 24 GB figure is the weights alone")
-    m = memory("llama-3.1-405b", "bf16", gpu="a100-80gb", gpus=8, db_path=db_path)
-    add("Llama 3.1 405B runs on 8x A100 in BF16", "does not hold",
-        f"weights alone {m.weights_gb:.0f} GB > 8 x 80 GiB = {8 * 80 * GIB_BYTES / 1e9:.0f} GB; needs {m.min_gpus} A100-80GB "
-        "(or FP8 on 8 x H100/H200)", "405.85B parameters at 2 bytes")
-    m = memory("gemma-3-4b", "q4_k_m", gpu="raspberry-pi-5-8gb", engine="llama.cpp", context_tokens=4096, db_path=db_path)
-    t = throughput("gemma-3-4b", "raspberry-pi-5-8gb", precision="q4_k_m", engine="llama.cpp", input_tokens=100,
-                   output_tokens=200, db_path=db_path)
-    add("Gemma 3 4B fits on a Raspberry Pi 5 (INT4)", "holds" if m.fits else "does not hold",
-        f"{m.total_gb:.1f} GB of {m.usable_gb:.1f} GB usable; about {t.output_tokens_per_s:.1f} tokens/s "
-        f"({t.output_tokens_per_s_low:.1f}-{t.output_tokens_per_s_high:.1f}) for one stream",
-        "Q4_K_M GGUF via llama.cpp, 8 GB board, calibrated on Raspberry Pi 5 measurements of Llama 3.x")
-    # API price claims
-    r1 = store.api_prices("2025-03-01", provider="deepseek", provider_model_id="deepseek-reasoner", db_path=db_path)
-    o1 = store.api_prices("2025-03-01", provider="openai", provider_model_id="o1", db_path=db_path)
-    if r1.height and o1.height:
-        ri, ro = r1["input_usd_per_mtok"][0], r1["output_usd_per_mtok"][0]
-        oi, oo = o1["input_usd_per_mtok"][0], o1["output_usd_per_mtok"][0]
-        add("DeepSeek R1's API is 96% cheaper than o1", "holds",
-            f"at launch prices R1 ${ri}/${ro} vs o1 ${oi}/${oo} per M input/output tokens: {1 - ri / oi:.1%} cheaper on input, "
-            f"{1 - ro / oo:.1%} on output", "list prices in force on 2025-03-01 (standard hours for DeepSeek)")
-    # break-even claims
-    low = crossover(Workload(tokens_per_month=small_tokens_per_month), SelfHostOption(model="llama-3.1-8b", gpu="l4", precision="fp8"),
-                    ApiOption.parse("together/llama-3.1-8b"), db_path=db_path)
-    add("Below ~10M tokens/month an API is cheaper than self-hosting any open model",
-        "holds" if low.saving_multiple < 1 else "does not hold",
-        f"at {small_tokens_per_month:,.0f} tokens/month the cheapest case checked (Llama 3.1 8B FP8 on one L4) costs ${low.self_host_usd_per_month:,.0f}/month "
-        f"against ${low.api_usd_per_month:,.2f} on Together: {low.self_host_usd_per_month / low.api_usd_per_month:,.0f}x more",
-        "one always-on replica, $1,500/month operations; even with no operations cost one L4 month is "
-        f"${low.self_host.usd_per_gpu_hour * cost.HOURS_PER_MONTH:,.0f}")
-    big = crossover(Workload(tokens_per_month=large_tokens_per_month), SelfHostOption(model="llama-3.1-70b", gpu="h200", precision="fp8"),
-                    ApiOption.parse("openai/gpt-4o"), db_path=db_path)
-    same = crossover(Workload(tokens_per_month=large_tokens_per_month), SelfHostOption(model="llama-3.1-70b", gpu="h200", precision="fp8"),
-                     ApiOption.parse("together/llama-3.3-70b"), db_path=db_path)
-    top = crossover(Workload(tokens_per_month=large_tokens_per_month), SelfHostOption(model="llama-3.1-70b", gpu="h200", precision="fp8"),
-                    ApiOption.parse("openai/o1"), db_path=db_path)
-    verdict = "holds only under stated conditions" if top.saving_multiple >= 10 else "does not hold"
-    add("At billions of tokens/month self-hosting beats API cost by 10-100x", verdict,
-        f"at {large_tokens_per_month:,.0f} tokens/month Llama 3.1 70B FP8 on H200 is {top.saving_multiple:.0f}x cheaper than o1 and "
-        f"{big.saving_multiple:.1f}x cheaper than GPT-4o, but {1 / same.saving_multiple:.1f}x dearer than the same open model "
-        "on Together", "on-demand median GPU prices; 10-100x only against premium frontier APIs, never against hosted open models")
-    return pl.DataFrame(rows)
+    count = {v: int((claims_frame["verdict"] == v).sum()) for v in claims.VERDICTS}
+    failing = claims_frame.filter(pl.col("verdict") == claims.DOES_NOT_HOLD)["claim"].to_list()
+    text = (f"**Of the article's {claims_frame.height} claims, {count[claims.HOLDS]} hold as stated, "
+            f"{count[claims.CONDITIONS]} hold only under stated conditions and {count[claims.DOES_NOT_HOLD]} "
+            f"{'does' if count[claims.DOES_NOT_HOLD] == 1 else 'do'} not hold**")
+    return text + (f" ({'; '.join(failing)})." if failing else ".")
+
+
+def seed_claims_sources(*, db_path: Path | None = None) -> list[str]:
+    """Source ids the seed_claims report rests on: the models and devices of its claims, the GPU prices of the volume
+    claims, the API prices compared, and the sources of the article's misstatements."""
+    from . import claims
+
+    models = {m for _c, m, *_ in claims.MEMORY_CLAIMS} | {c[2] for c in claims.FIT_CLAIMS} | {claims.SMALL_MODEL, claims.LARGE_MODEL}
+    gpus = {c[4] for c in claims.FIT_CLAIMS} | {claims.LARGE_GPU}
+    ids = used_sources(models=tuple(models), gpus=tuple(gpus), db_path=db_path)
+    ids.update(store.gpu_prices(db_path=db_path).filter(pl.col("pricing_mode").is_in(["on-demand", "serverless"]))["source_id"])
+    for text in (claims.SMALL_API, *claims.LARGE_APIS):
+        ids.update(x.strip() for x in resolve_api(ApiOption.parse(text), Workload(tokens_per_month=1.0), db_path=db_path).source.split(","))
+    for provider, model in (("deepseek", "deepseek-reasoner"), ("openai", "o1")):
+        ids.update(store.api_prices(claims.PRICE_DATE, provider=provider, provider_model_id=model, db_path=db_path)["source_id"])
+    ids.update(store.table("seed_discrepancies", db_path=db_path)["source_id"].to_list())
+    return sorted(i for i in ids if i)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,6 +779,17 @@ def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: 
 VALIDATION_GROUPS = (("engine_id", "Engine"), ("gpu_vendor", "GPU vendor"), ("model_family", "Model family"),
                      ("run_kind", "Kind of run"))
 """The columns the validation report breaks leave-one-source-out errors down by, with their labels."""
+
+
+def validation_headline(summary: dict[str, Any]) -> str:
+    """The validation report's answer: how far the throughput model is off on runs it never saw."""
+    from .formatting import number, percent, signed_percent
+
+    return (f"**{number(summary['rows'])} measured runs from {number(summary['sources'])} publishers.** "
+            f"Median error {number(summary['median_abs_error_pct'], 1)}%, {percent(summary['share_beyond_50_pct'], 1)} of runs off "
+            f"by more than 50%, mean {signed_percent(summary['mean_error_pct'], 1)} (positive: the model is too optimistic); "
+            f"the printed band holds {percent(summary['band_coverage_share'])} of them. The plain roofline, uncalibrated, is off "
+            f"by a median {number(summary['roofline_median_abs_error_pct'], 0)}%.")
 
 
 def validation_tables(*, db_path: Path | None = None) -> dict[str, pl.DataFrame]:

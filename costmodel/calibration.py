@@ -915,6 +915,7 @@ def _evidence(db_key: str) -> pl.DataFrame:
         db_path=Path(db_key) if db_key else None)
 
 
+@catalog.cached
 def calibration_for(engine_id: str, version_line: str, gpu: catalog.Gpu, model_id: str, *,
                     db_path: Path | None = None) -> Calibration:
     """The calibration in force for an engine release line on a GPU, serving a model.

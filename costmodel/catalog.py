@@ -461,16 +461,25 @@ class MeasuredRun:
     output_tokens_per_s: float  # for the whole system [token/s]
 
 
+@cached
+def _user_runs(db_path: Path | None) -> pl.DataFrame:
+    """Every usable imported run of a user (one query per store build; ``user_measurements`` filters it)."""
+    return store.query(
+        "SELECT model_id, gpu_id, weight_precision_id, engine_id, measurement_id, gpu_count, tensor_parallel, "
+        "coalesce(t.input_tokens_mean, d.input_tokens_mean) AS inp, coalesce(t.output_tokens_mean, d.output_tokens_mean) AS out, "
+        "concurrency, tokens_per_s, tokens_per_s_kind "
+        "FROM throughput_measured t JOIN benchmark_datasets d USING (dataset) "
+        "WHERE starts_with(publisher, ?) AND exclude_reason IS NULL "
+        "AND tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system')",
+        [USER_PUBLISHER_PREFIX], db_path=db_path)
+
+
+@cached
 def user_measurements(model_id: str, gpu_id: str, precision_id: str, engine_id: str, *,
                       db_path: Path | None = None) -> tuple[MeasuredRun, ...]:
     """A user's imported, usable measurements of exactly this model, GPU, precision and engine."""
-    frame = store.query(
-        "SELECT measurement_id, gpu_count, tensor_parallel, coalesce(t.input_tokens_mean, d.input_tokens_mean) AS inp, "
-        "coalesce(t.output_tokens_mean, d.output_tokens_mean) AS out, concurrency, tokens_per_s, tokens_per_s_kind "
-        "FROM throughput_measured t JOIN benchmark_datasets d USING (dataset) "
-        "WHERE starts_with(publisher, ?) AND exclude_reason IS NULL AND model_id = ? AND gpu_id = ? "
-        "AND weight_precision_id = ? AND engine_id = ? AND tokens_per_s_kind IN ('output-per-system', 'output-per-gpu', 'total-per-system')",
-        [USER_PUBLISHER_PREFIX, model_id, gpu_id, precision_id, engine_id], db_path=db_path)
+    frame = _user_runs(db_path).filter((pl.col("model_id") == model_id) & (pl.col("gpu_id") == gpu_id)
+                                       & (pl.col("weight_precision_id") == precision_id) & (pl.col("engine_id") == engine_id))
     anchors = []
     for r in frame.iter_rows(named=True):
         if not r["inp"] or not r["out"]:

@@ -19,8 +19,17 @@ WORDS_LABEL = ("datum.value >= 1e12 ? format(datum.value / 1e12, ',~g') + ' tril
                "datum.value >= 1e6 ? format(datum.value / 1e6, ',~g') + ' million' : "
                "datum.value >= 1 ? format(datum.value, ',.0f') : format(datum.value, '.2~f')")
 """Vega label expression: large axis values in words (3 billion), never 3e+09."""
-DOLLAR_LABEL = "'$' + (datum.value >= 1 ? format(datum.value, ',.0f') : format(datum.value, '.2f'))"
-"""Vega label expression for money axes: $12,000."""
+def money_label() -> str:
+    """Vega label expression for money axes in the display currency: $12,000 (or €10,300)."""
+    symbol = formatting.SYMBOLS.get(formatting.display_currency(), formatting.display_currency() + " ")
+    return f"'{symbol}' + (datum.value >= 1 ? format(datum.value, ',.0f') : format(datum.value, '.2f'))"
+
+
+def shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame's amounts (numeric columns named with usd) in the display currency, as the axes say."""
+    rate = formatting._DISPLAY["units_per_usd"]
+    money = [c for c in frame.columns if formatting._money_code(c) == "USD" and frame[c].dtype.is_numeric()]
+    return frame.with_columns(pl.col(c) * rate for c in money) if money and rate != 1.0 else frame
 
 WIDTH = 560
 HEIGHT = 320
@@ -60,10 +69,11 @@ def cost_curve_chart(curve: pl.DataFrame, break_even_tokens_per_month: float | N
     curve: columns tokens_per_month, option, usd_per_month (long format).
     """
     alt = _alt()
-    lines = alt.Chart(curve).mark_line(strokeWidth=2).encode(
+    lines = alt.Chart(shown(curve)).mark_line(strokeWidth=2).encode(
         x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month",
                 axis=alt.Axis(labelExpr=WORDS_LABEL)),
-        y=alt.Y("usd_per_month:Q", scale=alt.Scale(type="log"), title="USD per month", axis=alt.Axis(labelExpr=DOLLAR_LABEL)),
+        y=alt.Y("usd_per_month:Q", scale=alt.Scale(type="log"), title=f"{formatting.display_currency()} per month",
+                axis=alt.Axis(labelExpr=money_label())),
         color=alt.Color("option:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400)),
     )
     layers = [lines]
@@ -80,7 +90,8 @@ def tornado_chart(tornado: pl.DataFrame, title: str) -> Any:
     """One bar per input from the saving multiple at its low end to its high end."""
     alt = _alt()
     frame = tornado.select(
-        "input", pl.min_horizontal("saving_low", "saving_high").alias("from"),
+        pl.col("input").map_elements(formatting.label, return_dtype=pl.String),
+        pl.min_horizontal("saving_low", "saving_high").alias("from"),
         pl.max_horizontal("saving_low", "saving_high").alias("to"), "base_saving", "swing")
     order = frame.sort("swing", descending=True)["input"].to_list()
     bars = alt.Chart(frame).mark_bar().encode(
@@ -99,7 +110,8 @@ def histogram_chart(values: pl.DataFrame, column: str, title: str, *, log: bool 
     if log:
         data = data.with_columns(pl.col(column).log10().alias(column))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=40), title=f"log10 {column}" if log else column),
+        x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=40),
+                title=f"log10 of {formatting.label(column)}" if log else formatting.label(column)),
         y=alt.Y("count():Q", title="draws"),
     ).properties(width=WIDTH, height=HEIGHT * 0.7, title=title)
 
@@ -107,17 +119,19 @@ def histogram_chart(values: pl.DataFrame, column: str, title: str, *, log: bool 
 def bar_chart(frame: pl.DataFrame, category: str, value: str, title: str, *, color: str | None = None) -> Any:
     """Horizontal bars of ``value`` by ``category`` (sorted by value)."""
     alt = _alt()
-    enc = dict(y=alt.Y(f"{category}:N", sort="x", title=None), x=alt.X(f"{value}:Q", title=value))
+    enc = dict(y=alt.Y(f"{category}:N", sort="x", title=None), x=alt.X(f"{value}:Q", title=formatting.label(value)))
     if color:
-        enc["color"] = alt.Color(f"{color}:N")
-    return alt.Chart(frame).mark_bar().encode(**enc).properties(width=WIDTH, height=22 * max(frame.height, 1), title=title)
+        enc["color"] = alt.Color(f"{color}:N", title=formatting.label(color))
+    return alt.Chart(shown(frame)).mark_bar().encode(**enc).properties(width=WIDTH, height=22 * max(frame.height, 1),
+                                                                        title=title)
 
 
 def line_chart(frame: pl.DataFrame, x: str, y: str, series: str, title: str, *, x_type: str = "T") -> Any:
     """Lines of ``y`` over ``x`` per ``series`` (prices over time)."""
     alt = _alt()
     return alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X(f"{x}:{x_type}", title=x), y=alt.Y(f"{y}:Q", title=y), color=alt.Color(f"{series}:N", title=None),
+        x=alt.X(f"{x}:{x_type}", title=formatting.label(x)), y=alt.Y(f"{y}:Q", title=formatting.label(y)),
+        color=alt.Color(f"{series}:N", title=None),
     ).properties(width=WIDTH, height=HEIGHT, title=title)
 
 
@@ -142,3 +156,14 @@ def predicted_vs_measured_chart(frame: pl.DataFrame, color: str, title: str) -> 
     lines = alt.Chart(ref).mark_line(color="grey", strokeDash=[4, 4]).encode(
         x="measured_tokens_per_s:Q", y="predicted_tokens_per_s:Q", detail="line:N")
     return alt.layer(lines, points).properties(width=WIDTH, height=WIDTH, title=title)
+
+
+def cumulative_chart(monthly: pl.DataFrame, title: str) -> Any:
+    """Cumulative cost of each strategy and of the API, month by month (the horizon report)."""
+    alt = _alt()
+    frame = shown(monthly.select("month", "strategy", "cumulative_usd"))
+    return alt.Chart(frame).mark_line(strokeWidth=2).encode(
+        x=alt.X("month:Q", title="month"),
+        y=alt.Y("cumulative_usd:Q", title=f"cumulative cost [{formatting.display_currency()}]", axis=alt.Axis(labelExpr=money_label())),
+        color=alt.Color("strategy:N", title=None, legend=alt.Legend(orient="bottom")),
+    ).properties(width=WIDTH, height=HEIGHT, title=title)

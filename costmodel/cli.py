@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from . import catalog, store
-from .errors import CostmodelError
+from .errors import CostmodelError, UsageError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless")
 
@@ -66,7 +66,7 @@ def _write_file(args: argparse.Namespace, frame: pl.DataFrame) -> None:
     """Write a result as CSV, Parquet or an Excel workbook (real number formats), atomically."""
     fmt, output = args.format, getattr(args, "output", None)
     if output is None and fmt != "csv":
-        raise CostmodelError(f"--format {fmt} writes a file: give --output FILE.{fmt}")
+        raise UsageError(f"--format {fmt} writes a file: give --output FILE.{fmt}")
     if output is None:
         sys.stdout.write(frame.write_csv())
         return
@@ -89,8 +89,33 @@ def _write_file(args: argparse.Namespace, frame: pl.DataFrame) -> None:
     print(f"wrote {path} ({frame.height} row(s), {fmt})", file=sys.stderr)
 
 
+def _in_currency(args: argparse.Namespace) -> int:
+    """Run a command with its amounts in ``--currency``: people's output converted at display, machine output converted
+    and renamed (usd -> eur), and the rate used, with its month and source, said."""
+    from . import currency, formatting
+
+    args.fx = currency.rate(args.currency, getattr(args, "as_of", None), db_path=getattr(args, "db", None))
+    with formatting.in_currency(args.fx.currency, args.fx.units_per_usd):
+        code = args.func(args)
+    if not args.json:
+        print(f"Amounts in {args.fx.currency}: {args.fx.describe()}")
+    return code
+
+
 def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = None, columns: list[str] | None = None) -> None:
-    """Print JSON when --json, a file with --format csv|parquet|xlsx, else a readable table or summary."""
+    """Print JSON when --json, a file with --format csv|parquet|xlsx, else a readable table or summary (amounts in
+    ``--currency`` when given: converted and renamed for machines, converted at display for people)."""
+    fx = getattr(args, "fx", None)
+    if fx is not None and fx.currency != "USD" and (args.json or getattr(args, "format", None) in FILE_FORMATS):
+        from . import currency
+
+        if frame is not None and any(currency.is_money(c) for c in frame.columns):
+            frame = currency.convert_frame(frame, fx.currency, on=fx.on, db_path=getattr(args, "db", None)).with_columns(
+                fx_units_per_usd=pl.lit(fx.units_per_usd), fx_month=pl.lit(fx.month), fx_source_id=pl.lit(fx.source_id))
+        if isinstance(payload, dict):
+            payload = {**currency.convert_record(payload, fx), "currency": fx.to_dict()}
+        elif payload is not None:
+            payload = currency.convert_record(payload, fx)
     if getattr(args, "format", None) in FILE_FORMATS:
         _write_file(args, frame if frame is not None else _as_frame(payload))
         return
@@ -100,10 +125,10 @@ def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = N
         print(json.dumps(payload, indent=2, default=_json_default))
         return
     if frame is not None:
-        shown = frame.select([c for c in (columns or frame.columns) if c in frame.columns])
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=48, tbl_hide_dataframe_shape=True):
-            print(shown)
-        print(f"{frame.height} rows")
+        from . import formatting
+
+        print(formatting.text_table(frame, columns))
+        print(f"{formatting.number(frame.height)} row{'s' if frame.height != 1 else ''}")
         return
     print(payload)
 
@@ -160,8 +185,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         model = catalog.get_model(args.model, db_path=args.db)
         frame = pl.DataFrame([model.__dict__])
         if not args.json:
-            for key, value in model.__dict__.items():
-                print(f"{key:<30}{'' if value is None else value}")
+            _print_record(model.__dict__)
             return 0
         _emit(args, None, frame)
         return 0
@@ -175,8 +199,7 @@ def cmd_gpus(args: argparse.Namespace) -> int:
     if args.gpu:
         gpu = catalog.get_gpu(args.gpu, db_path=args.db)
         if not args.json:
-            for key, value in gpu.__dict__.items():
-                print(f"{key:<30}{'' if value is None else value}")
+            _print_record(gpu.__dict__)
             return 0
         _emit(args, None, pl.DataFrame([gpu.__dict__]))
         return 0
@@ -188,16 +211,15 @@ def cmd_prices(args: argparse.Namespace) -> int:
     if args.action == "history":
         if args.gpu:
             frame = store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db)
-            _emit(args, None, frame)
+            _emit(args, None, _by_date(args, frame, "observed_on"))
             return 0
         if not (args.model or args.provider_model):
-            raise CostmodelError("prices history needs --gpu, --model or --provider-model")
+            raise UsageError("prices history needs --gpu, --model or --provider-model")
         frame = store.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
                                         db_path=args.db)
+        _emit(args, None, _by_date(args, frame, "price_start"))
         if args.json:
-            _emit(args, None, frame)
             return 0
-        _emit(args, None, frame)
         for (prov, mid), group in frame.group_by("provider", "provider_model_id", maintain_order=True):
             change = store.yearly_change(group.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
                                          "output_usd_per_mtok")
@@ -226,21 +248,25 @@ def cmd_prices(args: argparse.Namespace) -> int:
         return 0
     if args.all:
         if not args.gpu:
-            raise CostmodelError("prices --all lists every observation of one GPU: give --gpu")
-        _emit(args, None, store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db))
+            raise UsageError("prices --all lists every observation of one GPU: give --gpu")
+        _emit(args, None, _by_date(args, store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider,
+                                                                 db_path=args.db), "observed_on"))
         return 0
     frame = store.gpu_prices(args.as_of, gpu=args.gpu, provider=args.provider, pricing_mode=args.mode, market=args.market,
                              db_path=args.db)
     frame = frame.with_columns(stale=pl.col("age_days") > args.price_window_days)
-    _emit(args, None, frame, _GPU_PRICE_COLUMNS)
+    frame = _by_date(args, frame, "observed_on")
+    _emit(args, None, frame, [currency_name(args, c) for c in _GPU_PRICE_COLUMNS])
     if not args.json and args.gpu and frame.height:
         from .scenarios import gpu_price
 
         for mode in frame["pricing_mode"].unique(maintain_order=True).to_list():
             got = gpu_price(args.gpu, mode, args.provider, as_of=args.as_of, window_days=args.price_window_days,
                             market=args.market, db_path=args.db)
-            print(f"default {mode} price: ${got.usd_per_gpu_hour:,.2f}/GPU-hour, {got.describe(caveats=True)}")
-            print("  from: " + ", ".join(f"{q.provider} ${q.usd_per_gpu_hour:,.2f} ({q.observed_on})" for q in got.providers))
+            from . import formatting as fmt
+
+            print(f"default {mode} price: {fmt.money(got.usd_per_gpu_hour, 2)}/GPU-hour, {got.describe(caveats=True)}")
+            print("  from: " + ", ".join(f"{q.provider} {fmt.money(q.usd_per_gpu_hour, 2)} ({q.observed_on})" for q in got.providers))
     stale = int(frame["stale"].sum()) if frame.height else 0
     if stale and not args.json:
         print(f"{stale} row(s) marked stale: observed more than {args.price_window_days} days before "
@@ -248,12 +274,34 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _by_date(args: argparse.Namespace, frame: pl.DataFrame, date_column: str) -> pl.DataFrame:
+    """Observations in ``--currency``, each at the rate of its own month (unchanged without --currency)."""
+    fx = getattr(args, "fx", None)
+    if fx is None or fx.currency == "USD" or frame.height == 0:
+        return frame
+    from . import currency
+
+    return currency.convert_frame(frame, fx.currency, date_column=date_column, db_path=args.db)
+
+
+def currency_name(args: argparse.Namespace, column: str) -> str:
+    """A column's name once ``_by_date`` has converted it (usd -> the currency's code)."""
+    fx = getattr(args, "fx", None)
+    if fx is None:
+        return column
+    from . import currency
+
+    return currency.rename(column, fx.currency)
+
+
 def _print_record(record: dict[str, Any]) -> None:
-    width = max((len(k) for k in record), default=0) + 2
+    """One result, a field a line: labels with units, values formatted by their unit (``--json`` keeps the raw names)."""
+    from . import formatting as fmt
+
+    labels = {k: fmt.label(k) for k in record}
+    width = max((len(v) for v in labels.values()), default=0) + 2
     for key, value in record.items():
-        if isinstance(value, float):  # whole numbers with separators from 1,000 up; 4 significant digits below
-            value = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-        print(f"{key:<{width}}{'' if value is None else value}")
+        print(f"{labels[key]:<{width}}{fmt.cell(key, value)}".rstrip())
 
 
 def _emit_record(args: argparse.Namespace, record: dict[str, Any]) -> int:
@@ -299,7 +347,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .calibration import validate
 
     if args.markdown and not args.saved:
-        raise CostmodelError("validate --markdown prints the saved validation: add --saved")
+        raise UsageError("validate --markdown prints the saved validation: add --saved")
     if args.saved:
         from . import analysis
         from .calibration import summarise, stored_validation
@@ -354,7 +402,7 @@ def _workload(args: argparse.Namespace):
         measured = profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend).workload()
         return dataclasses.replace(measured, batch_share=args.batch_share, flex_share=args.flex_share)
     if args.tokens_per_month is None:
-        raise CostmodelError("give --tokens-per-month or --workload-from LOG")
+        raise UsageError("give --tokens-per-month or --workload-from LOG")
     kw = dict(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,
               output_tokens_per_request=args.output_tokens, input_share=args.input_share,
               cached_input_share=args.cached_input_share, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms,
@@ -425,7 +473,7 @@ def cmd_crossover(args: argparse.Namespace) -> int:
     from .scenarios import crossover
 
     if args.api is None and args.api_input_usd_per_mtok is None:
-        raise CostmodelError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
+        raise UsageError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
     result = crossover(_workload(args), _self_host(args, args.gpu, args.pricing_mode), _api(args, args.api),
                        as_of=args.as_of, db_path=args.db)
     payload = result.to_dict()
@@ -451,9 +499,52 @@ def cmd_crossover(args: argparse.Namespace) -> int:
         lo, hi = payload["break_even_tokens_per_month_low"], payload["break_even_tokens_per_month_high"]
         band = f" (throughput band: {fmt.volume(lo, '')} to {fmt.volume(hi)})" if lo and hi and abs(hi / lo - 1) > 1e-3 else ""
         print(f"  break-even: {fmt.volume(be)}{band}")
-    print("assumptions:")
-    _print_record({k: v for k, v in a.items() if k not in ("ownership", "gpu_price")})
+    from .analysis import assumptions_table
+
+    table = assumptions_table(result, workload_source=getattr(args, "workload_from", None))
+    print("\nAssumptions (where each value came from; --json for the raw figures):")
+    print(fmt.table(table.with_columns(pl.col("Source").str.slice(0, 90)), {c: str for c in table.columns}, right=set()))
     return 0
+
+
+def cmd_horizon(args: argparse.Namespace) -> int:
+    from . import formatting as fmt
+    from .horizon import Trends, horizon
+
+    if args.api is None and args.api_input_usd_per_mtok is None:
+        raise UsageError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
+    trends = Trends(months=args.months, discount_rate_per_year=args.discount_rate_per_year,
+                    volume_growth_per_month=args.volume_growth_per_month, api_price_change_per_year=args.api_price_change_per_year,
+                    gpu_price_change_per_year=args.gpu_price_change_per_year)
+    result = horizon(_workload(args), _self_host(args, args.gpu, args.pricing_mode), _api(args, args.api), trends,
+                     strategies=tuple(args.strategy) if args.strategy else None, as_of=args.as_of, db_path=args.db)
+    if args.json:
+        _emit(args, result.to_dict(), result.monthly if getattr(args, "format", None) in FILE_FORMATS else None)
+        return 0
+    print(horizon_text(result))
+    return 0
+
+
+def horizon_text(result: Any) -> str:
+    """What ``costmodel horizon`` prints: the answer, each strategy's totals, and the trends used."""
+    from . import formatting as fmt
+
+    t = result.trends
+    best = result.summary.filter(pl.col("strategy") != "api").sort("npv_usd").row(0, named=True)
+    api = result.strategy("api")
+    lines = [f"{result.self_host_label}  vs  {result.api_label}  over {t.months} months",
+             f"  cheapest: {best['strategy']}, present value {fmt.money(best['npv_usd'])} against the API's {fmt.money(api['npv_usd'])}"
+             + (f"; it pays back in month {best['break_even_month']}" if best["break_even_month"] else
+                "; it does not pay back within the horizon"),
+             f"  volume {fmt.percent(t.volume_growth_per_month, 1)} a month; discount {fmt.percent(t.discount_rate_per_year, 1)} a year; "
+             f"GPU prices {fmt.signed_percent(t.gpu_price_change_per_year * 100)} a year; API price "
+             f"{fmt.signed_percent(result.api_price_change_per_year * 100)} a year ({result.api_trend_source})", ""]
+    table = result.summary.with_columns(pl.when(pl.col("strategy") == "api").then(pl.lit(""))
+                                        .otherwise(pl.col("break_even_month").cast(pl.String).fill_null("never"))
+                                        .alias("break_even_month"))
+    lines.append(fmt.text_table(table, ["strategy", "total_usd", "npv_usd", "break_even_month", "committed_after_horizon_usd"]))
+    lines += [f"skipped {s}" for s in result.skipped]
+    return "\n".join(lines)
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
@@ -462,10 +553,34 @@ def cmd_cost(args: argparse.Namespace) -> int:
     options = [_self_host(args, gpu, mode) for gpu in args.gpu for mode in (args.pricing_mode or ["on-demand"])]
     options += [_api(args, text) for text in (args.api or [])]
     frame = compare(_workload(args), options, as_of=args.as_of, db_path=args.db)
-    cols = ["option", "kind", "usd_per_month", "usd_per_mtok", "input_usd_per_mtok", "output_usd_per_mtok", "replicas",
-            "gpus", "utilisation"] + [c for c in frame.columns if c.startswith(("break_even", "saving"))]
-    _emit(args, None, frame, cols)
+    if args.json:
+        _emit(args, None, frame)
+        return 0
+    print(cost_text(frame))
     return 0
+
+
+def cost_text(frame: pl.DataFrame) -> str:
+    """What ``costmodel cost`` prints: one row per option, then each self-host option against each API, then caveats."""
+    from . import formatting as fmt
+
+    cols = ["option", "kind", "usd_per_month", "usd_per_mtok", "input_usd_per_mtok", "output_usd_per_mtok", "replicas",
+            "gpus", "utilisation"]
+    out = [fmt.text_table(frame, cols, max_width=60)]
+    pairs = []
+    for api in sorted({c.split("__", 1)[1] for c in frame.columns if c.startswith("break_even_tokens_per_month__")}):
+        for r in frame.filter(pl.col("kind") == "self-host").iter_rows(named=True):
+            be, saving = r[f"break_even_tokens_per_month__{api}"], r[f"saving_multiple__{api}"]
+            pairs.append({"option": r["option"], "api": api, "break_even_tokens_per_month": be,
+                          "verdict": fmt.ratio(1 / saving, api) if saving else ""})
+    if pairs:
+        out += ["", "Self-host against each API:",
+                fmt.text_table(pl.DataFrame(pairs, schema_overrides={"break_even_tokens_per_month": pl.Float64}),
+                               ["option", "api", "break_even_tokens_per_month", "verdict"], max_width=70)]
+    if "caveats" in frame.columns:
+        for r in frame.filter(pl.col("caveats").fill_null("") != "").iter_rows(named=True):
+            out.append(f"CAVEAT ({r['option']}): {r['caveats']}")
+    return "\n".join(out)
 
 
 def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
@@ -544,7 +659,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(f"FAILED {r['report']} {r['parameters']}: {r['error']}", file=sys.stderr)
         return 1 if failed else 0
     if not args.name:
-        raise CostmodelError(f"give a report name ({', '.join(reports.available())}) or --all")
+        raise UsageError(f"give a report name ({', '.join(reports.available())}) or --all")
     params = {}
     for key, value in args.param or []:
         params[key] = value
@@ -569,7 +684,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.list or args.remove:
         if args.kind or args.path:
-            raise CostmodelError("import --list and --remove take no file; give one or the other")
+            raise UsageError("import --list and --remove take no file; give one or the other")
         if args.remove:
             removed = importers.remove_import(args.remove, db_path=args.db)
             if args.json:
@@ -580,7 +695,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _emit(args, None, importers.list_imports())
         return 0
     if not (args.kind and args.path):
-        raise CostmodelError("import needs what the file is and the file, e.g. costmodel import skypilot vms.csv "
+        raise UsageError("import needs what the file is and the file, e.g. costmodel import skypilot vms.csv "
                              "(or --list, --remove ID)")
 
     if args.kind == "skypilot":
@@ -598,7 +713,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
         missing = [f"--{f.replace('_', '-')}" for f in ("model", "gpu", "gpus", "engine") if getattr(args, f) is None]
         if missing:
-            raise CostmodelError(f"import benchmark {args.path}: also name the deployment measured: {', '.join(missing)} "
+            raise UsageError(f"import benchmark {args.path}: also name the deployment measured: {', '.join(missing)} "
                                  "(e.g. --model llama-3.1-8b --gpu h100 --gpus 1 --engine vllm)")
         report = import_benchmark(Path(args.path), model=args.model, gpu=args.gpu, gpus=args.gpus, engine=args.engine,
                                   engine_version=args.engine_version, precision=args.precision,
@@ -608,7 +723,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         report = importers.import_litellm(Path(args.path), observed_on=args.observed_on, source_id=args.source_id, db_path=args.db)
     else:
         if args.observed_on is not None:
-            raise CostmodelError("import prices-csv: each row's observed_on column dates it; --observed-on is not accepted")
+            raise UsageError("import prices-csv: each row's observed_on column dates it; --observed-on is not accepted")
         report = importers.import_prices_csv(Path(args.path), source_id=args.source_id, db_path=args.db)
     if args.json:
         _emit(args, report.to_dict())
@@ -622,6 +737,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             if "accelerator" in item:
                 print(f"  skipped {item['accelerator']}: {item['reason']} (lines {item['lines'][:5]})")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -658,6 +784,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="table (default, for people), json, or a file: csv, parquet, xlsx (with --output)")
         p.add_argument("--output", default=None, help="file to write with --format csv|parquet|xlsx")
         p.add_argument("--db", default=argparse.SUPPRESS, help="store path (as before the command)")
+        p.add_argument("--currency", default=None, metavar="CODE",
+                       help="show amounts in this currency (EUR, GBP, JPY, ...), at the store's monthly rate in force on the "
+                            "as-of date (per row at each observation's month for price histories)")
         return p
 
     db = sub.add_parser("db", help="build or describe the store")
@@ -737,6 +866,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario_args(p, many=False)
     p.set_defaults(func=cmd_crossover)
 
+    p = add("horizon", "cash flows over 12-120 months: rent, reserve or buy against the API, with growth and price trends")
+    _add_scenario_args(p, many=False)
+    p.add_argument("--months", type=int, default=36, help="horizon [months, 1-120] (default 36)")
+    p.add_argument("--discount-rate-per-year", type=float, default=0.0, help="cost of capital for present values (default 0)")
+    p.add_argument("--volume-growth-per-month", type=float, default=0.0, help="tokens/month growth each month (0.05: +5%%)")
+    p.add_argument("--api-price-change-per-year", type=float, default=None,
+                   help="API price trend (-0.3: falls 30%% a year); default fitted from the store's dated prices")
+    p.add_argument("--gpu-price-change-per-year", type=float, default=0.0, help="GPU price trend (default 0: flat)")
+    p.add_argument("--strategy", action="append", default=None, choices=PRICING_MODES + ("buy",),
+                   help="pricing modes to lay out (repeatable; default the --pricing-mode, on-demand, spot, reservations, buy)")
+    p.set_defaults(func=cmd_horizon)
+
     p = add("cost", "monthly cost of a workload for several GPUs, pricing modes and APIs")
     _add_scenario_args(p, many=True)
     p.set_defaults(func=cmd_cost)
@@ -746,7 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="set a notebook parameter")
     p.add_argument("--all", action="store_true", help="run every report of the manifest in parallel")
     p.add_argument("--manifest", default=None, help="manifest for --all (default reports/runs.toml)")
-    p.add_argument("--workers", type=int, default=None, help="parallel reports for --all (default: the number of cores)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel reports for --all (default: the number of cores)")
     p.add_argument("--list", action="store_true", help="list the report notebooks and their parameters")
     p.set_defaults(func=cmd_report)
 
@@ -810,10 +951,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "output", None) and getattr(args, "format", None) not in FILE_FORMATS:
         parser.error("--output needs --format csv, parquet or xlsx")
     try:
+        if getattr(args, "currency", None):
+            return _in_currency(args)
         return args.func(args)
-    except CostmodelError as exc:
+    except UsageError as exc:  # the command line itself: 2, as argparse does
         print(f"costmodel: error: {exc}", file=sys.stderr)
         return 2
+    except CostmodelError as exc:  # the request cannot be answered (unknown id, value out of range, no data): 1
+        print(f"costmodel: error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

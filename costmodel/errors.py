@@ -9,6 +9,10 @@ class CostmodelError(ValueError):
     """Base class of every error costmodel raises for a user's input or data."""
 
 
+class UsageError(CostmodelError):
+    """A command line that does not say what to do (a missing or conflicting option): exit status 2, like argparse's."""
+
+
 class DataError(CostmodelError):
     """A data file (or imported record) broke a rule: names the file, line and field."""
 

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from .errors import CostmodelError
+from .formatting import money
 
 PRICE_WINDOW_DAYS = 180
 """Observations older than this many days before the as-of date do not enter the default price [day]."""
@@ -83,7 +84,7 @@ class GpuPrice:
             segment = "" if self.market == "all" else f" {self.market}"
             text = (f"median {self.pricing_mode} price of {n}{segment} provider{'s' if n != 1 else ''} "
                     f"(latest observation of each within {self.window_days} days of {self.as_of}; "
-                    f"P25-P75 ${self.p25_usd_per_gpu_hour:,.2f} to ${self.p75_usd_per_gpu_hour:,.2f}; "
+                    f"P25-P75 {money(self.p25_usd_per_gpu_hour, 2)} to {money(self.p75_usd_per_gpu_hour, 2)}; "
                     f"oldest used {self.oldest_observed_on})")
         return text + ("".join(f"; CAVEAT: {c}" for c in self.caveats) if caveats else "")
 
@@ -169,13 +170,13 @@ def default_price(gpu_id: str, pricing_mode: str, observations: pl.DataFrame, *,
                        f"{max(p.observed_on for p in prices)} ({(as_of - max(p.observed_on for p in prices)).days} days old)")
     if not provider and len(prices) < MIN_PROVIDERS:
         caveats.append(f"only {len(prices)} provider{'s' if len(prices) != 1 else ''} ("
-                       + ", ".join(f"{p.provider} ${p.usd_per_gpu_hour:,.2f} on {p.observed_on}" for p in prices)
+                       + ", ".join(f"{p.provider} {money(p.usd_per_gpu_hour, 2)} on {p.observed_on}" for p in prices)
                        + f"): fewer than {MIN_PROVIDERS}, the median is one quote, not a market")
     median = statistics.median(values)
     if pricing_mode in DISCOUNTED_MODES and on_demand is not None and not provider:
         base = [p.usd_per_gpu_hour for p in latest_per_provider(on_demand, as_of, window_days)[0]]
         if base and median >= statistics.median(base):
-            caveats.append(f"the {pricing_mode} median ${median:,.2f} is not below the on-demand median "
-                           f"${statistics.median(base):,.2f} of the same window: too few {pricing_mode} quotes to trust")
+            caveats.append(f"the {pricing_mode} median {money(median, 2)} is not below the on-demand median "
+                           f"{money(statistics.median(base), 2)} of the same window: too few {pricing_mode} quotes to trust")
     return GpuPrice(gpu_id, pricing_mode, median, tuple(prices), _quantile(values, 0.25), _quantile(values, 0.75),
                     window_days, as_of, market, in_window, tuple(caveats), "provider" if provider else "median")

@@ -28,7 +28,9 @@ from typing import Any
 from . import _paths, catalog
 from .errors import CostmodelError
 
-ID_PARAMETERS = {"model_id": "model", "gpu_id": "GPU", "precision": "precision"}
+WORKBOOK_MIME = "application/vnd.costmodel.workbook+json"
+"""The output that carries a report's workbook sheets (``analysis.workbook``)."""
+ID_PARAMETERS = {"model_id": "model", "gpu_id": "GPU", "precision": "precision", "edge_device": "GPU", "api_model": "model"}
 """Parameters whose values are store ids, checked before the kernel starts."""
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
@@ -77,8 +79,12 @@ def parameters(name: str) -> dict[str, dict[str, Any]]:
             default = ast.literal_eval(info["default"])
         except (ValueError, SyntaxError):
             raise CostmodelError(f"report {name}: parameter {key} must default to a literal, not {info['default']!r}") from None
-        type_name = type(default).__name__
-        out[key] = {"default": default, "type": type_name if type_name in TYPES else "str", "help": info["help"]}
+        annotated = re.sub(r"^Optional\[(\w+)\]$", r"\1", info.get("inferred_type_name") or "")
+        type_name = annotated if annotated in TYPES else type(default).__name__
+        if default is not None and annotated in TYPES and not isinstance(default, TYPES[annotated]):
+            raise CostmodelError(f"report {name}: parameter {key} is annotated {annotated} but defaults to {info['default']}")
+        out[key] = {"default": default, "type": type_name if type_name in TYPES else "str", "help": info["help"],
+                    "optional": default is None}
     return out
 
 
@@ -116,6 +122,9 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
         raise CostmodelError(f"report {name}: unknown parameter {unknown[0]!r}; accepted: {', '.join(spec)}")
     checked = {}
     for key, value in given.items():
+        if value is None and spec[key]["optional"]:
+            checked[key] = None
+            continue
         value = _coerce(name, key, value, spec[key]["type"])
         if key in ID_PARAMETERS:
             resolver = {"model": catalog.resolve_model_id, "GPU": catalog.resolve_gpu_id,
@@ -131,12 +140,63 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
             from .scenarios import check_ownership_override
 
             _named(name, key, lambda v, _k=key: check_ownership_override(_k, v), value)
+        if key == "currency":
+            from .currency import check_currency
+
+            value = _named(name, key, lambda v: None, value) or check_currency(value, db_path=db_path)
         if key == "api" and value:
             from .scenarios import ApiOption, Workload, resolve_api
 
             resolve_api(ApiOption.parse(value), Workload(tokens_per_month=1.0), db_path=db_path)
         checked[key] = value
+    _check_domain(name, {**{k: v["default"] for k, v in spec.items()}, **checked}, set(checked))
     return checked
+
+
+WORKLOAD_PARAMETERS = {"tokens_per_month": "tokens_per_month", "small_tokens_per_month": "tokens_per_month",
+                       "large_tokens_per_month": "tokens_per_month", "input_tokens": "input_tokens_per_request",
+                       "output_tokens": "output_tokens_per_request", "peak_to_mean": "peak_to_mean",
+                       "batch_share": "batch_share", "flex_share": "flex_share"}
+"""Report parameters that are Workload fields: checked by constructing a Workload, as the CLI and Python do."""
+OPTION_PARAMETERS = {"pricing_mode": "pricing_mode", "utilisation": "target_utilisation", "ops_usd_per_month": "ops_usd_per_month"}
+"""Report parameters that are SelfHostOption fields: checked by constructing a SelfHostOption."""
+COUNT_PARAMETERS = {"samples": (1, 10_000_000), "seed": (0, 2**63 - 1), "worst_rows": (1, 100_000)}
+"""Whole-number report parameters and their accepted ranges."""
+HORIZON_PARAMETERS = ("months", "discount_rate_per_year", "volume_growth_per_month", "api_price_change_per_year",
+                      "gpu_price_change_per_year")
+"""Report parameters that are horizon Trends fields: checked by constructing Trends."""
+ENUM_PARAMETERS = {"color_by": ("engine_id", "gpu_vendor", "model_family", "run_kind")}
+"""Report parameters with a fixed set of accepted values."""
+
+
+def _check_domain(name: str, values: dict[str, Any], given: set[str]) -> None:
+    """The given parameters through the same checks as the CLI and Python API (Workload, SelfHostOption), before a kernel
+    starts; an error names the parameter."""
+    from .scenarios import SelfHostOption, Workload
+
+    for key, field in WORKLOAD_PARAMETERS.items():
+        if key in given:
+            kwargs = {field: values[key]}
+            if field != "tokens_per_month":
+                kwargs["tokens_per_month"] = 1.0
+            _named(name, key, lambda _v, _kw=kwargs: Workload(**_kw), values[key])
+    for key, field in OPTION_PARAMETERS.items():
+        if key in given:
+            _named(name, key, lambda _v, _f=field: SelfHostOption(model="-", gpu="-", **{_f: _v}), values[key])
+    horizon = {k: values[k] for k in HORIZON_PARAMETERS if k in values}
+    if horizon and set(horizon) & given:
+        from .horizon import Trends
+
+        try:
+            Trends(**horizon)
+        except CostmodelError as exc:
+            raise CostmodelError(f"report {name}: {exc}") from None
+    for key, accepted in ENUM_PARAMETERS.items():
+        if key in given and values[key] not in accepted:
+            raise CostmodelError(f"report {name}: parameter {key} = {values[key]!r} is not one of {', '.join(accepted)}")
+    for key, (low, high) in COUNT_PARAMETERS.items():
+        if key in given and not low <= values[key] <= high:
+            raise CostmodelError(f"report {name}: parameter {key} = {values[key]!r} must be a whole number from {low:,} to {high:,}")
 
 
 OWNERSHIP_PARAMETERS = ("purchase_usd_per_gpu", "power_usd_per_kwh", "pue_ratio", "colocation_usd_per_kw_month",
@@ -189,6 +249,8 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     tmp_nb = out_dir / f".{stem}.{os.getpid()}.tmp.ipynb"
     tmp_html = out_dir / f".{stem}.{os.getpid()}.tmp.html"
     tmp_json = out_dir / f".{stem}.{os.getpid()}.tmp.json"
+    tmp_xlsx = out_dir / f".{stem}.{os.getpid()}.tmp.xlsx"
+    final_xlsx = out_dir / f"{stem}.xlsx"
     try:
         papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
                                    kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()),
@@ -197,13 +259,18 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
         import json
 
         figures = headline_figures(tmp_nb)
+        sheets = workbook_sheets(tmp_nb)
+        if sheets:
+            write_workbook(tmp_xlsx, sheets)
         tmp_json.write_text(json.dumps({"report": name, "parameters": checked, "figures": figures}, indent=2, default=str) + "\n",
                             encoding="utf-8")
         os.replace(tmp_nb, final_nb)
         os.replace(tmp_json, final_json)
+        if sheets:
+            os.replace(tmp_xlsx, final_xlsx)
         os.replace(tmp_html, final_html)
     except BaseException as exc:
-        for p in (tmp_nb, tmp_html, tmp_json):
+        for p in (tmp_nb, tmp_html, tmp_json, tmp_xlsx):
             p.unlink(missing_ok=True)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -212,7 +279,43 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
                                  f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}") from None
         raise
     return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html), "json": str(final_json),
+            "xlsx": str(final_xlsx) if sheets else None,
             "seconds": round(time.perf_counter() - started, 2), "figures": figures}
+
+
+def workbook_sheets(notebook_path: Path) -> dict[str, Any] | None:
+    """The sheets a notebook handed over with ``analysis.workbook`` (the last such output), if any."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    for cell in reversed(nb.cells):
+        for output in reversed(cell.get("outputs", [])):
+            if WORKBOOK_MIME in output.get("data", {}):
+                return output["data"][WORKBOOK_MIME]
+    return None
+
+
+def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
+    """An .xlsx workbook, one sheet per table: labelled columns, real numbers with money, volume and share formats."""
+    import polars as pl
+    import xlsxwriter
+
+    from . import formatting
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        for sheet in sheets["sheets"]:
+            name, rows = sheet["name"], sheet["rows"]
+            frame = (pl.DataFrame(rows, schema=sheet["columns"], orient="row", infer_schema_length=None) if rows
+                     else pl.DataFrame({"note": ["no rows"]}))
+            frame = frame.with_columns(pl.col(c).map_elements(lambda v: formatting.cell(c, v), return_dtype=pl.String)
+                                       for c in frame.columns if isinstance(frame[c].dtype, (pl.List, pl.Struct, pl.Array)))
+            labels: dict[str, str] = {}
+            for c in frame.columns:  # a label twice (caveats, caveat_flags) keeps the second column's raw name
+                labels[c] = formatting.label(c) if formatting.label(c) not in labels.values() else c
+            formats = {labels[c]: f for c in frame.columns if (f := formatting.excel_format(c, frame[c].dtype)) is not None}
+            frame = frame.rename(labels)
+            frame.write_excel(book, worksheet=name[:31], autofit=True, column_formats=formats or None,
+                              header_format={"bold": True, "text_wrap": True}, dtype_formats={pl.Date: "yyyy-mm-dd"})
 
 
 def headline_figures(notebook_path: Path) -> dict[str, Any] | None:
@@ -240,11 +343,14 @@ _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto;
        padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+td { overflow-wrap: anywhere; max-width: 28em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 .chart svg { max-width: 100%; height: auto; }
+.answer { border-left: 4px solid #2b6cb0; background: #f4f8fc; padding: 0.2em 1em; margin: 1em 0; }
 footer { border-top: 1px solid #ccc; margin-top: 2em; font-size: 0.85em; color: #444; }
 """
 
@@ -280,25 +386,44 @@ def to_html(notebook_path: Path) -> str:
     nb = nbformat.read(str(notebook_path), as_version=4)
     title = "costmodel report"
     body: list[str] = []
+    answers: list[str] = []
+    answer_at = 0  # the answer goes right under the title, before the description
     for cell in nb.cells:
         if cell.cell_type == "markdown":
+            source = cell.source
             if title == "costmodel report":
-                m = re.search(r"^#\s+(.+)$", cell.source, re.M)
+                m = re.search(r"^#\s+(.+)$", source, re.M)
                 if m:
                     title = m.group(1).strip()
-            body.append(markdown(cell.source))
+                    body.append(markdown(source[: m.end()]))
+                    answer_at = len(body)
+                    source = source[m.end():]
+            body.append(markdown(source))
             continue
         if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
             continue
         for output in cell.get("outputs", []):
-            body.append(_output_html(output, markdown))
+            if _is_answer(output):
+                answers.append(_output_html(output, markdown))
+            else:
+                body.append(_output_html(output, markdown))
+    if answers:
+        body.insert(answer_at, '<div class="answer">' + "\n".join(answers) + "</div>")
     html_doc = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
                 f"<style>{_CSS}</style></head><body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
     return _strip_remote(html_doc)
 
 
+def _is_answer(output: Any) -> bool:
+    """True for the output a notebook displayed with ``analysis.answer``: the report's answer."""
+    meta = output.get("metadata", {}).get("costmodel", {})
+    return isinstance(meta, dict) and meta.get("role") == "answer"
+
+
 def _output_html(output: Any, markdown: Any) -> str:
     kind = output.get("output_type")
+    if WORKBOOK_MIME in output.get("data", {}):
+        return ""  # the tables handed to the workbook, written beside the HTML
     if kind == "stream":
         text = output.get("text", "")
         text = "".join(text) if isinstance(text, list) else text

@@ -401,10 +401,36 @@ class ResolvedSelfHost:
     ownership: dict[str, float] | None
     throughput_source: str
     gpu_price: pricing.GpuPrice | None = None  # how the GPU-hour price was drawn (None: given or bought)
+    deployment_caveats: tuple[str, ...] = ()  # what weakens the answer besides the price (``deployment_caveats``)
+    option: SelfHostOption | None = None  # what was asked for (which inputs were given, which were defaults)
 
     @property
     def price_caveats(self) -> tuple[str, ...]:
         return self.gpu_price.caveats if self.gpu_price is not None else ()
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """Every caveat that changes how far to trust this option: the price's, then the deployment's."""
+        return self.price_caveats + self.deployment_caveats
+
+
+def deployment_caveats(gpu: catalog.Gpu, model_id: str, precision_id: str, est: Any, drawn: pricing.GpuPrice | None) -> tuple[str, ...]:
+    """Caveats of a deployment besides its price rule: throughput with no measurement behind it, consumer hardware,
+    a price made only of marketplace offers, a weight-only precision. ``est``: the throughput estimate (None: given)."""
+    out = []
+    if est is not None and not est.measured_rows_for_model:
+        out.append(f"no usable measured run of {model_id} backs its throughput: it is extrapolated from other models' runs")
+    if est is not None and not est.sources_backing:
+        out.append(f"no publisher measured {est.engine_id} on {gpu.gpu_id}'s family: the throughput calibration is borrowed")
+    if gpu.device_class == "consumer":
+        out.append(f"{gpu.gpu_id} is consumer hardware (device class consumer), rented from marketplaces or owned, "
+                   "not a data-centre GPU")
+    if drawn is not None and drawn.providers and all(q.market_segment == "marketplace" for q in drawn.providers):
+        out.append("the GPU price rests on marketplace offers only (hosts on shared platforms, no service level)")
+    if est is not None and est.precision_support == "weight-only":
+        out.append(f"{precision_id} is weight-only on {gpu.gpu_id}: weights are dequantised to 16 bits in every matmul, "
+                   "so prompts run at 16-bit speed, not faster")
+    return tuple(out)
 
 
 def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.date | str | None = None,
@@ -469,6 +495,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
     for name, (input_id, *_rest) in OWNERSHIP_OVERRIDES.items():
         if input_id and getattr(option, name) is not None:
             inputs[input_id] = getattr(option, name)
+    est = None
     if option.output_tokens_per_s is not None:
         gpus_per_replica = option.gpus_per_replica or 1
         tps = low = high = option.output_tokens_per_s
@@ -522,7 +549,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
     return ResolvedSelfHost(label, "buy" if option.pricing_mode == "buy" else option.pricing_mode, model.model_id, gpu.gpu_id,
                             gpus_per_replica, tps, low, high, prefill_share, price, price_src,
                             0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
-                            ownership, tput_src, drawn)
+                            ownership, tput_src, drawn, deployment_caveats(gpu, model.model_id, precision_id, est, drawn), option)
 
 
 def _tdp_kw(gpu: catalog.Gpu) -> float:
@@ -611,6 +638,7 @@ def self_host_row(sh: ResolvedSelfHost, workload: Workload) -> dict[str, Any]:
         "utilisation": util, "output_tokens_per_s_per_replica": sh.output_tokens_per_s,
         "usd_per_gpu_hour": sh.usd_per_gpu_hour, "ops_usd_per_month": sh.ops_usd_per_month,
         "price_source": sh.price_source + "".join(f"; CAVEAT: {c}" for c in sh.price_caveats),
+        "caveats": "; ".join(sh.caveats),
         "throughput_source": sh.throughput_source,
     }
 
@@ -694,7 +722,7 @@ class Crossover:
             "self_host_usd_per_mtok": self.self_host_usd_per_mtok, "api_usd_per_mtok": self.api_usd_per_mtok,
             "replicas": self.replicas, "gpus": self.gpus, "utilisation": self.utilisation,
             "saving_multiple": self.saving_multiple,
-            "caveats": list(sh.price_caveats),
+            "caveats": list(sh.caveats),
             "assumptions": {
                 "tokens_per_month": w.tokens_per_month, "input_share": w.effective_input_share,
                 "cached_input_share": w.cached_input_share, "input_tokens_per_request": w.input_tokens_per_request,

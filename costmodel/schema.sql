@@ -741,6 +741,25 @@ COMMENT ON COLUMN api_batch_discounts.source_id IS 'Source (sources.source_id).'
 COMMENT ON COLUMN api_batch_discounts.observed_on IS 'Date observed.';
 COMMENT ON COLUMN api_batch_discounts.note IS 'Conditions (turnaround time).';
 
+CREATE TABLE exchange_rates (
+    currency VARCHAR NOT NULL CHECK (regexp_matches(currency, '^[A-Z]{3}$') AND currency <> 'USD'),
+    month DATE NOT NULL CHECK (day(month) = 1),
+    units_per_usd DOUBLE NOT NULL CHECK (units_per_usd > 0),
+    rate_kind VARCHAR NOT NULL CHECK (rate_kind IN ('monthly-average', 'month-end')),
+    source_id VARCHAR NOT NULL REFERENCES sources (source_id),
+    observed_on DATE NOT NULL,
+    note VARCHAR NOT NULL,
+    PRIMARY KEY (currency, month, source_id)
+);
+COMMENT ON TABLE exchange_rates IS 'Monthly reference exchange rates from a central bank: how many units of a currency one US dollar bought in a month. A date is converted at the rate of its month, or the newest month before it.';
+COMMENT ON COLUMN exchange_rates.currency IS 'ISO 4217 code (EUR, GBP, JPY, ...).';
+COMMENT ON COLUMN exchange_rates.month IS 'First day of the month the rate is for.';
+COMMENT ON COLUMN exchange_rates.units_per_usd IS 'Units of the currency per US dollar [currency/USD].';
+COMMENT ON COLUMN exchange_rates.rate_kind IS 'monthly-average (of the daily reference rates) or month-end.';
+COMMENT ON COLUMN exchange_rates.source_id IS 'Source (sources.source_id).';
+COMMENT ON COLUMN exchange_rates.observed_on IS 'Date the source file was last updated.';
+COMMENT ON COLUMN exchange_rates.note IS 'Where in the source, and any conversion applied.';
+
 CREATE TABLE seed_discrepancies (
     subject VARCHAR NOT NULL,
     seed_says VARCHAR NOT NULL,

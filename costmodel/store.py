@@ -651,7 +651,7 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
     The new store is written to a temporary file in the same folder, checked, and renamed over
     the old one; on any error the temporary file is removed and the old store is untouched.
     """
-    db_path = Path(db_path) if db_path else _paths.db_path()
+    db_path = check_store_path(Path(db_path) if db_path else _paths.db_path())
     data_dir = Path(data_dir) if data_dir else _paths.data_dir()
     if not data_dir.is_dir():
         raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
@@ -804,9 +804,29 @@ def replace_store(new: Path, path: Path) -> None:
     os.replace(new, path)
 
 
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8-11 of every DuckDB database file."""
+
+
+def check_store_path(path: Path) -> Path:
+    """A store path that is a DuckDB file or does not exist yet; a folder or another kind of file is refused in one line."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"the store {path} is a folder; give the store's file, such as {path / 'costmodel.duckdb'}")
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(12)
+        if head[8:12] != DUCKDB_MAGIC:
+            raise StoreError(f"the store {path} is not a DuckDB database file; give a store built by `costmodel db build "
+                             "--db FILE`, or a path that does not exist yet to build one there")
+    return path
+
+
 @contextmanager
 def connect(db_path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the store (building it first if needed), reused within a process."""
+    if db_path is not None:
+        check_store_path(Path(db_path))
     path = ensure_built(db_path) if db_path is None or not Path(db_path).is_file() else Path(db_path)
     key = str(path.resolve())
     mtime = path.stat().st_mtime
@@ -930,6 +950,14 @@ def gpu_price_observations(gpu: str, pricing_mode: str, as_of: dt.date | str | N
     params.append(_as_of(as_of))
     return query(f"SELECT provider, usd_per_gpu_hour, observed_on, market_segment, source_id, instance_type "
                  f"FROM ({_PRICED}) WHERE {' AND '.join(where)} ORDER BY observed_on, provider", params, db_path=db_path)
+
+
+def all_gpu_price_observations(as_of: dt.date | str | None = None, *, db_path: Path | None = None) -> pl.DataFrame:
+    """Every GPU price observation up to ``as_of``, all GPUs and pricing modes, with the provider's market segment (one
+    query, for the planner's price table)."""
+    return query(f"SELECT gpu_id, pricing_mode, provider, usd_per_gpu_hour, observed_on, market_segment, source_id "
+                 f"FROM ({_PRICED}) WHERE observed_on <= ? ORDER BY gpu_id, pricing_mode, observed_on, provider",
+                 [_as_of(as_of)], db_path=db_path)
 
 
 _DATED = "(effective_from IS NOT NULL OR effective_until IS NOT NULL)"

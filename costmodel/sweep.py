@@ -250,22 +250,31 @@ def _apply(base: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
 
 def asymmetry_effects(workload: Workload, self_host: SelfHostOption, api: ApiOption, *, samples: int = 4000, seed: int = 0,
                       as_of: dt.date | str | None = None, db_path: Path | None = None) -> pl.DataFrame:
-    """How each input's stated range, drawn alone (the others at their central values), moves the median saving.
+    """How each input's stated range, drawn alone (the others at their central values), moves the median saving
+    and the break-even (the share of draws in which self-hosting never pays, the median break-even of the others).
 
     A range that is not centred on its central value (operations 0-15,000 around 1,500, a throughput
     band of 0.3x-1.1x) pulls the Monte Carlo median away from the central case; this says by how much,
     so a report can explain a central case that lies outside the P10-P90.
     """
     resolved, price, base = resolve_scenario(workload, self_host, api, as_of=as_of, db_path=db_path)
-    central = float(evaluate(pl.DataFrame([base], schema=SCENARIO_COLUMNS))["saving_multiple"][0])
+    central_row = evaluate(pl.DataFrame([base], schema=SCENARIO_COLUMNS))
+    central = float(central_row["saving_multiple"][0])
+    central_be = central_row["break_even_tokens_per_month"][0]
     rows = []
     for name, r in stated_ranges(base, resolved, price.label).items():
         draws = draw_triangular({name: r}, samples, seed)
-        median = float(evaluate(apply_draws(base, draws))["saving_multiple"].median())
+        out = evaluate(apply_draws(base, draws))
+        median = float(out["saving_multiple"].median())
+        be = out["break_even_tokens_per_month"]
         rows.append({"input": name, "low": r.low, "central": r.central, "high": r.high, "range_source": r.source,
-                     "median_saving_multiple": median, "median_shift_share": median / central - 1})
-    return pl.DataFrame(rows).sort(pl.col("median_shift_share").abs(), descending=True).with_columns(
-        central_saving_multiple=pl.lit(central))
+                     "median_saving_multiple": median, "median_shift_share": median / central - 1,
+                     "never_share": float(be.is_null().mean()),
+                     "median_break_even_tokens_per_month": float(be.median()) if be.drop_nulls().len() else None})
+    return pl.DataFrame(rows, schema_overrides={"median_break_even_tokens_per_month": pl.Float64}).sort(
+        pl.col("median_shift_share").abs(), descending=True).with_columns(
+        central_saving_multiple=pl.lit(central),
+        central_break_even_tokens_per_month=pl.lit(None if central_be is None else float(central_be), dtype=pl.Float64))
 
 
 def draw_triangular(ranges: dict[str, Range], samples: int, seed: int) -> pl.DataFrame:

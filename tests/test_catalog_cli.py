@@ -106,7 +106,7 @@ def test_cli_db_info_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_queries(db: Path, capsys: pytest.CaptureFixture[str], args: list[str], key: str | None) -> None:
     code, out, err = run_cli(capsys, *args)
     if key is None:
-        assert code == 2
+        assert code == 1
         assert "unknown model 'H100x'" in err
         return
     assert code == 0, err
@@ -139,10 +139,30 @@ def test_cli_is_consistent(db: Path, capsys: pytest.CaptureFixture[str]) -> None
     listing = json.loads(capsys.readouterr().out)
     assert listing["crossover"]["pue_ratio"] == {"default": -1.0, "type": "float", "help": listing["crossover"]["pue_ratio"]["help"]}
     base = ["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--api", "openai/gpt-4o", "--tokens-per-month", "1e9"]
-    assert main(base + ["--as-of", "2020-01-01"]) == 2
+    assert main(base + ["--as-of", "2020-01-01"]) == 1
     assert "before the first on-demand observation, 2025-" in capsys.readouterr().err
-    assert main(base + ["--as-of", "2999-01-01"]) == 2 and "is in the future" in capsys.readouterr().err
-    assert main(base + ["--ops-usd-per-month", "nan"]) == 2 and "ops_usd_per_month must be >= 0, got nan" in capsys.readouterr().err
+    assert main(base + ["--as-of", "2999-01-01"]) == 1 and "is in the future" in capsys.readouterr().err
+    assert main(base + ["--ops-usd-per-month", "nan"]) == 1 and "ops_usd_per_month must be >= 0, got nan" in capsys.readouterr().err
+
+
+def test_bad_store_paths_and_counts_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12: `--workers -1`, `--db` at a folder or at a file that is not DuckDB ended in tracebacks. Now: usage errors
+    exit 2 (argparse), data errors exit 1, each one line naming what and what is accepted; nothing is written."""
+    with pytest.raises(SystemExit) as info:
+        main(["report", "--all", "--workers", "-1"])
+    assert info.value.code == 2 and "--workers: -1 must be at least 1" in capsys.readouterr().err
+    folder = tmp_path / "store"
+    folder.mkdir()
+    assert main(["models", "--db", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"the store {folder} is a folder" in err and "Traceback" not in err
+    assert main(["db", "build", "--db", str(folder)]) == 1 and "is a folder" in capsys.readouterr().err
+    other = tmp_path / "notes.duckdb"
+    other.write_text("not a database\n")
+    assert main(["models", "--db", str(other)]) == 1 and "is not a DuckDB database file" in capsys.readouterr().err
+    assert main(["db", "build", "--db", str(other)]) == 1
+    assert other.read_text() == "not a database\n"  # refused, not overwritten
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb", "store"] and not list(folder.iterdir())
 
 
 def test_exports_for_finance(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -265,7 +265,7 @@ def test_crossover_cli(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args[args.index("--api-output-usd-per-mtok") + 1] = "0.1"
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["break_even_tokens_per_month"] is None
-    assert main(["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--tokens-per-month", "-1", "--api", "together/llama-3.1-8b"]) == 2
+    assert main(["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--tokens-per-month", "-1", "--api", "together/llama-3.1-8b"]) == 1
     assert "tokens_per_month must be a positive" in capsys.readouterr().err
 
 
@@ -369,5 +369,33 @@ def test_asymmetric_ranges_explain_the_monte_carlo_median(db: Path) -> None:
     assert symmetric["central"] == pytest.approx(0.7)
     summary = {k: v for k, v in monte_carlo(w, sh, api, samples=3000, seed=1).items() if k != "draws"}
     text = analysis.monte_carlo_reconciliation(summary, effects)
-    assert "ops_usd_per_month" in text and "%" in text
-    assert ("inside" in text) == (summary["saving_multiple_p10"] <= effects["central_saving_multiple"][0] <= summary["saving_multiple_p90"])
+    saving_text, break_even_text = text.split("\n\n")
+    assert "Operations [USD/month]" in saving_text and f"{ops['median_shift_share'] * 100:+.0f}%" in saving_text
+    assert ("inside" in saving_text) == (summary["saving_multiple_p10"] <= effects["central_saving_multiple"][0]
+                                         <= summary["saving_multiple_p90"])
+    # here self-hosting never pays at the central values: the text says so and which ranges make it pay in some draws
+    assert effects["central_break_even_tokens_per_month"][0] is None and "never pays" in break_even_text
+    throughput = effects.filter(pl.col("input") == "throughput").row(0, named=True)
+    assert f"pays in {1 - throughput['never_share']:.0%}" in break_even_text
+
+
+def test_break_even_reconciliation_names_the_ranges_that_move_it(db: Path) -> None:
+    """Issue 12: where the central break-even lies outside the Monte Carlo P10-P90, the report says which asymmetric range
+    moves the median break-even and by how much (the percentage is the one the single-range draws give)."""
+    from costmodel import analysis
+    from costmodel.sweep import asymmetry_effects
+
+    w = Workload(tokens_per_month=3e9)
+    sh = SelfHostOption(model="llama-3.1-70b", gpu="h100")
+    api = ApiOption.parse("openai/gpt-4o")
+    effects = asymmetry_effects(w, sh, api, samples=3000, seed=2)
+    central = effects["central_break_even_tokens_per_month"][0]
+    assert central == pytest.approx(crossover(w, sh, api).break_even_tokens_per_month, rel=1e-9)
+    summary = {k: v for k, v in monte_carlo(w, sh, api, samples=3000, seed=2).items() if k != "draws"}
+    text = analysis.monte_carlo_reconciliation(summary, effects).split("\n\n")[1]
+    inside = summary["break_even_tokens_per_month_p10"] <= central <= summary["break_even_tokens_per_month_p90"]
+    assert ("inside" in text) == inside
+    ops = effects.filter(pl.col("input") == "ops_usd_per_month").row(0, named=True)
+    shift = ops["median_break_even_tokens_per_month"] / central - 1
+    assert shift > 0.05  # operations drawn 0-15,000 around 1,500 raise the median break-even
+    assert f"Operations [USD/month] ({ops['range_source']}): median {shift * 100:+.0f}%" in text

@@ -165,7 +165,7 @@ def test_hf_config_bad_files(fresh: Path, capsys: pytest.CaptureFixture[str]) ->
     broken.write_text("")
     with pytest.raises(DataError, match="line 1: not valid JSON"):
         import_hf_config(broken)
-    assert main(["import", "hf-config", str(fresh / "missing.json")]) == 2
+    assert main(["import", "hf-config", str(fresh / "missing.json")]) == 1
     assert "file not found" in capsys.readouterr().err
     assert sha256(fresh / "s.duckdb") == before
 
@@ -188,7 +188,7 @@ def test_hf_config_refuses_what_the_formulas_do_not_cover(fresh: Path, capsys: p
     assert json.loads(capsys.readouterr().out)["rows_added"] == 1
     model = get_model("nvidia-nemotron-3-nano-30b-a3b-bf16")
     assert (model.total_params_b, model.active_params_b) == (31.6, 3.2)
-    assert main(["import", "hf-config", str(gemma), "--total-params-b", "-1", "--active-params-b", "4"]) == 2
+    assert main(["import", "hf-config", str(gemma), "--total-params-b", "-1", "--active-params-b", "4"]) == 1
     assert "field total_params_b: -1.0 is not a positive number" in capsys.readouterr().err
 
 

@@ -185,5 +185,5 @@ def test_memory_cli_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "max_concurrency"):
         assert key in out
     assert out["kv_cache_bytes_per_token"] == 131_072
-    assert main(["memory", "--model", "llama-3.1-8b", "--context-tokens", "0"]) == 2
+    assert main(["memory", "--model", "llama-3.1-8b", "--context-tokens", "0"]) == 1
     assert "context_tokens must be a positive" in capsys.readouterr().err

@@ -62,7 +62,7 @@ def test_cli_flags_reach_the_answer(db: Path, capsys: pytest.CaptureFixture[str]
     a = json.loads(capsys.readouterr().out)["assumptions"]
     assert a["ownership"]["power_usd_per_kwh"] == 0.31 and a["ownership"]["pue_ratio"] == 1.1
     assert a["ownership"]["purchase_usd_per_gpu"] == 1200 and a["ops_usd_per_month"] == 0
-    assert main(args[:-1] + ["--pue", "9"]) == 2
+    assert main(args[:-1] + ["--pue", "9"]) == 1
     assert "pue_ratio must be a number from 1 to 3" in capsys.readouterr().err
 
 

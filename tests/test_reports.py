@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import openpyxl
 import pytest
 
 from costmodel import CostmodelError, UnknownIdError, reports
@@ -75,7 +76,7 @@ def test_crossover_report_html_is_offline_and_matches_the_package(db: Path, tmp_
                        ApiOption.parse("together/llama-3.1-8b"))
     assert figures["self_host_usd_per_month"] == pytest.approx(direct.self_host_usd_per_month)
     assert figures["break_even_tokens_per_month"] == pytest.approx(direct.break_even_tokens_per_month)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(result[k]).name for k in ("html", "ipynb", "json"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(result[k]).name for k in ("html", "ipynb", "json", "xlsx"))
     # the machine figures are written beside the page, not printed into it
     beside = json.loads(Path(result["json"]).read_text())
     assert beside["figures"]["break_even_tokens_per_month"] == pytest.approx(direct.break_even_tokens_per_month)
@@ -125,8 +126,9 @@ def test_crossover_report_takes_its_workload_from_a_request_log(db: Path, tmp_pa
 
 
 def test_failing_report_leaves_nothing_behind(db: Path, tmp_path: Path) -> None:
-    with pytest.raises(CostmodelError, match="failed in cell .*tokens_per_month must be a positive"):
-        reports.run_report("crossover", {"tokens_per_month": -1.0}, out_dir=tmp_path)
+    """A report that fails inside the kernel (valid parameters, a deployment that cannot be served) writes nothing."""
+    with pytest.raises(CostmodelError, match="failed in cell .*cannot be served on up to 8 x l4"):
+        reports.run_report("crossover", {"model_id": "llama-3.1-405b", "gpu_id": "l4"}, out_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -139,7 +141,12 @@ def test_seed_claims_report_verdicts(db: Path, tmp_path: Path) -> None:
     assert verdicts["Gemma 3 4B fits on a Raspberry Pi 5 (INT4)"] == "holds"
     assert verdicts["DeepSeek R1's API is 96% cheaper than o1"] == "holds"
     assert verdicts["Llama 3.1 8B fits on an RTX 4090 (24 GB) in BF16"] == "holds"
-    assert verdicts["Below ~10M tokens/month an API is cheaper than self-hosting any open model"] == "holds"
+    # issue 12: it held only because of the $1,500/month operations assumption, and Mistral 7B's 14 GB is its weights alone
+    assert verdicts["Below ~10M tokens/month an API is cheaper than self-hosting any open model"] == "holds only under stated conditions"
+    assert verdicts["Mistral 7B needs 14 GB in BF16 and 5 GB in INT4"] == "holds only under stated conditions"
+    sheet = openpyxl.load_workbook(result["xlsx"])["Claims"]
+    header = [c.value for c in sheet[1]]
+    assert "The verdict changes when" in header and sheet.max_row == len(verdicts) + 1
 
 
 def test_manifest_is_validated_before_anything_runs(db: Path, tmp_path: Path) -> None:
@@ -162,7 +169,7 @@ def test_run_all_keeps_going_and_exits_non_zero(db: Path, tmp_path: Path, capsys
     manifest = tmp_path / "runs.toml"
     manifest.write_text(
         '[[run]]\nnotebook = "seed_claims"\n\n'
-        '[[run]]\nnotebook = "crossover"\n[run.parameters]\ntokens_per_month = -5.0\n\n'
+        '[[run]]\nnotebook = "crossover"\n[run.parameters]\nmodel_id = "llama-3.1-405b"\ngpu_id = "l4"\n\n'
         '[[run]]\nnotebook = "crossover"\n[run.parameters]\nmodel_id = "llama-3.1-8b"\ngpu_id = "l4"\n'
     )
     out = tmp_path / "out"
@@ -171,7 +178,7 @@ def test_run_all_keeps_going_and_exits_non_zero(db: Path, tmp_path: Path, capsys
     captured = capsys.readouterr()
     assert code == 1
     assert "2 of 3 reports written" in captured.out
-    assert "FAILED crossover {'tokens_per_month': -5.0}" in captured.err and "tokens_per_month must be a positive" in captured.err
+    assert "FAILED crossover {'model_id': 'llama-3.1-405b', 'gpu_id': 'l4'}" in captured.err and "cannot be served" in captured.err
     assert "3/3" in captured.err  # the progress bar reached the end
     assert len(list(out.glob("*.html"))) == 2 and not list(out.glob(".*tmp*"))
 
@@ -220,9 +227,17 @@ def test_report_renders_in_a_headless_browser_without_network(db: Path, tmp_path
 SCIENTIFIC = re.compile(r"\b\d(\.\d+)?e[+-]\d+\b", re.I)
 
 
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+WORKBOOK_SHEETS = {"crossover": {"Answer", "Inputs", "Scenarios", "Sensitivity", "Sources"},
+                   "sensitivity": {"Answer", "Inputs", "Scenarios", "Sensitivity", "Monte Carlo", "Sources"},
+                   "horizon": {"Answer", "Inputs", "Scenarios", "Strategies", "Months", "Sources"}}
+
+
 @pytest.mark.slow
-def test_no_report_shows_scientific_notation(db: Path, tmp_path: Path) -> None:
-    """Issue 12: '2.23e+09' where a person reads. Every report at its defaults: none in the text, tables or chart labels."""
+def test_every_report_reads_for_people(db: Path, tmp_path: Path) -> None:
+    """Issue 12, every report at its defaults: no scientific notation in text, tables or chart labels; no snake_case
+    column header; the answer first, right under the title; a workbook beside the HTML that opens with openpyxl, with
+    the answer, the sources and (crossover, sensitivity) the inputs, scenarios and sensitivity, numbers as numbers."""
     for name in reports.available():
         result = reports.run_report(name, {}, out_dir=tmp_path)
         doc = Path(result["html"]).read_text(encoding="utf-8")
@@ -230,3 +245,26 @@ def test_no_report_shows_scientific_notation(db: Path, tmp_path: Path) -> None:
         assert not SCIENTIFIC.search(visible), (name, SCIENTIFIC.findall(visible)[:3], SCIENTIFIC.search(visible))
         svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", doc))
         assert not SCIENTIFIC.search(svg_text), (name, "chart", SCIENTIFIC.search(svg_text))
+        headers = re.findall(r"<th>(.*?)</th>", doc, flags=re.S)
+        assert headers and not [h for h in headers if SNAKE.fullmatch(h.strip())], (name, [h for h in headers if "_" in h])
+        after_title = re.search(r"</h1>\s*(<[^>]+>)\s*<p>(.*?)</p>", doc, flags=re.S)
+        assert after_title and after_title.group(1) == '<div class="answer">', (name, doc[doc.find("</h1>"):][:200])
+        assert re.search(r"\d", after_title.group(2)), (name, "the answer states a figure", after_title.group(2))
+        assert "application/vnd.costmodel" not in doc and "workbook sheets" not in doc
+        book = openpyxl.load_workbook(result["xlsx"])
+        assert {"Answer", "Sources"} <= set(book.sheetnames) and WORKBOOK_SHEETS.get(name, set()) <= set(book.sheetnames), (
+            name, book.sheetnames)
+        answer = book["Answer"]
+        assert str(answer.cell(row=2, column=1).value).split()[0].strip("*") in re.sub(r"<[^>]+>", "", after_title.group(2))
+        sources = book["Sources"]
+        footer_ids = set(re.findall(r"<code>([^<]+)</code>:", doc.split("Sources and data as of")[-1]))
+        assert footer_ids, (name, "a report names its sources")
+        assert {sources.cell(row=r, column=1).value for r in range(2, sources.max_row + 1)} == footer_ids, name
+        if name == "crossover":
+            row = {answer.cell(row=1, column=c).value: answer.cell(row=2, column=c) for c in range(1, answer.max_column + 1)}
+            cost = row["Self-host [USD/month]"]
+            assert isinstance(cost.value, float) and cost.number_format.startswith("$"), (cost.value, cost.number_format)
+            assert row["Break-even [tokens/month]"].number_format == "#,##0"
+            inputs = [[c.value for c in r] for r in book["Inputs"].iter_rows()]
+            assert inputs[0] == ["Assumption", "Value", "Number", "Origin", "Source"]
+            assert {r[3] for r in inputs[1:]} >= {"parameter", "default", "store row", "computed"}

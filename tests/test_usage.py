@@ -97,5 +97,5 @@ def test_workload_feeds_crossover(log: pl.DataFrame, tmp_path: Path, db: Path, c
     out = json.loads(capsys.readouterr().out)
     assert out["assumptions"]["tokens_per_month"] == pytest.approx((1800 + 400) / 2 * HOURS_PER_MONTH)
     assert main(["crossover", "--model", "llama-3.1-8b", "--gpu", "h100", "--workload-from", str(path), "--log-model", "zz",
-                 "--api", "together/llama-3.1-8b"]) == 2
+                 "--api", "together/llama-3.1-8b"]) == 1
     assert "has no model 'zz'; it has a, b" in capsys.readouterr().err
