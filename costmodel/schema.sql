@@ -666,10 +666,10 @@ CREATE TABLE benchmark_scores (
     note VARCHAR,
     PRIMARY KEY (model_id, benchmark, metric, source_id)
 );
-COMMENT ON TABLE benchmark_scores IS 'Quality benchmark scores quoted by the seed article, as published.';
+COMMENT ON TABLE benchmark_scores IS 'Quality benchmark scores as published (model cards, papers, leaderboards that state their method): reasoning, coding, knowledge and instruction following. Compare within one source: evaluators differ in harness and settings (the note says who ran it and how).';
 COMMENT ON COLUMN benchmark_scores.model_id IS 'Model (models.model_id).';
-COMMENT ON COLUMN benchmark_scores.benchmark IS 'Benchmark id (aime-2024, math-500, ...).';
-COMMENT ON COLUMN benchmark_scores.metric IS 'Metric (pass@1, ...).';
+COMMENT ON COLUMN benchmark_scores.benchmark IS 'Benchmark id (gpqa-diamond, aime-2025, livecodebench, humaneval, mmlu-pro, mmlu, ifeval, math-500, ...).';
+COMMENT ON COLUMN benchmark_scores.metric IS 'Metric as the source names it (pass@1, exact-match, prompt-strict, ...), with -thinking or -non-thinking where a source scores both modes of one model.';
 COMMENT ON COLUMN benchmark_scores.score_pct IS 'Score [%].';
 COMMENT ON COLUMN benchmark_scores.source_id IS 'Source (sources.source_id).';
 COMMENT ON COLUMN benchmark_scores.observed_on IS 'Date published.';
