@@ -20,6 +20,16 @@ Models (pure functions underneath; these wrappers look the inputs up in the stor
     throughput(model, gpu, gpus, precision=..., ...)   -> ThroughputEstimate (output_tokens_per_s, band, ttft_ms, ...)
     calibration.calibrate(), calibration.validate()    refit / leave-one-out check of the throughput model
 
+Decisions (scenarios: resolve every input once, then the models)
+    crossover(workload, self_host, api)                -> Crossover (monthly costs, break-even, assumptions, caveats)
+    compare(workload, options)                         one row per option
+    Workload, SelfHostOption, ApiOption                what is served, and the two ways to serve it
+    plan(workload, model=... | family=... | benchmark=..., reference=...)
+                                                       -> Plan: every self-host option and API, ranked by monthly cost
+    horizon(workload, self_host, api, Trends(...))     -> Horizon: monthly cash flows, NPV, break-even month
+    quality.meets_floor(benchmark, reference=...)      models at or above a quality floor
+    currency.rate(code, on)                            the sourced exchange rate in force
+
 Errors
     CostmodelError             base class; DataError (file, line, field), UnknownIdError (closest ids)
 """
@@ -46,6 +56,9 @@ from .pricing import GpuPrice
 from .scenarios import gpu_price
 from .store import api_prices, gpu_prices
 from .throughput import ThroughputEstimate, throughput
+from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover
+from .horizon import Horizon, Trends, horizon
+from .plan import Plan, plan
 
 __all__ = [
     "__version__",
@@ -67,6 +80,17 @@ __all__ = [
     "MemoryEstimate",
     "throughput",
     "ThroughputEstimate",
+    "Workload",
+    "SelfHostOption",
+    "ApiOption",
+    "Crossover",
+    "crossover",
+    "compare",
+    "plan",
+    "Plan",
+    "horizon",
+    "Horizon",
+    "Trends",
     "CostmodelError",
     "DataError",
     "StoreError",

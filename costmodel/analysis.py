@@ -561,6 +561,65 @@ def horizon_table(result: Any, every_months: int = 6, *, for_people: bool = True
                             [fmt.money(v) for v in wide[c]] for c in strategies}})
 
 
+def plan_headline(result: Any) -> str:
+    """The planner's answer: the cheapest option, the cheapest self-hosted and by API, and the cheapest without caveats."""
+    from . import formatting as fmt
+
+    def name(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "none"
+        band = (f", {fmt.money(r['usd_per_month_low'])} to {fmt.money(r['usd_per_month_high'])} across the throughput band"
+                if r["kind"] == "self-host" and r["usd_per_month_low"] != r["usd_per_month_high"] else "")
+        return f"{r['option']} at {fmt.money(r['usd_per_month'])}/month ({fmt.money(r['usd_per_mtok'], 3)}/M tokens{band})"
+
+    best, own, api, clean = (result.cheapest(), result.cheapest(kind="self-host"), result.cheapest(kind="api"),
+                             result.cheapest(without_caveats=True))
+    text = (f"**For {fmt.volume(result.workload.tokens_per_month)} of {result.floor}, the cheapest of "
+            f"{fmt.number(result.options.height)} options is {name(best)}.**")
+    if best is not None and best["caveats"]:
+        text += f" Caveat: {best['caveats']}."
+    text += f"\n\nCheapest self-hosted: {name(own)}. Cheapest API: {name(api)}."
+    text += f" Cheapest without caveats: **{name(clean)}**." if clean else " Every option carries a caveat."
+    return text
+
+
+def plan_quality(result: Any, benchmark: str, *, db_path: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """The plan's options with each model's score on ``benchmark`` (its best-covered source), the Pareto front of cost
+    against that score, and a sentence on what the chart can say (models without a score are left off)."""
+    from . import quality
+
+    scored = quality.meets_floor(benchmark, min_score_pct=0.0, db_path=db_path).select("model_id", "score_pct", "source_id")
+    frame = result.options.join(scored.rename({"source_id": "score_source_id"}), on="model_id", how="left")
+    # each model's cheapest self-hosted and cheapest API option: every other option of the model is dominated by one
+    with_score = frame.drop_nulls("score_pct").sort("usd_per_month").group_by("model_id", "kind", maintain_order=True).first()
+    front = pareto_front(with_score)
+    missing = sorted(set(frame.filter(pl.col("score_pct").is_null())["model_id"].drop_nulls()))
+    note = (f"Each model's cheapest self-hosted and cheapest API option ({with_score.height:,} points of {frame.height:,} "
+            f"options) against its {benchmark} score"
+            + (f"; no score in the store for {', '.join(missing)}" if missing else "")
+            + (". One model only: every option has the same score, so the front is the single cheapest option."
+               if with_score["model_id"].n_unique() == 1 else "."))
+    return with_score, front, note
+
+
+def plan_sources(result: Any, scored: pl.DataFrame | None = None, *, db_path: Path | None = None) -> list[str]:
+    """Source ids a plan rests on: every option's price sources, the calibration, the models' and GPUs' rows, the
+    ownership inputs and (``scored``) the benchmark scores shown."""
+    ids = {s.strip() for v in result.options["sources"].drop_nulls() for s in v.split(",") if s.strip()}
+    gpus = tuple(result.options["gpu_id"].drop_nulls().unique().to_list())
+    ids |= used_sources(models=result.models, gpus=gpus, db_path=db_path)
+    if scored is not None and "score_source_id" in scored.columns:
+        ids |= {s.strip() for v in scored["score_source_id"].drop_nulls() for s in v.split(",")}
+    return sorted(ids)
+
+
+def pareto_front(frame: pl.DataFrame, cost_column: str = "usd_per_month", quality_column: str = "score_pct") -> pl.DataFrame:
+    """The options no other option beats on both cost and quality: cheapest first, each better than every cheaper one."""
+    ranked = frame.drop_nulls([cost_column, quality_column]).sort(cost_column, pl.col(quality_column), descending=[False, True])
+    best = ranked[quality_column].cum_max().shift(1)
+    return ranked.filter(best.is_null() | (pl.col(quality_column) > best))
+
+
 def use_currency(code: str, *, on: dt.date | str | None = None, db_path: Path | None = None) -> str:
     """Show the report's amounts in ``code`` from here on (at the store's rate in force ``on``, default today); returns the
     sentence saying which rate and source ('' for USD)."""
@@ -581,23 +640,37 @@ def answer(text: str) -> None:
 def model_selection_sources(table: pl.DataFrame, gpu: str, edge_device: str, *, db_path: Path | None = None) -> list[str]:
     """Source ids model_selection rests on: its candidates' rows, the two devices and the GPU's on-demand prices."""
     gpus = (catalog.resolve_gpu_id(gpu, db_path=db_path), catalog.resolve_gpu_id(edge_device, db_path=db_path))
-    return sorted(used_sources(models=tuple(table["model_id"].unique().to_list()), gpus=gpus, pricing_mode="on-demand",
-                               priced_gpus=gpus[:1], db_path=db_path))
+    ids = used_sources(models=tuple(table["model_id"].unique().to_list()), gpus=gpus, pricing_mode="on-demand",
+                       priced_gpus=gpus[:1], db_path=db_path)
+    if "score_source_id" in table.columns:
+        ids |= set(table["score_source_id"].drop_nulls().str.split(", ").explode().to_list())
+    return sorted(ids)
 
 
 def model_selection_headline(table: pl.DataFrame, tokens_per_month: float, gpu: str) -> str:
-    """The model_selection report's answer first: for each need, the cheapest candidate that fits, and its $/M tokens."""
+    """The model_selection answer first: for each need, the best-scoring open model that fits, and the cheapest of the
+    candidates where that is another model."""
     from . import formatting as fmt
 
-    picks = table.filter(pl.col("cheapest_that_fits") == pl.col("model_id")) if "cheapest_that_fits" in table.columns else table.head(0)
+    if table.height == 0:
+        return f"No open model with a published score fits on {gpu}."
     parts = []
-    for r in picks.unique("need", keep="first", maintain_order=True).iter_rows(named=True):
-        cost = f" at {fmt.money(r['usd_per_mtok'], 3)} per million tokens" if r.get("usd_per_mtok") is not None else ""
-        parts.append(f"{r['need']}: **{r['model_id']}**{cost}")
-    if not parts:
-        return f"No candidate fits on {gpu} at {fmt.volume(tokens_per_month)}."
-    return (f"**The cheapest open model that fits, per need** (on {gpu}, at {fmt.volume(tokens_per_month)}): "
-            + "; ".join(parts) + ".")
+    for need, group in table.group_by("need", maintain_order=True):
+        best = group.row(0, named=True)
+        text = f"{need[0]}: **{best['model_id']}** ({best['benchmark']} {fmt.number(best['score_pct'], 1)}%"
+        text += f", {fmt.money(best['usd_per_mtok'], 3)}/M tokens)" if best["usd_per_mtok"] is not None else ")"
+        cheap = best.get("cheapest_that_fits")
+        if cheap and cheap != best["model_id"]:
+            c = group.filter(pl.col("model_id") == cheap).row(0, named=True)
+            text += f", cheapest {cheap} ({fmt.money(c['usd_per_mtok'], 3)}/M tokens)"
+        parts.append(text)
+    seed = table.filter(pl.col("seed_pick"))["model_id"].n_unique()
+    listed = table["model_id"].n_unique()
+    return (f"**The best-scoring open model that fits, per need** (on {gpu}, priced at {fmt.volume(tokens_per_month)}): "
+            + "; ".join(parts) + f". {seed} of the {listed} models listed {'is' if seed == 1 else 'are'} what the 2024 article "
+            "recommended for that need. Scores come from different sources (the table names each): within one point or two, "
+            "compare them in one source. The article's 'Chinese language' need is not ranked: the store has no "
+            "Chinese-language benchmark.")
 
 
 def monte_carlo_text(summary: dict[str, Any], samples: int, tokens_per_month: float) -> str:
@@ -693,28 +766,64 @@ def _break_even_reconciliation(summary: dict[str, Any], effects: pl.DataFrame, f
     return text
 
 
+NEEDS: dict[str, tuple[str, str]] = {
+    "Best quality, run locally": ("mmlu-pro", "any open model that fits on up to 8 of the GPU"),
+    "Reasoning (math/code)": ("gpqa-diamond", "any open model that fits on up to 8 of the GPU"),
+    "Code generation": ("livecodebench", "any open model that fits on up to 8 of the GPU"),
+    "Instruction following": ("ifeval", "any open model that fits on up to 8 of the GPU"),
+    "Smallest footprint": ("mmlu-pro", "at most 15 billion parameters, on one GPU"),
+    "MoE efficiency": ("mmlu-pro", "mixture-of-experts models, ranked by score"),
+    "Mobile/edge": ("mmlu-pro", "fits the edge device in Q4_K_M (llama.cpp)"),
+    "Commercially safest license": ("mmlu-pro", "commercial use allowed without restriction (commercial_use = yes)"),
+}
+"""The seed article's needs, each ranked by a published benchmark over the current catalog (the benchmark, the rule)."""
+CANDIDATES_PER_NEED = 3
+"""Best-scoring models listed per need."""
+
+
 def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", precision: str | None = None,
                     edge_device: str = "raspberry-pi-5-8gb", db_path: Path | None = None) -> pl.DataFrame:
-    """The seed's table regenerated: for each need, its candidates with weights memory, fewest
-    GPUs, $/M tokens at ``tokens_per_month`` on ``gpu`` (on-demand median), licence and
-    commercial use, and which candidate is cheapest among those that fit. ``precision`` None:
-    each model's release precision (bf16 for Llama and Qwen, fp8 for DeepSeek V3)."""
+    """The seed's "Choosing an Open Model" table rebuilt on the current catalog: for each need, the open models with the
+    best published score on its benchmark (``NEEDS``; each model's score in its best-covered source) that meet the need's
+    rule, with weights memory, fewest devices, $/M tokens at ``tokens_per_month`` on ``gpu`` (on-demand median), licence,
+    and which of them is cheapest. ``seed_pick``: the article recommended this model for the need."""
+    from . import quality
     from .memory import memory
 
     workload = Workload(tokens_per_month=tokens_per_month)
+    models = catalog.models(db_path=db_path).filter(pl.col("open_weights"))
     rows = []
-    for need, models in SEED_NEEDS.items():
-        for model_id in models:
-            m = catalog.get_model(model_id, db_path=db_path)
-            edge = need == "Mobile/edge"
+    for need, (benchmark, rule) in NEEDS.items():
+        scored = quality.meets_floor(benchmark, min_score_pct=0.0, db_path=db_path).join(models, on="model_id")
+        edge = need == "Mobile/edge"
+        picked = 0
+        for r in scored.sort("score_pct", descending=True).iter_rows(named=True):
+            if picked == CANDIDATES_PER_NEED:
+                break
+            if need == "MoE efficiency" and not (r["num_experts"] or 0) > 1:
+                continue
+            if need == "Smallest footprint" and r["total_params_b"] > 15:
+                continue
+            if need == "Commercially safest license" and r["commercial_use"] != "yes":
+                continue
             device, prec, engine = ((edge_device, "q4_k_m", "llama.cpp") if edge
-                                    else (gpu, precision or m.release_precision_id, "vllm"))
-            mem = memory(model_id, prec, gpu=device, engine=engine, context_tokens=min(4096, m.context_tokens), db_path=db_path)
-            row = {"need": need, "model_id": model_id, "total_params_b": m.total_params_b, "active_params_b": m.active_params_b,
-                   "device": device, "precision": prec, "weights_gb": mem.weights_gb, "min_devices": mem.min_gpus,
-                   "licence": m.licence, "commercial_use": m.commercial_use, "usd_per_mtok": None, "output_tokens_per_s": None}
+                                    else (gpu, precision or r["release_precision_id"], "vllm"))
             try:
-                sh = resolve_self_host(SelfHostOption(model=model_id, gpu=device, precision=prec, engine=engine,
+                mem = memory(r["model_id"], prec, gpu=device, engine=engine, context_tokens=min(4096, r["context_tokens"]),
+                             db_path=db_path)
+            except CostmodelError:
+                continue
+            limit = 1 if (edge or need == "Smallest footprint") else 8
+            if mem.min_gpus is None or mem.min_gpus > limit:
+                continue
+            row = {"need": need, "model_id": r["model_id"], "benchmark": benchmark, "score_pct": r["score_pct"],
+                   "score_source_id": r["source_id"], "total_params_b": r["total_params_b"],
+                   "active_params_b": r["active_params_b"], "device": device, "precision": prec, "weights_gb": mem.weights_gb,
+                   "min_devices": mem.min_gpus, "licence": r["licence"], "commercial_use": r["commercial_use"],
+                   "usd_per_mtok": None, "output_tokens_per_s": None, "rule": rule,
+                   "seed_pick": r["model_id"] in SEED_NEEDS.get(need, ())}
+            try:
+                sh = resolve_self_host(SelfHostOption(model=r["model_id"], gpu=device, precision=prec, engine=engine,
                                                       **({"gpu_usd_per_hour": 0.01, "ops_usd_per_month": 0} if edge else {})),
                                        workload, db_path=db_path)
                 row["output_tokens_per_s"] = sh.output_tokens_per_s
@@ -723,6 +832,7 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
             except CostmodelError as exc:
                 row["note"] = str(exc)
             rows.append(row)
+            picked += 1
     frame = pl.DataFrame(rows, infer_schema_length=None)
     cheapest = (frame.filter(pl.col("usd_per_mtok").is_not_null()).sort("usd_per_mtok")
                 .group_by("need", maintain_order=True).first().select("need", pl.col("model_id").alias("cheapest_that_fits")))

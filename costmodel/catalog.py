@@ -25,9 +25,12 @@ _CACHES: list = []
 """Every cached look-up of this module and the ones registered by others (``cached``)."""
 
 
-def cached(func):
-    """lru_cache a look-up and register it so that ``clear_cache`` forgets it after a rebuild."""
-    wrapped = lru_cache(maxsize=1024)(func)
+def cached(func=None, *, maxsize: int = 1024):
+    """lru_cache a look-up and register it so that ``clear_cache`` forgets it after a rebuild
+    (``@cached`` or ``@cached(maxsize=N)``)."""
+    if func is None:
+        return lambda f: cached(f, maxsize=maxsize)
+    wrapped = lru_cache(maxsize=maxsize)(func)
     _CACHES.append(wrapped)
     return wrapped
 
@@ -303,6 +306,7 @@ def engine_chain(engine_id: str, *, db_path: Path | None = None) -> tuple[str, .
     return tuple(chain)
 
 
+@lru_cache(maxsize=4096)
 def version_key(version: str) -> tuple[int, ...]:
     """Sortable key of an engine release: its numbers in order (0.6.3.post1 -> (0, 6, 3, 1); b4500 -> (4500,))."""
     return tuple(int(n) for n in re.findall(r"\d+", version))

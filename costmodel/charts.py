@@ -167,3 +167,19 @@ def cumulative_chart(monthly: pl.DataFrame, title: str) -> Any:
         y=alt.Y("cumulative_usd:Q", title=f"cumulative cost [{formatting.display_currency()}]", axis=alt.Axis(labelExpr=money_label())),
         color=alt.Color("strategy:N", title=None, legend=alt.Legend(orient="bottom")),
     ).properties(width=WIDTH, height=HEIGHT, title=title)
+
+
+def cost_quality_chart(options: pl.DataFrame, front: pl.DataFrame, benchmark: str, title: str) -> Any:
+    """Monthly cost (log) against a benchmark score for each option, with the Pareto front drawn through the options
+    no other beats on both (the planner's report)."""
+    alt = _alt()
+    frame = shown(options.select("option", "kind", "model_id", "usd_per_month", "score_pct"))
+    points = alt.Chart(frame).mark_circle(size=36, opacity=0.55).encode(
+        x=alt.X("usd_per_month:Q", scale=alt.Scale(type="log"), title=f"monthly cost [{formatting.display_currency()}]",
+                axis=alt.Axis(labelExpr=money_label())),
+        y=alt.Y("score_pct:Q", title=f"{benchmark} score [%]", scale=alt.Scale(zero=False)),
+        color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["option:N", "model_id:N"])
+    line = alt.Chart(shown(front.select("usd_per_month", "score_pct"))).mark_line(color="black", interpolate="step-after").encode(
+        x="usd_per_month:Q", y="score_pct:Q")
+    return alt.layer(points, line).properties(width=WIDTH, height=HEIGHT, title=title)

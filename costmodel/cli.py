@@ -507,6 +507,34 @@ def cmd_crossover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from . import analysis
+    from . import formatting as fmt
+    from .plan import PLAN_MODES, plan
+    from .pricing import MARKETS
+    from .scenarios import Workload
+
+    if args.benchmark is None and (args.reference or args.min_score is not None):
+        raise UsageError("--reference and --min-score set a quality floor: give --benchmark too")
+    workload = Workload(tokens_per_month=args.tokens_per_month, input_tokens_per_request=args.input_tokens,
+                        output_tokens_per_request=args.output_tokens, ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms,
+                        **({"peak_to_mean": args.peak_to_mean} if args.peak_to_mean else {}))
+    result = plan(workload, model=args.model, family=args.family, benchmark=args.benchmark, reference=args.reference,
+                  min_score_pct=args.min_score, gpus=tuple(args.gpu) if args.gpu else None,
+                  engines=tuple(args.engine or ("vllm",)), pricing_modes=tuple(args.pricing_mode or PLAN_MODES),
+                  markets=tuple(args.market or MARKETS), include_apis=not args.no_apis, as_of=args.as_of, db_path=args.db)
+    if args.json:
+        _emit(args, result.to_dict(), result.options if getattr(args, "format", None) in FILE_FORMATS else None)
+        return 0
+    print(analysis.plan_headline(result).replace("**", ""))
+    print()
+    print(fmt.text_table(result.options.head(args.top), ["rank", "option", "usd_per_month", "usd_per_month_low", "usd_per_month_high",
+                                                         "usd_per_mtok", "replicas", "caveat_flags"], max_width=64))
+    print(f"{fmt.number(result.options.height)} options ({fmt.number(result.candidates)} self-host candidates costed) in "
+          f"{result.timings_s['total_s']:.2f} s; --json lists every option with its caveats and sources")
+    return 0
+
+
 def cmd_horizon(args: argparse.Namespace) -> int:
     from . import formatting as fmt
     from .horizon import Trends, horizon
@@ -865,6 +893,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("crossover", "self-host vs API for one pairing: monthly costs, break-even volume, saving multiple")
     _add_scenario_args(p, many=False)
     p.set_defaults(func=cmd_crossover)
+
+    p = add("plan", "every way to serve a workload, self-hosted or by API, ranked by monthly cost")
+    p.add_argument("--model", default=None, help="a model id or alias")
+    p.add_argument("--family", default=None, help="or every model of a family (llama, qwen, ...)")
+    p.add_argument("--benchmark", default=None, help="or a quality floor on this benchmark (gpqa-diamond, mmlu-pro, ...)")
+    p.add_argument("--reference", default=None, help="with --benchmark: at least this model's score (compared within one source)")
+    p.add_argument("--min-score", type=float, default=None, help="with --benchmark: at least this score [%%]")
+    p.add_argument("--tokens-per-month", type=float, required=True, help="input + output tokens per month")
+    p.add_argument("--input-tokens", type=int, default=1000, help="mean prompt tokens per request (default 1000)")
+    p.add_argument("--output-tokens", type=int, default=250, help="mean output tokens per request (default 250)")
+    p.add_argument("--peak-to-mean", type=float, default=None, help="busiest hour over the mean (default 2)")
+    p.add_argument("--ttft-ms", type=float, default=None, help="time-to-first-token target [ms]")
+    p.add_argument("--tpot-ms", type=float, default=None, help="time-per-output-token target [ms]")
+    p.add_argument("--gpu", action="append", default=None, help="only these GPUs (repeatable; default all but edge devices)")
+    p.add_argument("--engine", action="append", default=None, help="engines (repeatable; default vllm)")
+    p.add_argument("--pricing-mode", action="append", default=None, choices=PRICING_MODES + ("buy",),
+                   help="pricing modes (repeatable; default all)")
+    p.add_argument("--market", action="append", default=None, choices=("all", "neocloud", "hyperscaler", "marketplace"),
+                   help="market segments (repeatable; default all of them)")
+    p.add_argument("--no-apis", action="store_true", help="self-hosting only")
+    p.add_argument("--top", type=_positive_int, default=20, help="rows to print (default 20; --json lists all)")
+    p.add_argument("--as-of", type=_date, default=None, help="price date (default today)")
+    p.set_defaults(func=cmd_plan)
 
     p = add("horizon", "cash flows over 12-120 months: rent, reserve or buy against the API, with growth and price trends")
     _add_scenario_args(p, many=False)

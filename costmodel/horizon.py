@@ -20,7 +20,8 @@ cash flow at the end of the month: cash / (1 + rate_per_year) ** (month / 12).
 
 ``api_price_change_per_year`` None fits the yearly rate of change from the store's dated prices of
 the same endpoint (then of the same model at other providers); with no dated history the price is
-held flat and the result says so.
+held flat and the result says so. Shown in another currency (``--currency``), every month converts at
+the rate in force on the as-of date: the store holds published rates, not an exchange-rate forecast.
 """
 
 from __future__ import annotations

@@ -766,7 +766,9 @@ kind: gpu or api; provider: who sells it; item: a GPU id or alias (kind gpu) or 
 model id (kind api); pricing_mode: on-demand, spot, reserved-1y, reserved-3y or serverless (gpu
 rows); usd_per_gpu_hour (gpu rows); input_usd_per_mtok, output_usd_per_mtok and optionally
 cached_input_usd_per_mtok (api rows); observed_on: the date the price applies from; note.
-Negotiated prices take precedence over list prices wherever both exist.
+An optional ``currency`` column (EUR, GBP, JPY, ...; empty or USD: dollars) says the row's prices
+are in that currency: they are converted to USD at the store's rate for the observed_on month, and
+the note says which rate. Negotiated prices take precedence over list prices wherever both exist.
 """
 
 
@@ -788,6 +790,7 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
             day = dt.date.fromisoformat(row["observed_on"].strip())
         except ValueError:
             raise DataError(str(path), line, "observed_on", f"{row['observed_on']!r} is not an ISO date such as 2026-09-25") from None
+        to_usd, fx_note = _to_usd(path, line, (row.get("currency") or "").strip(), day, db_path)
         provider = row["provider"].strip().lower()
         if not provider:
             raise DataError(str(path), line, "provider", "is empty but required")
@@ -797,10 +800,11 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
             except CostmodelError as exc:
                 raise DataError(str(path), line, "item", str(exc)) from None
             mode = row["pricing_mode"].strip() or "on-demand"
-            price = _positive_price(path, line, "usd_per_gpu_hour", row["usd_per_gpu_hour"])
+            price = _positive_price(path, line, "usd_per_gpu_hour", row["usd_per_gpu_hour"]) * to_usd
             gpu_rows.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": mode, "region": "negotiated",
                              "gpus_per_instance": 1, "instance_type": "negotiated", "usd_per_gpu_hour": price,
-                             "source_id": source_id, "observed_on": day.isoformat(), "note": row["note"] or None})
+                             "source_id": source_id, "observed_on": day.isoformat(),
+                             "note": "; ".join(x for x in (row["note"], fx_note) if x) or None})
         elif kind == "api":
             item = row["item"].strip()
             if not item:
@@ -809,11 +813,12 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
             api_rows.append({
                 "provider": provider, "provider_model_id": item, "context_tier_start_tokens": 0, "time_window_utc": "all-day",
                 "price_period": 0, "effective_from": day.isoformat(), "effective_until": None,
-                "input_usd_per_mtok": _positive_price(path, line, "input_usd_per_mtok", row["input_usd_per_mtok"]),
-                "output_usd_per_mtok": _positive_price(path, line, "output_usd_per_mtok", row["output_usd_per_mtok"]),
-                "cached_input_usd_per_mtok": _positive_price(path, line, "cached_input_usd_per_mtok", cached) if cached else None,
+                "input_usd_per_mtok": _positive_price(path, line, "input_usd_per_mtok", row["input_usd_per_mtok"]) * to_usd,
+                "output_usd_per_mtok": _positive_price(path, line, "output_usd_per_mtok", row["output_usd_per_mtok"]) * to_usd,
+                "cached_input_usd_per_mtok": (_positive_price(path, line, "cached_input_usd_per_mtok", cached) * to_usd
+                                              if cached else None),
                 "cache_write_usd_per_mtok": None, "source_id": source_id, "observed_on": day.isoformat(),
-                "note": row["note"] or "negotiated price"})
+                "note": "; ".join(x for x in (row["note"] or "negotiated price", fx_note) if x)})
         else:
             raise DataError(str(path), line, "kind", f"{row['kind']!r} is not gpu or api")
     sources = pl.DataFrame([{"source_id": source_id, "title": f"Negotiated prices ({path.name})", "url_or_citation": str(path.name),
@@ -833,6 +838,21 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
                              imports=imports, extra=registry if table == "gpu_prices" else None)
             added, already, files = added + a, already + b, files + f
     return ImportReport("prices-csv", str(path), "gpu_prices, api_prices", len(rows), added, already, [], files)
+
+
+def _to_usd(path: Path, line: int, code: str, day: dt.date, db_path: Path | None) -> tuple[float, str]:
+    """USD per unit of a row's currency (column ``currency``, optional: empty or USD means dollars) at the rate of the
+    row's observed_on month, and the note saying so; an unknown currency or a date without a rate names the line."""
+    if not code or code.upper() == "USD":
+        return 1.0, ""
+    from . import currency
+
+    try:
+        r = currency.rate(code, day, db_path=db_path)
+    except CostmodelError as exc:
+        raise DataError(str(path), line, "currency", str(exc)) from None
+    return 1.0 / r.units_per_usd, (f"converted from {r.currency} at {r.units_per_usd:,.4f} {r.currency} per USD "
+                                   f"({r.rate_kind} of {r.month:%Y-%m}, {r.source_id})")
 
 
 def _positive_price(path: Path, line: int, field: str, text: str) -> float:

@@ -126,7 +126,9 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
             checked[key] = None
             continue
         value = _coerce(name, key, value, spec[key]["type"])
-        if key in ID_PARAMETERS:
+        if key in ID_PARAMETERS and value == "" and "family" in spec:
+            pass  # the planner: a model, a family or a quality floor; which one is checked below
+        elif key in ID_PARAMETERS:
             resolver = {"model": catalog.resolve_model_id, "GPU": catalog.resolve_gpu_id,
                         "precision": catalog.resolve_precision_id}[ID_PARAMETERS[key]]
             value = resolver(value, db_path=db_path)
@@ -183,6 +185,15 @@ def _check_domain(name: str, values: dict[str, Any], given: set[str]) -> None:
     for key, field in OPTION_PARAMETERS.items():
         if key in given:
             _named(name, key, lambda _v, _f=field: SelfHostOption(model="-", gpu="-", **{_f: _v}), values[key])
+    if {"model_id", "family", "benchmark"} <= set(values) and given & {"model_id", "family", "benchmark", "reference", "min_score_pct"}:
+        from .plan import candidate_models
+
+        try:
+            candidate_models(model=values["model_id"] or None, family=values["family"] or None,
+                             benchmark=values["benchmark"] or None, reference=values.get("reference") or None,
+                             min_score_pct=values["min_score_pct"] if values.get("min_score_pct", -1) >= 0 else None)
+        except CostmodelError as exc:
+            raise CostmodelError(f"report {name}: {exc}") from None
     horizon = {k: values[k] for k in HORIZON_PARAMETERS if k in values}
     if horizon and set(horizon) & given:
         from .horizon import Trends

@@ -246,7 +246,7 @@ def _flat_batch_discount(option: ApiOption, db_path: Path | None) -> float | Non
     return float(row["batch_discount_share"][0]) if row.height else None
 
 
-def _tier_prices(rows: pl.DataFrame, prompt_tokens: int) -> tuple[float, float | None, float | None, int, str]:
+def tier_prices(rows: pl.DataFrame, prompt_tokens: int) -> tuple[float, float | None, float | None, int, str]:
     """(input, output, cached input, context tier, sources) of one service tier's rows in force: the price that
     started last, the context tier the prompts fall in, time windows averaged by their hours [USD/Mtok]."""
     rows = rows.filter(pl.col("price_start") == pl.col("price_start").max())
@@ -288,22 +288,23 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     providers = store.query("SELECT DISTINCT provider FROM api_prices ORDER BY 1", db_path=db_path)["provider"].to_list()
     if provider not in providers:
         raise UnknownIdError("API provider", option.provider, store.closest(provider, providers))
-    prices = pl.DataFrame()
     # the first source group with a price in force wins (store.API_SOURCE_GROUPS says why), then any source
-    for group in (*store.API_SOURCE_GROUPS, None):
-        prices = store.api_prices(as_of, provider=provider, provider_model_id=option.model, source_group=group, db_path=db_path)
-        if prices.height == 0:  # a project model id or alias served by this provider
-            try:
-                model_id = catalog.resolve_model_id(option.model, db_path=db_path)
-            except UnknownIdError:
-                model_id = None
-            if model_id:
-                prices = store.api_prices(as_of, provider=provider, model=model_id, source_group=group, db_path=db_path)
-                ids = prices["provider_model_id"].unique().sort().to_list()
-                if len(ids) > 1:  # several endpoints (turbo, fp8, ...): the first by name
-                    prices = prices.filter(pl.col("provider_model_id") == ids[0])
-        if prices.filter(pl.col("service_tier") == "standard").height:
-            break
+    prices = store.first_source_group(store.api_prices(as_of, provider=provider, provider_model_id=option.model,
+                                                       by_source_group=True, db_path=db_path))
+    if prices.height == 0:  # a project model id or alias served by this provider
+        try:
+            model_id = catalog.resolve_model_id(option.model, db_path=db_path)
+        except UnknownIdError:
+            model_id = None
+        if model_id:
+            every = store.api_prices(as_of, provider=provider, model=model_id, by_source_group=True, db_path=db_path)
+            for group in (*store.API_SOURCE_GROUPS, None):  # the first group with a price, its first endpoint by name
+                rows = every.filter(pl.col("source_group").is_null() if group is None else pl.col("source_group") == group)
+                rows = rows.filter(pl.col("service_tier") == "standard")
+                if rows.height:
+                    first = rows["provider_model_id"].unique().sort()[0]
+                    prices = store.first_source_group(every.filter(pl.col("provider_model_id") == first))
+                    break
     standard = prices.filter(pl.col("service_tier") == "standard") if prices.height else prices
     if standard.height == 0:
         known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
@@ -317,7 +318,7 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
         raise UnknownIdError(f"{provider} model", option.model, store.closest(option.model, known))
     model_id = standard["provider_model_id"][0]
     prompt = workload.input_tokens_per_request
-    inp, out, cached, tier, source = _tier_prices(standard, prompt)
+    inp, out, cached, tier, source = tier_prices(standard, prompt)
     if out is None:
         raise CostmodelError(f"{provider}/{option.model} has no output price in the store (an embedding or audio model?)")
     if not (batch_share or flex_share):
@@ -331,7 +332,7 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
             continue
         rows = tiered.filter(pl.col("service_tier") == name)
         if rows.height:
-            t_in, t_out, t_cached, _, t_src = _tier_prices(rows, prompt)
+            t_in, t_out, t_cached, _, t_src = tier_prices(rows, prompt)
             if t_out is not None:
                 parts.append((part, (t_in, t_out, t_cached if t_cached is not None else cached), f"{part:.0%} at its {name} tier ({t_src})"))
                 continue

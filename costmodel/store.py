@@ -983,11 +983,13 @@ def api_prices(
     provider_model_id: str | None = None,
     model: str | None = None,
     source_group: str | None = None,
+    by_source_group: bool = False,
     db_path: Path | None = None,
 ) -> pl.DataFrame:
     """API prices in force on ``as_of`` (default today) [USD per million tokens].
 
-    ``source_group`` keeps only the rows of one of ``API_SOURCE_GROUPS``.
+    ``source_group`` keeps only the rows of one of ``API_SOURCE_GROUPS``; ``by_source_group`` returns the prices in
+    force within each group instead (a ``source_group`` column, null for rows of no group), as if queried group by group.
 
     An endpoint (provider, provider_model_id) with dated price periods (from a provider's own
     dated announcements, or a package's dated changes) is priced from those only: a period
@@ -1005,15 +1007,27 @@ def api_prices(
         if source_group not in API_SOURCE_GROUPS:
             raise UnknownIdError("API price source group", source_group, list(API_SOURCE_GROUPS))
         outer.append(f"({API_SOURCE_GROUPS[source_group]})")
+    group = ("CASE " + " ".join(f"WHEN {rule} THEN '{name}'" for name, rule in API_SOURCE_GROUPS.items()) + " END"
+             if by_source_group else "NULL")
     sql = f"""
-        SELECT a.model_id, p.* EXCLUDE (rn, endpoint_dated) FROM (
+        SELECT a.model_id, p.* EXCLUDE (rn, endpoint_dated{'' if by_source_group else ', source_group'}) FROM (
             SELECT *, row_number() OVER (
-                PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc, service_tier
+                PARTITION BY provider, provider_model_id, context_tier_start_tokens, time_window_utc, service_tier, source_group
                 ORDER BY price_start DESC, observed_on DESC, price_period DESC) AS rn
-            FROM ({_api_price_periods(where)}) WHERE {' AND '.join(outer)}) p
+            FROM (SELECT *, {group} AS source_group FROM ({_api_price_periods(where)})) WHERE {' AND '.join(outer)}) p
         LEFT JOIN api_model_aliases a USING (provider, provider_model_id)
         WHERE rn = 1 ORDER BY provider, provider_model_id, service_tier, context_tier_start_tokens, time_window_utc"""
     return query(sql, params + outer_params, db_path=db_path)
+
+
+def first_source_group(prices: pl.DataFrame) -> pl.DataFrame:
+    """Of prices queried ``by_source_group``, the rows of the first group (``API_SOURCE_GROUPS`` order, then rows of no
+    group) that has a standard-tier price for the endpoint; the others dropped."""
+    for name in (*API_SOURCE_GROUPS, None):
+        rows = prices.filter(pl.col("source_group").is_null() if name is None else pl.col("source_group") == name)
+        if rows.filter(pl.col("service_tier") == "standard").height:
+            return rows
+    return prices.clear()
 
 
 def gpu_price_history(gpu: str, *, pricing_mode: str | None = None, provider: str | None = None,

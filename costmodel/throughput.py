@@ -1242,7 +1242,29 @@ def resolve_deployment(model: str, gpu: str, *, precision: str | None = None, kv
                        max_num_tokens: int | None = None, calibration: Calibration | None = None,
                        db_path: Path | None = None) -> Deployment:
     """Read everything an estimate needs from the store, once: model, GPU, precision support, engine
-    defaults for the release and GPU, calibration and band, and the user's own measurements."""
+    defaults for the release and GPU, calibration and band, and the user's own measurements.
+    Remembered per store build (``catalog.cached``) unless a calibration is given (validation refits)."""
+    if calibration is None:
+        return _resolve_deployment_cached(model, gpu, precision, kv_precision, engine, engine_version, max_num_seqs,
+                                          max_num_tokens, db_path)
+    return _resolve_deployment(model, gpu, precision=precision, kv_precision=kv_precision, engine=engine,
+                               engine_version=engine_version, max_num_seqs=max_num_seqs, max_num_tokens=max_num_tokens,
+                               calibration=calibration, db_path=db_path)
+
+
+@catalog.cached(maxsize=8192)
+def _resolve_deployment_cached(model: str, gpu: str, precision: str | None, kv_precision: str | None, engine: str,
+                               engine_version: str | None, max_num_seqs: int | None, max_num_tokens: int | None,
+                               db_path: Path | None) -> Deployment:
+    return _resolve_deployment(model, gpu, precision=precision, kv_precision=kv_precision, engine=engine,
+                               engine_version=engine_version, max_num_seqs=max_num_seqs, max_num_tokens=max_num_tokens,
+                               db_path=db_path)
+
+
+def _resolve_deployment(model: str, gpu: str, *, precision: str | None = None, kv_precision: str | None = None,
+                        engine: str = "vllm", engine_version: str | None = None, max_num_seqs: int | None = None,
+                        max_num_tokens: int | None = None, calibration: Calibration | None = None,
+                        db_path: Path | None = None) -> Deployment:
     from .calibration import calibration_for
 
     record = catalog.get_model(model, db_path=db_path)

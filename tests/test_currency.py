@@ -94,3 +94,36 @@ def test_price_history_converts_each_observation_at_its_months_rate(db: Path, ca
         month = dt.date.fromisoformat(u["observed_on"]).replace(day=1)
         expected = stored("JPY", str(min(month, dt.date(2026, 6, 1))))
         assert j["jpy_per_gpu_hour"] == pytest.approx(u["usd_per_gpu_hour"] * expected)
+
+
+def test_a_price_file_may_carry_its_own_currency(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A contract in euros: the row's prices are converted at the rate of its month, and the note says which rate."""
+    import shutil
+
+    from costmodel import _paths, catalog
+    from costmodel.importers import import_prices_csv
+
+    private = tmp_path / "store.duckdb"
+    shutil.copy(db, private)
+    monkeypatch.setenv(_paths.ENV_DB, str(private))
+    monkeypatch.setenv(_paths.ENV_IMPORTS_DIR, str(tmp_path / "imports"))
+    catalog.clear_cache()
+    path = tmp_path / "contract.csv"
+    path.write_text("kind,provider,item,pricing_mode,usd_per_gpu_hour,input_usd_per_mtok,output_usd_per_mtok,"
+                    "cached_input_usd_per_mtok,observed_on,note,currency\n"
+                    "gpu,euro-cloud,H100,on-demand,2.00,,,,2025-03-10,framework agreement,EUR\n"
+                    "api,openai,gpt-4o,,,2.0,8.0,,2025-03-10,,eur\n")
+    import_prices_csv(path, db_path=private)
+    rate = stored("EUR", "2025-03-01")
+    row = store.query("SELECT usd_per_gpu_hour, note FROM gpu_prices WHERE provider = 'euro-cloud'", db_path=private).row(0, named=True)
+    assert row["usd_per_gpu_hour"] == pytest.approx(2.0 / rate)
+    assert f"converted from EUR at {rate:,.4f} EUR per USD (monthly-average of 2025-03, fed-h10-monthly)" in row["note"]
+    api = store.query("SELECT output_usd_per_mtok FROM api_prices WHERE provider = 'openai' AND starts_with(source_id, 'user-prices')",
+                      db_path=private)
+    assert api["output_usd_per_mtok"][0] == pytest.approx(8.0 / rate)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(path.read_text().replace("2025-03-10,framework agreement,EUR", "2025-03-10,framework agreement,XYZ"))
+    with pytest.raises(CostmodelError, match=r"bad.csv, line 2, field currency: currency 'XYZ' has no exchange rate"):
+        import_prices_csv(bad, db_path=private)
+    store.release(private)
+    catalog.clear_cache()

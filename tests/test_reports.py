@@ -230,7 +230,8 @@ SCIENTIFIC = re.compile(r"\b\d(\.\d+)?e[+-]\d+\b", re.I)
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 WORKBOOK_SHEETS = {"crossover": {"Answer", "Inputs", "Scenarios", "Sensitivity", "Sources"},
                    "sensitivity": {"Answer", "Inputs", "Scenarios", "Sensitivity", "Monte Carlo", "Sources"},
-                   "horizon": {"Answer", "Inputs", "Scenarios", "Strategies", "Months", "Sources"}}
+                   "horizon": {"Answer", "Inputs", "Scenarios", "Strategies", "Months", "Sources"},
+                   "plan": {"Answer", "Scenarios", "Pareto front", "Sources"}}
 
 
 @pytest.mark.slow
