@@ -57,7 +57,7 @@ def main() -> None:
                                  dt.date.today(), None)
     inputs = ownership_inputs()
     rows = plan_module._unit_costs(deployments.join(prices, on="gpu_id").with_columns(usd_per_gpu=pl.lit(None, pl.Float64)),
-                                   inputs, w.effective_input_share, 0.7)
+                                   inputs, w.effective_input_share, 0.7, None)
     reps = -(-args.candidates // rows.height)
     frame = pl.concat([rows] * reps).head(args.candidates)
     volumes = [10 ** (6 + 6 * i / args.candidates) for i in range(args.candidates)]

@@ -17,12 +17,14 @@ import polars as pl
 
 from . import catalog, cost, store
 from .errors import CostmodelError
+from .plan import sizing_precisions
 from .scenarios import (
     ApiOption,
     Crossover,
     SelfHostOption,
     Workload,
     api_row,
+    caveat_flags,
     crossover,
     resolve_api,
     resolve_self_host,
@@ -317,16 +319,6 @@ def sizing_sources(sizing: pl.DataFrame, model: str, pricing_mode: str, *, db_pa
 # GPU sizing: every GPU, count and precision that serves a model
 
 
-SIZING_PRECISIONS = ("fp8", "awq")
-"""Precisions gpu_sizing tries besides the model's release precision: FP8 and AWQ int4, the common quantisations."""
-
-
-def sizing_precisions(model: str, precisions: tuple[str, ...] | None, *, db_path: Path | None = None) -> tuple[str, ...]:
-    """The precisions gpu_sizing tries: ``precisions``, or the model's release precision and SIZING_PRECISIONS."""
-    if precisions:
-        return tuple(catalog.resolve_precision_id(p, db_path=db_path) for p in precisions)
-    release = catalog.get_model(model, db_path=db_path).release_precision_id
-    return tuple(dict.fromkeys((release, *SIZING_PRECISIONS)))
 
 
 def gpu_sizing(model: str, *, tokens_per_month: float, precisions: tuple[str, ...] | None = None,
@@ -382,17 +374,6 @@ SEED_NEEDS: dict[str, tuple[str, ...]] = {
     "Commercially safest license": ("deepseek-r1", "qwen-2.5-7b", "mistral-7b", "phi-4"),
 }
 """The seed article's needs and its recommended models (its 'Choosing an Open Model' table)."""
-
-
-CAVEAT_FLAGS = (("provider", "few providers"), ("observation within", "stale price"), ("not below the on-demand", "spot not cheaper"),
-                ("no usable measured run", "model not measured"), ("no publisher measured", "GPU family not measured"),
-                ("consumer hardware", "consumer GPU"), ("marketplace offers only", "marketplace price"), ("weight-only", "weight-only"))
-"""Short names of the caveats for a table column (the full sentences stay in ``caveats``)."""
-
-
-def caveat_flags(caveats: tuple[str, ...] | list[str]) -> str:
-    """The caveats as short names for a table: 'few providers, consumer GPU'; empty when there is none."""
-    return ", ".join(dict.fromkeys(flag for c in caveats for key, flag in CAVEAT_FLAGS if key in c))
 
 
 def gpu_sizing_headline(served: pl.DataFrame, model: str, tokens_per_month: float) -> str:

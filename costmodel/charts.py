@@ -27,8 +27,8 @@ def money_label() -> str:
 
 def shown(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame's amounts (numeric columns named with usd) in the display currency, as the axes say."""
-    rate = formatting._DISPLAY["units_per_usd"]
-    money = [c for c in frame.columns if formatting._money_code(c) == "USD" and frame[c].dtype.is_numeric()]
+    rate = formatting.display_rate()
+    money = [c for c in frame.columns if formatting.money_code(c) == "USD" and frame[c].dtype.is_numeric()]
     return frame.with_columns(pl.col(c) * rate for c in money) if money and rate != 1.0 else frame
 
 WIDTH = 560

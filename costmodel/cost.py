@@ -76,8 +76,18 @@ def own_usd_per_month(gpus: int, purchase_usd_per_gpu: float, server_overhead_sh
     capex = gpus * purchase_usd_per_gpu * (1.0 + server_overhead_share)
     depreciation = capex * (1.0 - residual_value_share) / (depreciation_years * MONTHS_PER_YEAR)
     energy = gpus * power_kw_per_gpu * load * pue_ratio * HOURS_PER_MONTH * power_usd_per_kwh
-    colocation = gpus * power_kw_per_gpu * colocation_usd_per_kw_month
-    return depreciation + energy + colocation
+    return depreciation + energy + colocation_usd_per_month(gpus, power_kw_per_gpu, colocation_usd_per_kw_month)
+
+
+def colocation_usd_per_month(gpus: int, power_kw_per_gpu: float, colocation_usd_per_kw_month: float) -> float:
+    """Colocation of owned GPUs, billed on their full power [USD/month]."""
+    return gpus * power_kw_per_gpu * colocation_usd_per_kw_month
+
+
+def energy_usd_per_token(gpus: int, power_kw_per_gpu: float, pue_ratio: float, power_usd_per_kwh: float,
+                         capacity_tokens_per_s: float) -> float:
+    """Energy of owned GPUs per token served: full power for the busy time one token takes [USD/token]."""
+    return gpus * power_kw_per_gpu * pue_ratio * power_usd_per_kwh / (SECONDS_PER_HOUR * capacity_tokens_per_s)
 
 
 def api_usd_per_mtok(input_share: float, cached_input_share: float, input_usd_per_mtok: float,
@@ -113,9 +123,8 @@ def unit_costs(mode: str, *, capacity_tokens_per_s: float, gpus_per_replica: int
     if mode == "buy":
         o = ownership or {}
         fixed = own_usd_per_month(gpus_per_replica, load=0.0, **o)
-        per_token = (gpus_per_replica * o["power_kw_per_gpu"] * o["pue_ratio"] * o["power_usd_per_kwh"]
-                     / (SECONDS_PER_HOUR * capacity_tokens_per_s))
-        return fixed, per_token
+        return fixed, energy_usd_per_token(gpus_per_replica, o["power_kw_per_gpu"], o["pue_ratio"], o["power_usd_per_kwh"],
+                                           capacity_tokens_per_s)
     return rent_usd_per_month(gpus_per_replica, usd_per_gpu_hour), 0.0
 
 

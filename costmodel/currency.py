@@ -31,8 +31,10 @@ _USD = re.compile(r"(?<![a-z])usd(?![a-z])")
 
 def is_money(name: str) -> bool:
     """True for a machine name whose numbers are US dollars (usd_per_month, api_usd_per_mtok); the fx_ columns that
-    describe a conversion (fx_units_per_usd) are not amounts."""
-    return not name.startswith("fx_") and _USD.search(name) is not None
+    describe a conversion (fx_units_per_usd) are not amounts. The rule of ``formatting.money_code``."""
+    from .formatting import money_code
+
+    return money_code(name) == "USD"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -63,6 +63,11 @@ def display_currency() -> str:
     return _DISPLAY["code"]
 
 
+def display_rate() -> float:
+    """Units of the display currency per US dollar (1 for USD)."""
+    return _DISPLAY["units_per_usd"]
+
+
 def money(usd: float | None, digits: int | None = None, *, code: str | None = None) -> str:
     """An amount for people: $35,000; $2.49 for small amounts. Given in USD and shown in the display currency
     (``in_currency``); ``code``: the amount is already in that currency (no conversion)."""
@@ -277,7 +282,7 @@ _UNIT_SUFFIXES = (("_usd_per_month", " [USD/month]"), ("_usd_per_mtok", " [USD/M
                   ("_share", " share"), ("_w", " [W]"), ("_id", ""))
 
 
-def _money_code(column: str) -> str | None:
+def money_code(column: str) -> str | None:
     """The currency a machine name's amounts are in: USD for usd_..., EUR for eur_... (after ``currency.rename``);
     None for the fx_ columns that describe a conversion."""
     if column.startswith("fx_"):
@@ -292,7 +297,7 @@ def label(column: str) -> str:
     """A column's label for people: 'usd_per_month' -> 'Monthly cost [USD]' (in the display currency's code);
     unknown snake_case names become words with their unit in brackets ('prefill_time_share' -> 'Prefill time share').
     Labels already in words pass unchanged."""
-    code = _money_code(column) if column.isidentifier() or "__" in column else None
+    code = money_code(column) if column.isidentifier() or "__" in column else None
     if code is not None:
         shown = _DISPLAY["code"] if code == "USD" else code
         base = _label(column if code == "USD" else "_".join("usd" if t == code.lower() else t for t in column.split("_")))
@@ -331,7 +336,7 @@ def cell(column: str, value: Any) -> str:
     if not isinstance(value, (int, float)):
         return str(value)
     name = column.lower().split("__", 1)[0]
-    code = _money_code(name)
+    code = money_code(name)
     if code is not None:
         small = name.endswith(("_per_mtok", "_per_kwh")) and abs(value) < 1
         return money(value, 3 if small else (2 if name.endswith(("_per_mtok", "_per_kwh")) else None),
@@ -368,7 +373,7 @@ def excel_format(column: str, dtype: pl.DataType) -> str | None:
     if not dtype.is_numeric():
         return None
     name = column.lower().split("__", 1)[0]
-    code = _money_code(name)
+    code = money_code(name)
     if code is not None:
         symbol = "$" if code == "USD" else '"' + SYMBOLS[code] + '"'
         return symbol + ("#,##0.000" if name.endswith(("_per_mtok", "_per_kwh", "_per_gpu_hour")) else "#,##0")

@@ -159,9 +159,10 @@ def buy_cash_flows(vols: list[float], *, capacity_tokens_per_s: float, gpus_per_
     fleet still held credited at its straight-line book value in the last month [USD, count]."""
     o = ownership
     cycle = max(int(round(o["depreciation_years"] * cost.MONTHS_PER_YEAR)), 1)
-    per_token_energy = (gpus_per_replica * o["power_kw_per_gpu"] * o["pue_ratio"] * o["power_usd_per_kwh"]
-                        / (cost.SECONDS_PER_HOUR * capacity_tokens_per_s))
-    colocation_per_replica = gpus_per_replica * o["power_kw_per_gpu"] * o["colocation_usd_per_kw_month"]
+    per_token_energy = cost.energy_usd_per_token(gpus_per_replica, o["power_kw_per_gpu"], o["pue_ratio"],
+                                                 o["power_usd_per_kwh"], capacity_tokens_per_s)
+    colocation_per_replica = cost.colocation_usd_per_month(gpus_per_replica, o["power_kw_per_gpu"],
+                                                           o["colocation_usd_per_kw_month"])
     out: list[dict[str, float]] = []
     fleet_capex, fleet_bought = 0.0, 0
     for start in range(0, len(vols), cycle):

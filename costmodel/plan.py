@@ -29,7 +29,9 @@ from .scenarios import (
     DEFAULT_UTILISATION,
     ApiOption,
     Workload,
+    caveat_flags,
     deployment_caveats,
+    ownership_for,
     ownership_inputs,
     resolve_api,
     tier_prices,
@@ -41,7 +43,8 @@ PLAN_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "
 GPU_COUNTS = (1, 2, 4, 8)
 """GPUs per replica the planner tries."""
 SIZING_PRECISIONS = ("fp8", "awq")
-"""Precisions tried besides each model's release precision: FP8 and AWQ int4, the common quantisations."""
+"""Precisions tried besides each model's release precision: FP8 and AWQ int4, the common quantisations (gpu_sizing
+tries the same)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +98,14 @@ def candidate_models(*, model: str | None = None, family: str | None = None, ben
     return tuple(chosen), f"at least {what} on {benchmark}"
 
 
+def sizing_precisions(model: str, precisions: tuple[str, ...] | None, *, db_path: Path | None = None) -> tuple[str, ...]:
+    """The precisions tried for a model: ``precisions`` (aliases resolved), or its release precision and SIZING_PRECISIONS."""
+    if precisions:
+        return tuple(catalog.resolve_precision_id(p, db_path=db_path) for p in precisions)
+    release = catalog.get_model(model, db_path=db_path).release_precision_id
+    return tuple(dict.fromkeys((release, *SIZING_PRECISIONS)))
+
+
 @catalog.cached(maxsize=65_536)
 def _estimate(model_id: str, gpu_id: str, gpus: int, precision: str, engine: str, input_tokens: int, output_tokens: int,
               ttft_ms: float | None, tpot_ms: float | None, db_path: Path | None) -> Any:
@@ -115,7 +126,7 @@ def _deployments(models: tuple[str, ...], workload: Workload, gpus: list[str], g
     rows = []
     for model_id in models:
         model = catalog.get_model(model_id, db_path=db_path)
-        tried = precisions or tuple(dict.fromkeys((model.release_precision_id, *SIZING_PRECISIONS)))
+        tried = sizing_precisions(model_id, precisions, db_path=db_path)
         bits = {p: min(catalog.get_precision(p, db_path=db_path).bits_per_weight, 16.0) for p in tried}
         for gpu_id in gpus:
             gpu = catalog.get_gpu(gpu_id, db_path=db_path)
@@ -141,7 +152,7 @@ def _deployments(models: tuple[str, ...], workload: Workload, gpus: list[str], g
                             "engine": engine, "output_tokens_per_s": est.output_tokens_per_s / per,
                             "output_tokens_per_s_low": est.output_tokens_per_s_low / per,
                             "output_tokens_per_s_high": est.output_tokens_per_s_high / per, "ttft_ms": est.ttft_ms, "tpot_ms": est.tpot_ms,
-                            "meets_latency": meets, "device_class": gpu.device_class, "tdp_w": gpu.tdp_w,
+                            "meets_latency": meets,
                             "deployment_caveats": "; ".join(deployment_caveats(gpu, model_id, est.precision_id, est, None))})
     frame = pl.DataFrame(rows, infer_schema_length=None)
     # 2 GPUs as 2 replicas of 1 is the 1-GPU deployment again: keep the first of each
@@ -180,38 +191,30 @@ def _prices(gpus: tuple[str, ...], modes: tuple[str, ...], markets: tuple[str, .
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _buy_prices(gpus: list[str], db_path: Path | None) -> pl.DataFrame:
-    """Street purchase price of each GPU (latest row) with its source."""
-    frame = store.query("SELECT gpu_id, usd_per_gpu, source_id FROM gpu_purchase_prices "
-                        "QUALIFY row_number() OVER (PARTITION BY gpu_id ORDER BY observed_on DESC) = 1", db_path=db_path)
-    return frame.filter(pl.col("gpu_id").is_in(gpus))
-
-
-def _unit_costs(frame: pl.DataFrame, inputs: dict[str, float], input_share: float, utilisation: float) -> pl.DataFrame:
-    """Fixed cost per replica-month and variable cost per token of every candidate, as columns (same rules as
-    ``cost.unit_costs``), at the central throughput and at both ends of its band."""
-    n = pl.col("gpus_per_replica")
-    price = pl.col("usd_per_gpu_hour")
-    datacenter = pl.col("device_class") == "datacenter"
-    power_kw = pl.when(datacenter).then(pl.lit(inputs["server_power_kw_per_gpu"])).otherwise(pl.col("tdp_w") / cost.W_PER_KW)
-    overhead = pl.when(datacenter).then(pl.lit(inputs["server_overhead_share"])).otherwise(pl.lit(0.0))
-    depreciation = (n * pl.col("usd_per_gpu") * (1 + overhead) * (1 - inputs["residual_value_share"])
-                    / (inputs["depreciation_years"] * cost.MONTHS_PER_YEAR))
-    colocation = n * power_kw * inputs["colocation_usd_per_kw_month"]
-    out = frame.with_columns(power_kw=power_kw)
-    for suffix, column in (("", "output_tokens_per_s"), ("_at_low", "output_tokens_per_s_low"),
-                           ("_at_high", "output_tokens_per_s_high")):
-        capacity = pl.col(column) / (1.0 - input_share)
-        energy = n * pl.col("power_kw") * inputs["pue_ratio"] * inputs["power_usd_per_kwh"] / (cost.SECONDS_PER_HOUR * capacity)
-        mode = pl.col("pricing_mode")
-        out = out.with_columns(
-            pl.when(mode == "buy").then(depreciation + colocation).when(mode == "serverless").then(pl.lit(0.0))
-            .otherwise(n * price * cost.HOURS_PER_MONTH).alias(f"fixed_usd_per_replica_month{suffix}"),
-            pl.when(mode == "buy").then(energy).when(mode == "serverless")
-            .then(n * price / (cost.SECONDS_PER_HOUR * capacity * utilisation)).otherwise(pl.lit(0.0))
-            .alias(f"variable_usd_per_token{suffix}"),
-            capacity.alias(f"capacity_tokens_per_s{suffix}"))
-    return out
+def _unit_costs(frame: pl.DataFrame, inputs: dict[str, float], input_share: float, utilisation: float,
+                db_path: Path | None) -> pl.DataFrame:
+    """Fixed cost per replica-month and variable cost per token of every candidate (``cost.unit_costs``, owned GPUs
+    through ``scenarios.ownership_for``), at the central throughput and at both ends of its band. A GPU that cannot
+    be costed as owned (no board power) is left out of buying."""
+    owned: dict[str, dict[str, float] | None] = {}
+    for gpu_id, usd in frame.filter(pl.col("pricing_mode") == "buy").select("gpu_id", "usd_per_gpu").unique().iter_rows():
+        try:
+            owned[gpu_id] = ownership_for(catalog.get_gpu(gpu_id, db_path=db_path), inputs, usd)
+        except CostmodelError:
+            owned[gpu_id] = None
+    frame = frame.filter((pl.col("pricing_mode") != "buy") | pl.col("gpu_id").is_in([g for g, o in owned.items() if o]))
+    modes, gpus, n, price = (frame[c].to_list() for c in ("pricing_mode", "gpu_id", "gpus_per_replica", "usd_per_gpu_hour"))
+    columns = {}
+    for suffix, rate in (("", "output_tokens_per_s"), ("_at_low", "output_tokens_per_s_low"),
+                         ("_at_high", "output_tokens_per_s_high")):
+        capacity = [cost.capacity_tokens_per_s(v, input_share) for v in frame[rate].to_list()]
+        units = [cost.unit_costs(m, capacity_tokens_per_s=c, gpus_per_replica=k, usd_per_gpu_hour=p, utilisation=utilisation,
+                                 ownership=owned.get(g) if m == "buy" else None)
+                 for m, g, k, p, c in zip(modes, gpus, n, price, capacity)]
+        columns[f"capacity_tokens_per_s{suffix}"] = capacity
+        columns[f"fixed_usd_per_replica_month{suffix}"] = [u[0] for u in units]
+        columns[f"variable_usd_per_token{suffix}"] = [u[1] for u in units]
+    return frame.with_columns(pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items())
 
 
 def cost_candidates(candidates: pl.DataFrame, workload: Workload, *, ops_usd_per_month: float,
@@ -302,7 +305,7 @@ def plan(workload: Workload, *, model: str | None = None, family: str | None = N
         if rent.height:
             frames.append(deployments.join(rent, on="gpu_id"))
         if "buy" in pricing_modes:
-            bought = _buy_prices(served, db_path)
+            bought = store.gpu_purchase_prices(db_path=db_path).filter(pl.col("gpu_id").is_in(served)).drop("observed_on")
             if bought.height:
                 frames.append(deployments.join(bought.rename({"source_id": "price_sources"}), on="gpu_id").with_columns(
                     pricing_mode=pl.lit("buy"), market=pl.lit("owned"), providers=pl.lit(0, pl.Int64), price_caveats=pl.lit(""),
@@ -317,8 +320,8 @@ def plan(workload: Workload, *, model: str | None = None, family: str | None = N
         if "usd_per_gpu" not in joined.columns:
             joined = joined.with_columns(usd_per_gpu=pl.lit(None, pl.Float64))
         candidates = joined.height
-        costed = cost_candidates(_unit_costs(joined, inputs, workload.effective_input_share, DEFAULT_UTILISATION), workload,
-                                 ops_usd_per_month=inputs["ops_usd_per_month"])
+        costed = cost_candidates(_unit_costs(joined, inputs, workload.effective_input_share, DEFAULT_UTILISATION, db_path),
+                                 workload, ops_usd_per_month=inputs["ops_usd_per_month"])
         if latency_required:
             costed = costed.filter(pl.col("meets_latency"))
         latency = pl.when(pl.col("meets_latency")).then(pl.lit("")).otherwise(pl.lit("does not meet the latency target"))
@@ -363,8 +366,6 @@ PLAN_COLUMNS = ("rank", "kind", "option", "model_id", "gpu_id", "gpus_per_replic
 
 def _flags(caveats: str) -> str:
     """Short names of a row's caveats ('few providers, weight-only')."""
-    from .analysis import caveat_flags
-
     flags = [caveat_flags([c for c in caveats.split("; ") if c])]
     flags += ["undated API price"] if "no date" in caveats else []
     flags += ["latency target missed"] if "does not meet the latency target" in caveats else []

@@ -84,7 +84,7 @@ def parameters(name: str) -> dict[str, dict[str, Any]]:
         if default is not None and annotated in TYPES and not isinstance(default, TYPES[annotated]):
             raise CostmodelError(f"report {name}: parameter {key} is annotated {annotated} but defaults to {info['default']}")
         out[key] = {"default": default, "type": type_name if type_name in TYPES else "str", "help": info["help"],
-                    "optional": default is None}
+                    "optional": default is None or (info.get("inferred_type_name") or "").startswith("Optional[")}
     return out
 
 
@@ -126,8 +126,8 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
             checked[key] = None
             continue
         value = _coerce(name, key, value, spec[key]["type"])
-        if key in ID_PARAMETERS and value == "" and "family" in spec:
-            pass  # the planner: a model, a family or a quality floor; which one is checked below
+        if key in ID_PARAMETERS and value == "" and spec[key]["optional"]:
+            pass  # an Optional id left empty is not given (the planner: then a family or a quality floor, checked below)
         elif key in ID_PARAMETERS:
             resolver = {"model": catalog.resolve_model_id, "GPU": catalog.resolve_gpu_id,
                         "precision": catalog.resolve_precision_id}[ID_PARAMETERS[key]]
@@ -145,7 +145,7 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
         if key == "currency":
             from .currency import check_currency
 
-            value = _named(name, key, lambda v: None, value) or check_currency(value, db_path=db_path)
+            value = _named(name, key, lambda v: check_currency(v, db_path=db_path), value)
         if key == "api" and value:
             from .scenarios import ApiOption, Workload, resolve_api
 
@@ -215,9 +215,10 @@ OWNERSHIP_PARAMETERS = ("purchase_usd_per_gpu", "power_usd_per_kwh", "pue_ratio"
 """Report parameters overriding one ownership input (negative: not given), range-checked before a kernel starts."""
 
 
-def _named(report: str, key: str, check: Any, value: Any) -> None:
+def _named(report: str, key: str, check: Any, value: Any) -> Any:
+    """``check(value)``'s result, its error prefixed with the report and the parameter."""
     try:
-        check(value)
+        return check(value)
     except CostmodelError as exc:
         raise CostmodelError(f"report {report}: parameter {key}: {exc}") from None
 
@@ -321,7 +322,7 @@ def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
             frame = frame.with_columns(pl.col(c).map_elements(lambda v: formatting.cell(c, v), return_dtype=pl.String)
                                        for c in frame.columns if isinstance(frame[c].dtype, (pl.List, pl.Struct, pl.Array)))
             labels: dict[str, str] = {}
-            for c in frame.columns:  # a label twice (caveats, caveat_flags) keeps the second column's raw name
+            for c in frame.columns:  # a label already taken keeps the later column's raw name (headers must differ)
                 labels[c] = formatting.label(c) if formatting.label(c) not in labels.values() else c
             formats = {labels[c]: f for c in frame.columns if (f := formatting.excel_format(c, frame[c].dtype)) is not None}
             frame = frame.rename(labels)

@@ -415,6 +415,17 @@ class ResolvedSelfHost:
         return self.price_caveats + self.deployment_caveats
 
 
+CAVEAT_FLAGS = (("provider", "few providers"), ("observation within", "stale price"), ("not below the on-demand", "spot not cheaper"),
+                ("no usable measured run", "model not measured"), ("no publisher measured", "GPU family not measured"),
+                ("consumer hardware", "consumer GPU"), ("marketplace offers only", "marketplace price"), ("weight-only", "weight-only"))
+"""Short names of the caveats for a table column (the full sentences stay in ``caveats``)."""
+
+
+def caveat_flags(caveats: tuple[str, ...] | list[str]) -> str:
+    """The caveats as short names for a table: 'few providers, consumer GPU'; empty when there is none."""
+    return ", ".join(dict.fromkeys(flag for c in caveats for key, flag in CAVEAT_FLAGS if key in c))
+
+
 def deployment_caveats(gpu: catalog.Gpu, model_id: str, precision_id: str, est: Any, drawn: pricing.GpuPrice | None) -> tuple[str, ...]:
     """Caveats of a deployment besides its price rule: throughput with no measurement behind it, consumer hardware,
     a price made only of marketplace offers, a weight-only precision. ``est``: the throughput estimate (None: given)."""
@@ -519,21 +530,13 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
         if option.purchase_usd_per_gpu is not None:
             purchase_usd = option.purchase_usd_per_gpu
         else:
-            purchase = store.query("SELECT usd_per_gpu FROM gpu_purchase_prices WHERE gpu_id = ? ORDER BY observed_on DESC LIMIT 1",
-                                   [gpu.gpu_id], db_path=db_path)
+            purchases = store.gpu_purchase_prices(db_path=db_path)
+            purchase = purchases.filter(pl.col("gpu_id") == gpu.gpu_id)
             if purchase.height == 0:
-                have = store.query("SELECT DISTINCT gpu_id FROM gpu_purchase_prices ORDER BY 1", db_path=db_path)["gpu_id"].to_list()
-                raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: {', '.join(have)}); "
-                                     "give purchase_usd_per_gpu")
+                raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: "
+                                     f"{', '.join(purchases['gpu_id'])}); give purchase_usd_per_gpu")
             purchase_usd = float(purchase["usd_per_gpu"][0])
-        ownership = dict(
-            purchase_usd_per_gpu=purchase_usd,
-            server_overhead_share=inputs["server_overhead_share"] if gpu.device_class == "datacenter" else 0.0,
-            residual_value_share=inputs["residual_value_share"], depreciation_years=inputs["depreciation_years"],
-            power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if gpu.device_class == "datacenter" else _tdp_kw(gpu),
-            pue_ratio=inputs["pue_ratio"], power_usd_per_kwh=inputs["power_usd_per_kwh"],
-            colocation_usd_per_kw_month=inputs["colocation_usd_per_kw_month"],
-        )
+        ownership = ownership_for(gpu, inputs, purchase_usd)
         price_src = (("given purchase price" if option.purchase_usd_per_gpu is not None else "purchase price (gpu_purchase_prices)")
                      + (f" and the {option.ownership_profile} ownership profile" if option.ownership_profile else " and ownership_inputs")
                      + "".join(f", {n} {getattr(option, n):g} (given)" for n in OWNERSHIP_OVERRIDES
@@ -551,6 +554,20 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
                             gpus_per_replica, tps, low, high, prefill_share, price, price_src,
                             0 if option.pricing_mode == "serverless" else option.min_replicas, option.target_utilisation, ops,
                             ownership, tput_src, drawn, deployment_caveats(gpu, model.model_id, precision_id, est, drawn), option)
+
+
+def ownership_for(gpu: catalog.Gpu, inputs: dict[str, float], purchase_usd_per_gpu: float) -> dict[str, float]:
+    """The inputs of ``cost.own_usd_per_month`` for owning ``gpu`` (except gpus and load): a data-centre GPU pays the
+    server share and draws the server's power per GPU; any other draws its board power [units in the names]."""
+    datacenter = gpu.device_class == "datacenter"
+    return dict(
+        purchase_usd_per_gpu=purchase_usd_per_gpu,
+        server_overhead_share=inputs["server_overhead_share"] if datacenter else 0.0,
+        residual_value_share=inputs["residual_value_share"], depreciation_years=inputs["depreciation_years"],
+        power_kw_per_gpu=inputs["server_power_kw_per_gpu"] if datacenter else _tdp_kw(gpu),
+        pue_ratio=inputs["pue_ratio"], power_usd_per_kwh=inputs["power_usd_per_kwh"],
+        colocation_usd_per_kw_month=inputs["colocation_usd_per_kw_month"],
+    )
 
 
 def _tdp_kw(gpu: catalog.Gpu) -> float:

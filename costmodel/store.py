@@ -952,6 +952,12 @@ def gpu_price_observations(gpu: str, pricing_mode: str, as_of: dt.date | str | N
                  f"FROM ({_PRICED}) WHERE {' AND '.join(where)} ORDER BY observed_on, provider", params, db_path=db_path)
 
 
+def gpu_purchase_prices(*, db_path: Path | None = None) -> pl.DataFrame:
+    """Each GPU's latest street purchase price [USD/GPU] with its source (one row per GPU)."""
+    return query("SELECT gpu_id, usd_per_gpu, source_id, observed_on FROM gpu_purchase_prices QUALIFY row_number() OVER "
+                 "(PARTITION BY gpu_id ORDER BY observed_on DESC, source_id) = 1 ORDER BY gpu_id", db_path=db_path)
+
+
 def all_gpu_price_observations(as_of: dt.date | str | None = None, *, db_path: Path | None = None) -> pl.DataFrame:
     """Every GPU price observation up to ``as_of``, all GPUs and pricing modes, with the provider's market segment (one
     query, for the planner's price table)."""

@@ -13,7 +13,7 @@ import pytest
 
 from costmodel import CostmodelError, analysis, formatting, reports
 from costmodel.cli import main
-from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover, resolve_self_host
+from costmodel.scenarios import ApiOption, SelfHostOption, Workload, caveat_flags, crossover, resolve_self_host
 
 SCIENTIFIC = re.compile(r"\b\d(\.\d+)?e[+-]?\d+\b", re.I)
 SNAKE = re.compile(r"\b[a-z]+(_[a-z]+)+\b")
@@ -112,7 +112,7 @@ def test_caveats_name_consumer_hardware_weight_only_and_thin_evidence(db: Path) 
     consumer = resolve_self_host(SelfHostOption(model="llama-3.1-8b", gpu="rtx-3090", precision="awq"), w)
     assert any("consumer hardware" in c for c in consumer.caveats)
     assert any("weight-only" in c for c in consumer.caveats)
-    assert analysis.caveat_flags(consumer.caveats).count("consumer GPU") == 1
+    assert caveat_flags(consumer.caveats).count("consumer GPU") == 1
     datacenter = resolve_self_host(SelfHostOption(model="llama-3.1-8b", gpu="h100-sxm"), w)
     assert not any("consumer" in c or "weight-only" in c for c in datacenter.caveats)
     assert datacenter.caveats == datacenter.price_caveats + datacenter.deployment_caveats
