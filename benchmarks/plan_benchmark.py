@@ -19,7 +19,7 @@ import time
 
 import polars as pl
 
-from costmodel import catalog, cost
+from costmodel import cost, store
 from costmodel.plan import cost_candidates, plan
 from costmodel.scenarios import Workload
 
@@ -33,7 +33,7 @@ def main() -> None:
                       ("floor: MMLU-Pro of llama-3.3-70b", {"benchmark": "mmlu-pro", "reference": "llama-3.3-70b"}),
                       ("the same floor on vLLM and SGLang", {"benchmark": "mmlu-pro", "reference": "llama-3.3-70b",
                                                              "engines": ("vllm", "sglang")})):
-        catalog.clear_cache()
+        store.forget_cached()
         for state in ("cold", "warm"):  # cold: every estimate and price computed; warm: the same plan again
             started = time.perf_counter()
             result = plan(w, **kw)

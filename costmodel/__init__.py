@@ -36,7 +36,7 @@ Errors
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import store
 from .catalog import (
@@ -54,8 +54,9 @@ from .errors import CostmodelError, DataError, StoreError, UnknownIdError
 from .memory import MemoryEstimate, memory
 from .pricing import GpuPrice
 from .scenarios import gpu_price
-from .store import api_prices, gpu_prices
-from .throughput import ThroughputEstimate, throughput
+from .prices import api_prices, gpu_prices
+from .throughput import ThroughputEstimate
+from .deployment import throughput  # after the module import: costmodel.throughput is this function
 from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover
 from .horizon import Horizon, Trends, horizon
 from .plan import Plan, plan

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, store
+from . import catalog, cost, prices, store
 from .errors import CostmodelError
 from .plan import sizing_precisions
 from .scenarios import (
@@ -302,8 +302,8 @@ def used_sources(*, models: tuple[str, ...] = (), gpus: tuple[str, ...] = (), pr
     if gpus:
         ids.update(store.table("gpus", db_path=db_path).filter(pl.col("gpu_id").is_in(list(gpus)))["source_id"].to_list())
     if priced_gpus and pricing_mode:
-        prices = store.gpu_prices(pricing_mode=pricing_mode, db_path=db_path)
-        ids.update(prices.filter(pl.col("gpu_id").is_in(list(priced_gpus)))["source_id"].to_list())
+        in_force = prices.gpu_prices(pricing_mode=pricing_mode, db_path=db_path)
+        ids.update(in_force.filter(pl.col("gpu_id").is_in(list(priced_gpus)))["source_id"].to_list())
     return {i for i in ids if i}
 
 
@@ -854,11 +854,11 @@ def seed_claims_sources(*, db_path: Path | None = None) -> list[str]:
     models = {m for _c, m, *_ in claims.MEMORY_CLAIMS} | {c[2] for c in claims.FIT_CLAIMS} | {claims.SMALL_MODEL, claims.LARGE_MODEL}
     gpus = {c[4] for c in claims.FIT_CLAIMS} | {claims.LARGE_GPU}
     ids = used_sources(models=tuple(models), gpus=tuple(gpus), db_path=db_path)
-    ids.update(store.gpu_prices(db_path=db_path).filter(pl.col("pricing_mode").is_in(["on-demand", "serverless"]))["source_id"])
+    ids.update(prices.gpu_prices(db_path=db_path).filter(pl.col("pricing_mode").is_in(["on-demand", "serverless"]))["source_id"])
     for text in (claims.SMALL_API, *claims.LARGE_APIS):
         ids.update(x.strip() for x in resolve_api(ApiOption.parse(text), Workload(tokens_per_month=1.0), db_path=db_path).source.split(","))
     for provider, model in (("deepseek", "deepseek-reasoner"), ("openai", "o1")):
-        ids.update(store.api_prices(claims.PRICE_DATE, provider=provider, provider_model_id=model, db_path=db_path)["source_id"])
+        ids.update(prices.api_prices(claims.PRICE_DATE, provider=provider, provider_model_id=model, db_path=db_path)["source_id"])
     ids.update(store.table("seed_discrepancies", db_path=db_path)["source_id"].to_list())
     return sorted(i for i in ids if i)
 

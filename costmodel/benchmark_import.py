@@ -33,7 +33,7 @@ import polars as pl
 
 from . import catalog, store
 from .errors import CostmodelError, DataError, UnknownIdError
-from .importers import ImportReport, _slug, append
+from .importers import ImportReport, append, file_slug
 
 DATASET = "your benchmark (lengths per row)"
 """benchmark_datasets row every imported run cites: its lengths are the run's own."""
@@ -536,7 +536,8 @@ def import_benchmark(path: Path, *, model: str, gpu: str, gpus: int, engine: str
     token). A run the throughput model cannot set up (a precision the GPU does not run, weights
     that do not fit) is refused, since calibrate could not use it.
     """
-    from .throughput import estimate, resolve_deployment
+    from .deployment import resolve_deployment
+    from .throughput import estimate
 
     path = Path(path)
     file, _, runs = read_runs(path)
@@ -606,7 +607,7 @@ def import_benchmark(path: Path, *, model: str, gpu: str, gpus: int, engine: str
         latency = run["ttft_ms"] is not None or run["tpot_ms"] is not None
         rows.append({
             "measurement_id": f"{catalog.USER_PUBLISHER_PREFIX}{file.digest}-{index}",
-            "publisher": f"{catalog.USER_PUBLISHER_PREFIX}{_slug(path.stem)}",
+            "publisher": f"{catalog.USER_PUBLISHER_PREFIX}{file_slug(path.stem)}",
             "model_id": model_id, "weight_precision_id": weight_precision, "kv_precision_id": kv_id, "gpu_id": gpu_id,
             "gpu_count": gpus, "tensor_parallel": tensor_parallel, "pipeline_parallel": None, "expert_parallel": None,
             "data_parallel": None, "attention_dp": None, "engine_id": engine_id, "engine_version": version, "engine_build": None,

@@ -10,31 +10,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
 from . import store
+from .store import cached
+from functools import lru_cache
 from .errors import CostmodelError, UnknownIdError
 
 _SUFFIXES = ("-instruct", "-chat", "-it", "-hf", "-base", "-pt")
-
-
-_CACHES: list = []
-"""Every cached look-up of this module and the ones registered by others (``cached``)."""
-
-
-def cached(func=None, *, maxsize: int = 1024):
-    """lru_cache a look-up and register it so that ``clear_cache`` forgets it after a rebuild
-    (``@cached`` or ``@cached(maxsize=N)``)."""
-    if func is None:
-        return lambda f: cached(f, maxsize=maxsize)
-    wrapped = lru_cache(maxsize=maxsize)(func)
-    _CACHES.append(wrapped)
-    return wrapped
-
-
 
 
 def _norm(name: str) -> str:
@@ -91,12 +76,6 @@ def _resolve(kind: str, name: str, db_path: Path | None) -> str:
     near = store.closest(_candidates(name)[-1], list(mapping), n=30)
     suggestions = list(dict.fromkeys(mapping[n] for n in near))[:5]
     raise UnknownIdError(kind, name, suggestions)
-
-
-def clear_cache() -> None:
-    """Forget cached ids and records (after a rebuild of the store in the same process)."""
-    for c in _CACHES:
-        c.cache_clear()
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, store
+from . import catalog, prices, store
 from .errors import CostmodelError
 from .formatting import money, number, percent, significant, volume
 from .memory import BYTES_PER_GB, GIB_BYTES, MemoryEstimate, memory
@@ -372,7 +372,7 @@ def _fit_claim(claim: str, seed_figure: str, model: str, precision: str, gpu: st
         flips = (f"{_gb(required - available)} short on {where} (the weights and runtime alone are {_gb(floor - available)} over); "
                  f"{more}")
     if engine == "llama.cpp":
-        from .throughput import throughput
+        from .deployment import throughput
 
         t = throughput(model, gpu, precision=precision, engine=engine, input_tokens=100, output_tokens=200, db_path=db_path)
         computed += (f"; about {number(t.output_tokens_per_s, 1)} tokens/s ({number(t.output_tokens_per_s_low, 1)} to "
@@ -389,7 +389,7 @@ def _fit_claim(claim: str, seed_figure: str, model: str, precision: str, gpu: st
 def standard_price(provider: str, provider_model_id: str, as_of: str, *, db_path: Path | None = None) -> tuple[float, float] | None:
     """(input, output) list price [USD per million tokens] in force on ``as_of`` on the standard tier, in the dearest
     time window (DeepSeek's standard hours, not its off-peak discount); None when the endpoint has none then."""
-    rows = store.api_prices(as_of, provider=provider, provider_model_id=provider_model_id, db_path=db_path)
+    rows = prices.api_prices(as_of, provider=provider, provider_model_id=provider_model_id, db_path=db_path)
     rows = rows.filter(pl.col("service_tier") == "standard").sort("input_usd_per_mtok", "output_usd_per_mtok", descending=True)
     if not rows.height:
         return None

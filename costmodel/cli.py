@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, store
+from . import catalog, prices, store
 from .errors import CostmodelError, UsageError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless")
@@ -155,7 +155,6 @@ def _print_info(summary: dict[str, Any]) -> None:
 def cmd_db_build(args: argparse.Namespace) -> int:
     progress = None if args.json else (lambda line: print(f"  loaded {line}", file=sys.stderr))
     report = store.build(args.db, args.data_dir, progress=progress)
-    catalog.clear_cache()
     payload = {
         "db_path": str(report.db_path),
         "data_dir": str(report.data_dir),
@@ -210,28 +209,28 @@ def cmd_gpus(args: argparse.Namespace) -> int:
 def cmd_prices(args: argparse.Namespace) -> int:
     if args.action == "history":
         if args.gpu:
-            frame = store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db)
+            frame = prices.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider, db_path=args.db)
             _emit(args, None, _by_date(args, frame, "observed_on"))
             return 0
         if not (args.model or args.provider_model):
             raise UsageError("prices history needs --gpu, --model or --provider-model")
-        frame = store.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
+        frame = prices.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
                                         db_path=args.db)
         _emit(args, None, _by_date(args, frame, "price_start"))
         if args.json:
             return 0
         for (prov, mid), group in frame.group_by("provider", "provider_model_id", maintain_order=True):
-            change = store.yearly_change(group.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
+            change = prices.yearly_change(group.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
                                          "output_usd_per_mtok")
             if change is not None:
                 print(f"{prov}/{mid}: output price changed {change:+.0%} a year")
         return 0
     if args.api or args.model or args.provider_model:
-        frame = store.api_prices(args.as_of, provider=args.provider, provider_model_id=args.provider_model,
+        frame = prices.api_prices(args.as_of, provider=args.provider, provider_model_id=args.provider_model,
                                  model=args.model, db_path=args.db)
         if frame.height == 0:
             day = args.as_of or dt.date.today()
-            ended = store.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
+            ended = prices.api_price_history(provider=args.provider, provider_model_id=args.provider_model, model=args.model,
                                             db_path=args.db)
             what = args.provider_model or args.model or args.provider or "that selection"
             if ended.height and ended["effective_until"].drop_nulls().len() == ended.height and ended["effective_until"].max() <= day:
@@ -249,10 +248,10 @@ def cmd_prices(args: argparse.Namespace) -> int:
     if args.all:
         if not args.gpu:
             raise UsageError("prices --all lists every observation of one GPU: give --gpu")
-        _emit(args, None, _by_date(args, store.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider,
+        _emit(args, None, _by_date(args, prices.gpu_price_history(args.gpu, pricing_mode=args.mode, provider=args.provider,
                                                                  db_path=args.db), "observed_on"))
         return 0
-    frame = store.gpu_prices(args.as_of, gpu=args.gpu, provider=args.provider, pricing_mode=args.mode, market=args.market,
+    frame = prices.gpu_prices(args.as_of, gpu=args.gpu, provider=args.provider, pricing_mode=args.mode, market=args.market,
                              db_path=args.db)
     frame = frame.with_columns(stale=pl.col("age_days") > args.price_window_days)
     frame = _by_date(args, frame, "observed_on")
@@ -322,7 +321,7 @@ def cmd_memory(args: argparse.Namespace) -> int:
 
 
 def cmd_throughput(args: argparse.Namespace) -> int:
-    from .throughput import throughput
+    from .deployment import throughput
 
     estimate = throughput(args.model, args.gpu, args.gpus, precision=args.precision, kv_precision=args.kv_precision,
                           engine=args.engine, engine_version=args.engine_version, input_tokens=args.input_tokens,
@@ -799,7 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="costmodel",
         description="Self-host an open-weight LLM or pay an API per token? Sourced data and models.",
     )
-    from . import __version__
+    from .version import __version__
 
     parser.add_argument("--version", action="version", version=f"costmodel {__version__}")
     parser.add_argument("--db", default=None, help="store path (default: $COSTMODEL_DB, data/costmodel.duckdb in a checkout, else the user cache)")

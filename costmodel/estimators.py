@@ -438,7 +438,7 @@ def auto_choice(gpu_family: str, engine_id: str, db_path: Path | None = None) ->
     from . import store
 
     try:
-        from .calibration import latest_fit_id
+        from .fitted import latest_fit_id
 
         frame = store.query("SELECT estimator FROM throughput_estimator_choice WHERE fit_id = ? AND gpu_family = ? "
                             "AND engine_id = ?", [latest_fit_id(db_path=db_path), gpu_family, engine_id], db_path=db_path)

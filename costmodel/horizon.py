@@ -34,7 +34,7 @@ from typing import Any
 
 import polars as pl
 
-from . import cost, store
+from . import cost, prices, store
 from .errors import CostmodelError
 from .scenarios import (
     PRICING_MODES,
@@ -263,10 +263,10 @@ def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: P
     endpoint's own, else the same model's at other providers (median), else 0 (flat) with a note saying so."""
     today = today or dt.date.today()
     if api.provider and api.model:
-        own = store.api_price_history(provider=api.provider, provider_model_id=api.model, db_path=db_path)
+        own = prices.api_price_history(provider=api.provider, provider_model_id=api.model, db_path=db_path)
         if own.height == 0:
             try:
-                own = store.api_price_history(provider=api.provider, model=api.model, db_path=db_path)
+                own = prices.api_price_history(provider=api.provider, model=api.model, db_path=db_path)
             except CostmodelError:
                 own = own.clear()
         standard = own.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS))
@@ -275,7 +275,7 @@ def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: P
             return change, (f"fitted: {api.provider}/{api.model} output price {change:+.0%} a year from its first dated price "
                             f"({standard['price_start'].min()}) to the price in force on {until}")
         try:
-            others = store.api_price_history(model=api.model, db_path=db_path)
+            others = prices.api_price_history(model=api.model, db_path=db_path)
         except CostmodelError:
             others = own.clear()
         changes = [c for _, g in others.group_by("provider", "provider_model_id")

@@ -103,7 +103,7 @@ def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sour
                 if rows.height:
                     folder = imports / tbl
                     folder.mkdir(parents=True, exist_ok=True)
-                    target = folder / f"{stamp}-{order}-{_slug(label)}-{digest}.csv"
+                    target = folder / f"{stamp}-{order}-{file_slug(label)}-{digest}.csv"
                     pending[target] = _csv_bytes(rows)
             for target, content in pending.items():
                 partial = target.with_name(target.name + ".partial")
@@ -123,7 +123,6 @@ def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sour
         raise
     for partial, target in zip(partials, pending):  # sources first: a kill in between leaves only harmless source rows
         os.replace(partial, target)
-    catalog.clear_cache()
     return new.height, already, [str(f) for f in pending]
 
 
@@ -162,11 +161,11 @@ def remove_import(import_id: str, *, db_path: Path | None = None, imports: Path 
         for f in files:
             f.unlink()
         store.build(path, _paths.data_dir(), imports=folder)
-    catalog.clear_cache()
     return [str(f) for f in files]
 
 
-def _slug(text: str) -> str:
+def file_slug(text: str) -> str:
+    """A file name as a short id part: lower-case letters and digits, hyphens between [at most 40 characters]."""
     return re.sub(r"[^a-z0-9]+", "-", Path(text).name.lower()).strip("-")[:40] or "import"
 
 
@@ -179,7 +178,7 @@ def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -
     keys = list(pk[0][0])
     cols = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
                                       [table]).fetchall()]
-    typed = store._typed_frame(store._table_rules(con, table), store.Records(
+    typed = store.typed_frame(store.table_rules(con, table), store.Records(
         "import", list(frame.columns), [[None if v is None else str(v) for v in row] for row in frame.iter_rows()],
         list(range(1, frame.height + 1))))
     existing = con.sql(f"SELECT {', '.join(keys)} FROM {table}").pl()
@@ -782,7 +781,7 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
     missing = [c for c in PRICES_CSV_COLUMNS if c not in header]
     if missing:
         raise DataError(str(path), 1, missing[0], f"missing column; a prices CSV has {', '.join(PRICES_CSV_COLUMNS)}")
-    source_id = source_id or f"{store.USER_PRICES_PREFIX}-{_slug(path.stem)}"
+    source_id = source_id or f"{store.USER_PRICES_PREFIX}-{file_slug(path.stem)}"
     gpu_rows, api_rows = [], []
     for row, line in zip(rows, lines):
         kind = row["kind"].strip().lower()
@@ -944,18 +943,5 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
     return ImportReport("litellm", str(path), "api_prices", len(rows), added, already, skipped, files)
 
 
-def price_disagreements(*, threshold_share: float = 0.05, db_path: Path | None = None) -> pl.DataFrame:
-    """API models priced by both genai-prices and LiteLLM whose current prices differ by more than ``threshold_share``."""
-    windows = list(store.STANDARD_PRICE_WINDOWS)
-    latest = ("SELECT provider, provider_model_id, input_usd_per_mtok, output_usd_per_mtok FROM api_prices "
-              "WHERE {cond} AND context_tier_start_tokens = 0 AND service_tier = 'standard' AND list_contains(?, time_window_utc) "
-              "AND effective_until IS NULL QUALIFY row_number() OVER (PARTITION BY provider, provider_model_id "
-              "ORDER BY observed_on DESC, price_period DESC) = 1")
-    genai = store.query(latest.format(cond="source_id = ?"), [store.GENAI_PRICES_SOURCE_ID, windows], db_path=db_path)
-    lite = store.query(latest.format(cond="starts_with(source_id, ?)"), [store.LITELLM_SOURCE_PREFIX, windows],
-                       db_path=db_path)
-    joined = genai.join(lite, on=["provider", "provider_model_id"], suffix="_litellm")
-    return joined.with_columns(
-        input_diff_share=(pl.col("input_usd_per_mtok_litellm") / pl.col("input_usd_per_mtok") - 1),
-        output_diff_share=(pl.col("output_usd_per_mtok_litellm") / pl.col("output_usd_per_mtok") - 1),
-    ).filter((pl.col("input_diff_share").abs() > threshold_share) | (pl.col("output_diff_share").abs() > threshold_share))
+price_disagreements = store.price_disagreements
+"""Kept here beside the importers whose prices it compares (defined in the store, which ``db info`` reads)."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, pricing, quality, store
+from . import catalog, cost, prices, pricing, quality, store
 from .errors import CostmodelError
 from .scenarios import (
     DEFAULT_UTILISATION,
@@ -106,12 +106,12 @@ def sizing_precisions(model: str, precisions: tuple[str, ...] | None, *, db_path
     return tuple(dict.fromkeys((release, *SIZING_PRECISIONS)))
 
 
-@catalog.cached(maxsize=65_536)
+@store.cached(maxsize=65_536)
 def _estimate(model_id: str, gpu_id: str, gpus: int, precision: str, engine: str, input_tokens: int, output_tokens: int,
               ttft_ms: float | None, tpot_ms: float | None, db_path: Path | None) -> Any:
     """One throughput estimate, remembered for the store's build (a plan re-run, or the next volume, reuses it);
     a CostmodelError is returned, not raised, so that failures are remembered too."""
-    from .throughput import throughput
+    from .deployment import throughput
 
     try:
         return throughput(model_id, gpu_id, gpus=gpus, precision=precision, engine=engine, input_tokens=input_tokens,
@@ -160,12 +160,12 @@ def _deployments(models: tuple[str, ...], workload: Workload, gpus: list[str], g
         if frame.height else frame
 
 
-@catalog.cached(maxsize=64)
+@store.cached(maxsize=64)
 def _prices(gpus: tuple[str, ...], modes: tuple[str, ...], markets: tuple[str, ...], as_of: dt.date,
             db_path: Path | None) -> pl.DataFrame:
     """The price rule's price of each GPU, pricing mode and market segment (a segment repeated only where its providers
     differ from all markets'), with its providers, caveats and sources."""
-    obs = store.all_gpu_price_observations(as_of, db_path=db_path).filter(pl.col("gpu_id").is_in(list(gpus)))
+    obs = prices.all_gpu_price_observations(as_of, db_path=db_path).filter(pl.col("gpu_id").is_in(list(gpus)))
     groups = obs.partition_by("gpu_id", "pricing_mode", as_dict=True)
     rows = []
     for (gpu_id, mode), frame in groups.items():
@@ -242,7 +242,7 @@ def _api_options(models: tuple[str, ...], workload: Workload, as_of: dt.date, db
     model; the same source-group and tier rules as ``scenarios.resolve_api``, which prices batch and flex shares)."""
     rows = []
     for model_id in models:
-        every = store.api_prices(as_of, model=model_id, by_source_group=True, db_path=db_path)
+        every = prices.api_prices(as_of, model=model_id, by_source_group=True, db_path=db_path)
         for (provider, provider_model_id), group in every.group_by("provider", "provider_model_id", maintain_order=True):
             if workload.batch_share or workload.flex_share:
                 try:
@@ -252,7 +252,7 @@ def _api_options(models: tuple[str, ...], workload: Workload, as_of: dt.date, db
                 inp, out, cached, source = (price.input_usd_per_mtok, price.output_usd_per_mtok, price.cached_input_usd_per_mtok,
                                             price.source)
             else:
-                standard = store.first_source_group(group).filter(pl.col("service_tier") == "standard")
+                standard = prices.first_source_group(group).filter(pl.col("service_tier") == "standard")
                 if standard.height == 0:
                     continue
                 inp, out, cached, _, source = tier_prices(standard, workload.input_tokens_per_request)
@@ -305,7 +305,7 @@ def plan(workload: Workload, *, model: str | None = None, family: str | None = N
         if rent.height:
             frames.append(deployments.join(rent, on="gpu_id"))
         if "buy" in pricing_modes:
-            bought = store.gpu_purchase_prices(db_path=db_path).filter(pl.col("gpu_id").is_in(served)).drop("observed_on")
+            bought = prices.gpu_purchase_prices(db_path=db_path).filter(pl.col("gpu_id").is_in(served)).drop("observed_on")
             if bought.height:
                 frames.append(deployments.join(bought.rename({"source_id": "price_sources"}), on="gpu_id").with_columns(
                     pricing_mode=pl.lit("buy"), market=pl.lit("owned"), providers=pl.lit(0, pl.Int64), price_caveats=pl.lit(""),

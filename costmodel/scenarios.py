@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, pricing, store
+from . import catalog, cost, prices, pricing, store
 from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
@@ -289,30 +289,30 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     if provider not in providers:
         raise UnknownIdError("API provider", option.provider, store.closest(provider, providers))
     # the first source group with a price in force wins (store.API_SOURCE_GROUPS says why), then any source
-    prices = store.first_source_group(store.api_prices(as_of, provider=provider, provider_model_id=option.model,
+    endpoint = prices.first_source_group(prices.api_prices(as_of, provider=provider, provider_model_id=option.model,
                                                        by_source_group=True, db_path=db_path))
-    if prices.height == 0:  # a project model id or alias served by this provider
+    if endpoint.height == 0:  # a project model id or alias served by this provider
         try:
             model_id = catalog.resolve_model_id(option.model, db_path=db_path)
         except UnknownIdError:
             model_id = None
         if model_id:
-            every = store.api_prices(as_of, provider=provider, model=model_id, by_source_group=True, db_path=db_path)
+            every = prices.api_prices(as_of, provider=provider, model=model_id, by_source_group=True, db_path=db_path)
             for group in (*store.API_SOURCE_GROUPS, None):  # the first group with a price, its first endpoint by name
                 rows = every.filter(pl.col("source_group").is_null() if group is None else pl.col("source_group") == group)
                 rows = rows.filter(pl.col("service_tier") == "standard")
                 if rows.height:
                     first = rows["provider_model_id"].unique().sort()[0]
-                    prices = store.first_source_group(every.filter(pl.col("provider_model_id") == first))
+                    endpoint = prices.first_source_group(every.filter(pl.col("provider_model_id") == first))
                     break
-    standard = prices.filter(pl.col("service_tier") == "standard") if prices.height else prices
+    standard = endpoint.filter(pl.col("service_tier") == "standard") if endpoint.height else endpoint
     if standard.height == 0:
         known = store.query("SELECT DISTINCT provider_model_id FROM api_prices WHERE provider = ?", [provider],
                             db_path=db_path)["provider_model_id"].to_list()
         if option.model in known:
-            ended = store.api_price_history(provider=provider, provider_model_id=option.model, db_path=db_path)
+            ended = prices.api_price_history(provider=provider, provider_model_id=option.model, db_path=db_path)
             last = ended["effective_until"].max() if ended.height else None
-            raise CostmodelError(f"{provider}/{option.model} has no price in force on {store._as_of(as_of)}"
+            raise CostmodelError(f"{provider}/{option.model} has no price in force on {store.as_of_day(as_of)}"
                                  + (f": its last dated price ended on {last} (retired or renamed)" if last else "")
                                  + "; see `costmodel prices history --provider-model " + option.model + "`")
         raise UnknownIdError(f"{provider} model", option.model, store.closest(option.model, known))
@@ -324,7 +324,7 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     if not (batch_share or flex_share):
         return ApiPrice(option.label or f"{provider}/{model_id}", inp, out, cached, 0.0, tier, source)
     # the service tiers of this endpoint, from the package or the provider (same day rules as the standard price)
-    tiered = store.api_prices(as_of, provider=provider, provider_model_id=model_id, db_path=db_path)
+    tiered = prices.api_prices(as_of, provider=provider, provider_model_id=model_id, db_path=db_path)
     parts: list[tuple[float, tuple[float, float, float | None], str]] = []
     discount = 0.0
     for name, part in (("batch", batch_share), ("flex", flex_share)):
@@ -457,10 +457,10 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
     pricing.check_market(market)
     pricing.check_window(window_days)
     gpu_id = catalog.resolve_gpu_id(gpu_id, db_path=db_path)
-    day = store._as_of(as_of)
+    day = store.as_of_day(as_of)
     if provider:
         provider = provider.lower()
-    obs = store.gpu_price_observations(gpu_id, mode, day, db_path=db_path)
+    obs = prices.gpu_price_observations(gpu_id, mode, day, db_path=db_path)
     negotiated = obs.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
     if provider:
         negotiated = negotiated.filter(pl.col("provider") == provider)
@@ -470,7 +470,7 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
             best = min(got.providers, key=lambda p: p.usd_per_gpu_hour)
             return dataclasses.replace(got, usd_per_gpu_hour=best.usd_per_gpu_hour, providers=(best,), rule="negotiated",
                                        caveats=())
-    on_demand = store.gpu_price_observations(gpu_id, "on-demand", day, db_path=db_path) if mode in pricing.DISCOUNTED_MODES else None
+    on_demand = prices.gpu_price_observations(gpu_id, "on-demand", day, db_path=db_path) if mode in pricing.DISCOUNTED_MODES else None
     got = pricing.default_price(gpu_id, mode, obs, as_of=day, window_days=window_days, market=market, on_demand=on_demand,
                                 provider=provider)
     if got is not None:
@@ -499,7 +499,7 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
 def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
                       db_path: Path | None = None) -> ResolvedSelfHost:
     """Throughput, price and ownership inputs of a self-host option for a workload."""
-    from .throughput import throughput
+    from .deployment import throughput
 
     gpu = catalog.get_gpu(option.gpu, db_path=db_path)
     model = catalog.get_model(option.model, db_path=db_path)
@@ -530,7 +530,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
         if option.purchase_usd_per_gpu is not None:
             purchase_usd = option.purchase_usd_per_gpu
         else:
-            purchases = store.gpu_purchase_prices(db_path=db_path)
+            purchases = prices.gpu_purchase_prices(db_path=db_path)
             purchase = purchases.filter(pl.col("gpu_id") == gpu.gpu_id)
             if purchase.height == 0:
                 raise CostmodelError(f"no purchase price for {gpu.gpu_id} in gpu_purchase_prices (have: "
@@ -585,12 +585,12 @@ def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHost
                                       workload.output_tokens_per_request, workload.ttft_ms, workload.tpot_ms, str(db_path or ""))
 
 
-@catalog.cached
+@store.cached
 def _replica_throughput_cached(model_id: str, gpu_id: str, precision: str, kv_precision: str | None, engine: str,
                                gpus_per_replica: int | None, input_tokens: int, output_tokens: int, ttft_ms: float | None,
                                tpot_ms: float | None, db_key: str):
     from .memory import TP_FRIENDLY_GPU_COUNTS
-    from .throughput import throughput
+    from .deployment import throughput
 
     db_path = Path(db_key) if db_key else None
     model = catalog.get_model(model_id, db_path=db_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import _paths, catalog, store
+from costmodel import _paths, store
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -32,9 +32,7 @@ def db(built_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The session store, made the default for costmodel's functions in this test."""
     monkeypatch.setenv(_paths.ENV_DB, str(built_db))
     monkeypatch.setenv(_paths.ENV_DATA_DIR, str(DATA))
-    catalog.clear_cache()
     yield built_db
-    catalog.clear_cache()
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import costmodel
-from costmodel import DataError, calibration, catalog, store
+from costmodel import DataError, calibration, store
 from costmodel.benchmark_import import DATASET, import_benchmark
 
 from .conftest import DATA, sha256
@@ -43,10 +43,8 @@ def fresh(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("COSTMODEL_DB", str(db))
     monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
     monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    catalog.clear_cache()
     store.ensure_built(db)  # any rebuild (inputs edited since the session build) happens before a test looks
     yield tmp_path
-    catalog.clear_cache()
 
 
 def digest(path: Path) -> str:
@@ -260,7 +258,6 @@ def test_same_file_twice_adds_nothing_and_survives_a_rebuild(fresh: Path) -> Non
     assert (third.rows_added, third.files_written) == (0, [])
     assert store.query("SELECT count(*) AS n FROM sources WHERE source_id = 'my-guidellm-sweep'")["n"][0] == 0
     store.build(fresh / "s.duckdb", DATA, imports=fresh / "imports")  # the import files are loaded again
-    catalog.clear_cache()
     assert count() == 2
 
 

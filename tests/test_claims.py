@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import _paths, catalog, claims, memory
+from costmodel import _paths, claims, memory
 from costmodel.claims import (
     CONDITIONS,
     DOES_NOT_HOLD,
@@ -151,11 +151,7 @@ def _table(built_db: Path, **patch: float) -> pl.DataFrame:
         mp.setenv(_paths.ENV_DATA_DIR, str(DATA))
         for name, value in patch.items():
             mp.setattr(claims, name, value)
-        catalog.clear_cache()
-        try:
-            return claims.seed_claims()
-        finally:
-            catalog.clear_cache()
+        return claims.seed_claims()
 
 
 @pytest.fixture(scope="module")

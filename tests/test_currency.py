@@ -100,14 +100,13 @@ def test_a_price_file_may_carry_its_own_currency(db: Path, tmp_path: Path, monke
     """A contract in euros: the row's prices are converted at the rate of its month, and the note says which rate."""
     import shutil
 
-    from costmodel import _paths, catalog
+    from costmodel import _paths
     from costmodel.importers import import_prices_csv
 
     private = tmp_path / "store.duckdb"
     shutil.copy(db, private)
     monkeypatch.setenv(_paths.ENV_DB, str(private))
     monkeypatch.setenv(_paths.ENV_IMPORTS_DIR, str(tmp_path / "imports"))
-    catalog.clear_cache()
     path = tmp_path / "contract.csv"
     path.write_text("kind,provider,item,pricing_mode,usd_per_gpu_hour,input_usd_per_mtok,output_usd_per_mtok,"
                     "cached_input_usd_per_mtok,observed_on,note,currency\n"
@@ -126,4 +125,3 @@ def test_a_price_file_may_carry_its_own_currency(db: Path, tmp_path: Path, monke
     with pytest.raises(CostmodelError, match=r"bad.csv, line 2, field currency: currency 'XYZ' has no exchange rate"):
         import_prices_csv(bad, db_path=private)
     store.release(private)
-    catalog.clear_cache()

@@ -29,10 +29,8 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COSTMODEL_DB", str(tmp_path / "s.duckdb"))
     monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
     monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    catalog.clear_cache()
     store.build(tmp_path / "s.duckdb", DATA, imports=tmp_path / "imports")
     yield tmp_path
-    catalog.clear_cache()
 
 
 def test_skypilot_divides_instance_prices_and_keeps_zones(fresh: Path) -> None:

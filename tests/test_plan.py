@@ -20,17 +20,15 @@ W = Workload(tokens_per_month=2e9)
 def llama(built_db: Path) -> object:
     import os
 
-    from costmodel import _paths, catalog
+    from costmodel import _paths
 
     before = os.environ.get(_paths.ENV_DB)
     os.environ[_paths.ENV_DB] = str(built_db)
-    catalog.clear_cache()
     yield plan(W, model="llama-3.3-70b", db_path=built_db)
     if before is None:
         os.environ.pop(_paths.ENV_DB, None)
     else:
         os.environ[_paths.ENV_DB] = before
-    catalog.clear_cache()
 
 
 def test_the_plan_lists_self_host_options_and_the_apis_that_serve_the_model(llama: object) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, _paths, catalog, reports, store
+from costmodel import CostmodelError, _paths, reports, store
 from costmodel.cli import main
 from costmodel.importers import import_prices_csv
 
@@ -59,7 +59,6 @@ def hostile(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(_paths.ENV_DB, str(db))
     monkeypatch.setenv(_paths.ENV_DATA_DIR, str(DATA))
     monkeypatch.setenv(_paths.ENV_IMPORTS_DIR, str(tmp_path / "imports"))
-    catalog.clear_cache()
     files = tmp_path / "files"
     files.mkdir()
     prices = files / f"contract {PAYLOADS[0]}.csv"
@@ -76,7 +75,6 @@ def hostile(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                   }).write_parquet(files / "requests.parquet")
     yield {"db": db, "log": files / "requests.parquet", "out": tmp_path / "out"}
     store.release(db)
-    catalog.clear_cache()
 
 
 def test_no_payload_survives_in_any_report(hostile: dict[str, Path]) -> None:

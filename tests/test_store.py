@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from costmodel import DataError, StoreError, api_prices, gpu_prices, store
+from costmodel import DataError, StoreError, api_prices, gpu_prices, prices, store
 from costmodel.dictionary import render
 
 from .conftest import DATA, REPO, sha256
@@ -208,10 +208,10 @@ def test_undated_package_rows_are_labelled_and_never_a_price_change(db: Path) ->
     assert standard["dated"].to_list() == [False] and standard["effective_from"].to_list() == [None]
     early = api_prices("2026-01-01", provider="openai", provider_model_id="gpt-5", db_path=db)
     assert early["service_tier"].to_list() == ["standard"] and early["dated"].to_list() == [False]
-    history = store.api_price_history(provider="deepseek", provider_model_id="deepseek-reasoner", db_path=db)
+    history = prices.api_price_history(provider="deepseek", provider_model_id="deepseek-reasoner", db_path=db)
     assert history["price_start"].is_sorted() and history["price_start"].min() >= dt.date(2025, 9, 5)
     assert "genai-prices-0.2.3" not in history["source_id"].to_list()
-    assert store.api_price_history(provider="openai", provider_model_id="gpt-5", db_path=db).height == 0
+    assert prices.api_price_history(provider="openai", provider_model_id="gpt-5", db_path=db).height == 0
 
 
 def test_genai_price_variants_are_service_tiers_from_their_start(db: Path) -> None:

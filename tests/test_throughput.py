@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -38,8 +37,8 @@ from costmodel.throughput import (
     scaled,
     slot_wait_s,
     token_budget_batch,
-    weight_format,
 )
+from costmodel.deployment import weight_format
 
 SEPARATE = EngineLimits(max_num_seqs=256, max_num_tokens=1000, mixed_prefill=False)
 """Separate prefill passes of at most 1,000 tokens (SGLang's, vLLM V0's way)."""
@@ -428,7 +427,8 @@ def test_throughput_cli_attention_dp(db: Path, capsys: pytest.CaptureFixture[str
 def test_the_step_model_does_not_read_the_store(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """throughput() resolves its inputs once, then computes: estimate() runs with the store unreachable."""
     from costmodel import store
-    from costmodel.throughput import estimate, resolve_deployment
+    from costmodel.deployment import resolve_deployment
+    from costmodel.throughput import estimate
 
     dep = resolve_deployment("llama-3.1-70b", "h100", precision="fp8")
 

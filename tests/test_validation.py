@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import _paths, catalog, store
+from costmodel import _paths, store
 from costmodel.calibration import FIT_PARAMETERS, calibrate, max_efficiency, stored_fit
 from costmodel.cli import main
 
@@ -49,7 +49,6 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     for k, v in env.items():
         mp.setenv(k, v)
-    catalog.clear_cache()
     store.build(tmp / "s.duckdb", data, imports=data / "imports")
     import_benchmark(FIXTURE_BENCH, model="llama-3.1-8b", gpu="h100", gpus=1, engine="vllm", precision="fp8",
                      db_path=tmp / "s.duckdb")
@@ -58,7 +57,6 @@ def calibrated(tmp_path_factory: pytest.TempPathFactory):
         pooled, summary, written = calibrate(data_dir=data, db_path=tmp / "s.duckdb")
     finally:
         mp.undo()  # the other tests see the checkout's store again, without this private refit
-        catalog.clear_cache()
     yield tmp, pooled, summary, written, before
 
 
@@ -154,7 +152,6 @@ def test_validate_json_on_a_few_sources(tmp_path: Path, capsys: pytest.CaptureFi
     monkeypatch.setenv(_paths.ENV_DB, str(tmp_path / "s.duckdb"))
     monkeypatch.setenv(_paths.ENV_DATA_DIR, str(data))
     monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    catalog.clear_cache()
     assert main(["validate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     loso = out["leave_one_source_out"]
@@ -163,7 +160,6 @@ def test_validate_json_on_a_few_sources(tmp_path: Path, capsys: pytest.CaptureFi
     assert loso["sources"] == len(keep)
     assert set(out["breakdowns"]) == {"engine", "gpu_vendor", "model_family", "run_kind"}
     assert len(out["rows"]) == loso["rows"]
-    catalog.clear_cache()
 
 
 def test_held_out_trtllm_cells(db: Path) -> None:

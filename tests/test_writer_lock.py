@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import _paths, catalog, importers, store
+from costmodel import _paths, importers, store
 
 from .conftest import DATA
 
@@ -36,10 +36,8 @@ def private(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
            _paths.ENV_IMPORTS_DIR: str(tmp_path / "imports")}
     for key in (_paths.ENV_DB, _paths.ENV_DATA_DIR, _paths.ENV_IMPORTS_DIR):
         monkeypatch.setenv(key, env[key])
-    catalog.clear_cache()
     yield env
     store.release(db)
-    catalog.clear_cache()
 
 
 def negotiated(db: str) -> list[tuple[str, float]]:
