@@ -593,19 +593,16 @@ def cost_text(frame: pl.DataFrame) -> str:
 
     cols = ["option", "kind", "usd_per_month", "usd_per_mtok", "input_usd_per_mtok", "output_usd_per_mtok", "replicas",
             "gpus", "utilisation"]
-    out = [fmt.text_table(frame, cols, max_width=60)]
-    pairs = []
-    for api in sorted({c.split("__", 1)[1] for c in frame.columns if c.startswith("break_even_tokens_per_month__")}):
-        for r in frame.filter(pl.col("kind") == "self-host").iter_rows(named=True):
-            be, saving = r[f"break_even_tokens_per_month__{api}"], r[f"saving_multiple__{api}"]
-            pairs.append({"option": r["option"], "api": api, "break_even_tokens_per_month": be,
-                          "verdict": fmt.ratio(1 / saving, api) if saving else ""})
+    out = [fmt.text_table(frame.unique("option", maintain_order=True), cols, max_width=60)]
+    pairs = [{"option": r["option"], "api": r["versus"], "break_even_tokens_per_month": r["break_even_tokens_per_month"],
+              "verdict": fmt.ratio(1 / r["saving_multiple"], r["versus"]) if r["saving_multiple"] else ""}
+             for r in frame.filter(pl.col("versus").is_not_null()).sort("versus", maintain_order=True).iter_rows(named=True)]
     if pairs:
         out += ["", "Self-host against each API:",
                 fmt.text_table(pl.DataFrame(pairs, schema_overrides={"break_even_tokens_per_month": pl.Float64}),
                                ["option", "api", "break_even_tokens_per_month", "verdict"], max_width=70)]
     if "caveats" in frame.columns:
-        for r in frame.filter(pl.col("caveats").fill_null("") != "").iter_rows(named=True):
+        for r in frame.unique("option", maintain_order=True).filter(pl.col("caveats").fill_null("") != "").iter_rows(named=True):
             out.append(f"CAVEAT ({r['option']}): {r['caveats']}")
     return "\n".join(out)
 

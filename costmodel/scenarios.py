@@ -688,26 +688,30 @@ def break_even(sh: ResolvedSelfHost, price: ApiPrice, workload: Workload, output
 
 def compare(workload: Workload, options: list[SelfHostOption | ApiOption], *, as_of: dt.date | str | None = None,
             db_path: Path | None = None) -> pl.DataFrame:
-    """Every option's monthly cost for the workload, with break-even against each API.
+    """Every option's monthly cost for the workload, with break-even against each API, as a long table.
 
-    Returns one row per option: usd_per_month, usd_per_mtok (and its input/output split),
-    replicas, gpus, utilisation, and for self-host rows ``break_even_tokens_per_month__<api>``
-    and ``saving_multiple__<api>`` (API cost / self-host cost) for every API option.
+    One row per option and counterpart: a self-host option appears once per API option it is set
+    against (``versus``: the API's label, with ``break_even_tokens_per_month`` and ``saving_multiple``
+    = API cost / self-host cost), or once with ``versus`` null when there is no API; each API option
+    appears once with ``versus`` null. Every row has usd_per_month, usd_per_mtok (and its input/output
+    split), replicas, gpus and utilisation; the columns are the same whatever the options.
     """
     if not options:
         raise CostmodelError("compare needs at least one option")
     hosts = [(o, resolve_self_host(o, workload, as_of=as_of, db_path=db_path)) for o in options if isinstance(o, SelfHostOption)]
     apis = [resolve_api(o, workload, as_of=as_of, db_path=db_path) for o in options if isinstance(o, ApiOption)]
+    alone = {"versus": None, "break_even_tokens_per_month": None, "saving_multiple": None}
     rows = []
     for _, sh in hosts:
         row = self_host_row(sh, workload)
+        if not apis:
+            rows.append({**row, **alone})
         for api in apis:
-            api_cost = api_row(api, workload)["usd_per_month"]
-            row[f"break_even_tokens_per_month__{api.label}"] = break_even(sh, api, workload)
-            row[f"saving_multiple__{api.label}"] = api_cost / row["usd_per_month"]
-        rows.append(row)
-    rows += [api_row(api, workload) for api in apis]
-    return pl.DataFrame(rows, infer_schema_length=None)
+            rows.append({**row, "versus": api.label, "break_even_tokens_per_month": break_even(sh, api, workload),
+                         "saving_multiple": api_row(api, workload)["usd_per_month"] / row["usd_per_month"]})
+    rows += [{**api_row(api, workload), **alone} for api in apis]
+    return pl.DataFrame(rows, infer_schema_length=None, schema_overrides={"versus": pl.String, "break_even_tokens_per_month": pl.Float64,
+                                                                          "saving_multiple": pl.Float64})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -209,11 +209,19 @@ def test_compare_table(db: Path) -> None:
                         SelfHostOption(model="llama-3.1-70b", gpu="h200", precision="fp8", pricing_mode="buy"),
                         SelfHostOption(model="llama-3.1-70b", gpu="h100", precision="fp8", pricing_mode="serverless"),
                         ApiOption.parse("together/llama-3.3-70b"), ApiOption.parse("openai/gpt-4o", batch=True)])
-    assert frame.height == 5
-    for col in ("option", "usd_per_month", "usd_per_mtok", "replicas", "gpus", "utilisation"):
+    # long: each of the 3 self-host options once per API (2), each API once
+    assert frame.height == 3 * 2 + 2
+    for col in ("option", "usd_per_month", "usd_per_mtok", "replicas", "gpus", "utilisation", "versus",
+                "break_even_tokens_per_month", "saving_multiple"):
         assert col in frame.columns
-    be_cols = [c for c in frame.columns if c.startswith("break_even_tokens_per_month__")]
-    assert len(be_cols) == 2
+    assert not any("__" in c for c in frame.columns)  # no column named after an option
+    hosts = frame.filter(pl.col("kind") == "self-host")
+    assert hosts["versus"].n_unique() == 2 and hosts["option"].n_unique() == 3
+    assert frame.filter(pl.col("kind") == "api")["versus"].null_count() == 2
+    # saving multiple = the API's monthly cost / the self-host option's, row by row
+    api_cost = dict(frame.filter(pl.col("kind") == "api").select("option", "usd_per_month").iter_rows())
+    for r in hosts.iter_rows(named=True):
+        assert r["saving_multiple"] == pytest.approx(api_cost[r["versus"]] / r["usd_per_month"], rel=1e-12)
     gpt4o = frame.filter(pl.col("option").str.contains("gpt-4o"))
     assert gpt4o["input_usd_per_mtok"][0] == pytest.approx(1.25)  # $2.50 with the 50% batch discount
     serverless = frame.filter(pl.col("pricing_mode") == "serverless")

@@ -81,8 +81,8 @@ def test_cost_prints_a_readable_long_table(db: Path, capsys: pytest.CaptureFixtu
     import json
 
     raw = json.loads(capsys.readouterr().out)
-    h100 = next(r for r in raw if r["option"].startswith("llama-3.1-70b on 4x h100"))
-    be = h100["break_even_tokens_per_month__openai/gpt-4o"]
+    h100 = next(r for r in raw if r["option"].startswith("llama-3.1-70b on 4x h100") and r["versus"] == "openai/gpt-4o")
+    be = h100["break_even_tokens_per_month"]
     assert formatting.volume(be, "").strip() in next(r for r in rows if "h100" in r and "gpt-4o" in r)
 
 
