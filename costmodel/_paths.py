@@ -9,6 +9,7 @@ the CSV folder.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -19,8 +20,9 @@ ENV_DATA_DIR = "COSTMODEL_DATA_DIR"
 ENV_IMPORTS_DIR = "COSTMODEL_IMPORTS_DIR"
 
 
+@lru_cache(maxsize=1)
 def checkout_root() -> Path | None:
-    """The repository root when running from a source checkout, else None."""
+    """The repository root when running from a source checkout, else None (the package does not move: asked once)."""
     root = PACKAGE_DIR.parent
     if (root / "pyproject.toml").is_file() and (root / "data" / "sources.csv").is_file():
         return root
@@ -46,8 +48,15 @@ def user_cache_dir() -> Path:
 
 def db_path() -> Path:
     """Path of the DuckDB store."""
-    if os.environ.get(ENV_DB):
-        return Path(os.environ[ENV_DB]).expanduser()
+    env = os.environ
+    return _db_path(env.get(ENV_DB) or "", env.get("XDG_CACHE_HOME", ""), env.get("HOME", ""))
+
+
+@lru_cache(maxsize=64)
+def _db_path(env_value: str, _xdg_cache_home: str, _home: str) -> Path:
+    """The store's path for these environment values (asked on every cached look-up, so remembered)."""
+    if env_value:
+        return Path(env_value).expanduser()
     root = checkout_root()
     if root is not None:
         return root / "data" / DB_FILENAME

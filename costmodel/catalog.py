@@ -73,9 +73,15 @@ def _resolve(kind: str, name: str, db_path: Path | None) -> str:
     for cand in _candidates(name):
         if cand in mapping:
             return mapping[cand]
-    near = store.closest(_candidates(name)[-1], list(mapping), n=30)
-    suggestions = list(dict.fromkeys(mapping[n] for n in near))[:5]
-    raise UnknownIdError(kind, name, suggestions)
+    raise UnknownIdError(kind, name, _suggestions(kind, _candidates(name)[-1], db_key=str(db_path or "")))
+
+
+@cached
+def _suggestions(kind: str, spelling: str, db_key: str) -> tuple[str, ...]:
+    """The closest known ids to an unknown name (difflib over every id and alias: slow, so remembered)."""
+    mapping, _ = _names(kind, db_key)
+    near = store.closest(spelling, list(mapping), n=30)
+    return tuple(list(dict.fromkeys(mapping[n] for n in near))[:5])
 
 
 def resolve_model_id(name: str, *, db_path: Path | None = None) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from . import store
 from .catalog import resolve_gpu_id, resolve_model_id
 from .errors import UnknownIdError
 from .store import API_SOURCE_GROUPS, as_of_day, query
@@ -97,6 +98,7 @@ def gpu_price_observations(gpu: str, pricing_mode: str, as_of: dt.date | str | N
                  f"FROM ({_PRICED}) WHERE {' AND '.join(where)} ORDER BY observed_on, provider", params, db_path=db_path)
 
 
+@store.cached
 def gpu_purchase_prices(*, db_path: Path | None = None) -> pl.DataFrame:
     """Each GPU's latest street purchase price [USD/GPU] with its source (one row per GPU)."""
     return query("SELECT gpu_id, usd_per_gpu, source_id, observed_on FROM gpu_purchase_prices QUALIFY row_number() OVER "

@@ -273,6 +273,11 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     """Prices of an API option for a workload: the tier its prompts fall in, time windows averaged, and the
     workload's batch and flex shares (``Workload.batch_share``, ``flex_share``; ``option.batch``: all of it batch)
     priced at the provider's batch and flex tiers where it has them (else the flat batch discount)."""
+    return _resolve_api(option, workload, store.as_of_day(as_of), db_path=db_path)
+
+
+@store.cached(maxsize=4096)
+def _resolve_api(option: ApiOption, workload: Workload, as_of: dt.date, *, db_path: Path | None = None) -> ApiPrice:
     batch_share = 1.0 if option.batch else workload.batch_share
     flex_share = 0.0 if option.batch else workload.flex_share
     flat = _flat_batch_discount(option, db_path) if (batch_share or option.batch_discount_share is not None) else None
@@ -371,6 +376,11 @@ def _window_hours(window: str) -> float:
 
 def ownership_inputs(profile: str | None = None, *, db_path: Path | None = None) -> dict[str, float]:
     """Latest value of each ownership input, with a profile's values over them [units in the input names]."""
+    return dict(_ownership_inputs(profile, db_path=db_path))
+
+
+@store.cached
+def _ownership_inputs(profile: str | None, *, db_path: Path | None = None) -> tuple[tuple[str, float], ...]:
     frame = store.query("SELECT input_id, value FROM ownership_inputs QUALIFY row_number() OVER "
                         "(PARTITION BY input_id ORDER BY observed_on DESC) = 1", db_path=db_path)
     inputs = dict(zip(frame["input_id"].to_list(), frame["value"].to_list()))
@@ -378,7 +388,7 @@ def ownership_inputs(profile: str | None = None, *, db_path: Path | None = None)
         rows = store.query("SELECT input_id, value FROM ownership_profiles WHERE profile = ? QUALIFY row_number() OVER "
                            "(PARTITION BY input_id ORDER BY observed_on DESC) = 1", [profile], db_path=db_path)
         inputs.update(zip(rows["input_id"].to_list(), rows["value"].to_list()))
-    return inputs
+    return tuple(inputs.items())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -456,10 +466,13 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
     """
     pricing.check_market(market)
     pricing.check_window(window_days)
-    gpu_id = catalog.resolve_gpu_id(gpu_id, db_path=db_path)
-    day = store.as_of_day(as_of)
-    if provider:
-        provider = provider.lower()
+    return _gpu_price(catalog.resolve_gpu_id(gpu_id, db_path=db_path), mode, provider.lower() if provider else None,
+                      store.as_of_day(as_of), window_days, market, db_path=db_path)
+
+
+@store.cached(maxsize=4096)
+def _gpu_price(gpu_id: str, mode: str, provider: str | None, day: dt.date, window_days: int, market: str, *,
+               db_path: Path | None = None) -> pricing.GpuPrice:
     obs = prices.gpu_price_observations(gpu_id, mode, day, db_path=db_path)
     negotiated = obs.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
     if provider:
@@ -498,7 +511,13 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
 
 def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
                       db_path: Path | None = None) -> ResolvedSelfHost:
-    """Throughput, price and ownership inputs of a self-host option for a workload."""
+    """Throughput, price and ownership inputs of a self-host option for a workload (read once per store build)."""
+    return _resolve_self_host(option, workload, store.as_of_day(as_of), db_path=db_path)
+
+
+@store.cached(maxsize=16_384)
+def _resolve_self_host(option: SelfHostOption, workload: Workload, as_of: dt.date, *,
+                       db_path: Path | None = None) -> ResolvedSelfHost:
     from .deployment import throughput
 
     gpu = catalog.get_gpu(option.gpu, db_path=db_path)

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 
 from . import _paths
-from .errors import DataError, StoreError, UnknownIdError
+from .errors import CostmodelError, DataError, StoreError, UnknownIdError
 
 STALE_AFTER_DAYS = 180
 """Rows observed more than this many days before today are flagged as stale by ``info``."""
@@ -838,6 +838,13 @@ def build_identity(db_path: Path | str | None = None) -> tuple[Any, ...]:
     return (path, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Refused:
+    """A cached look-up that raised a CostmodelError: raised again on every hit."""
+
+    error: CostmodelError
+
+
 _CACHED: list[Any] = []
 """Every look-up cached with ``cached`` (for ``forget_cached``)."""
 
@@ -859,12 +866,18 @@ def cached(func: Callable[..., Any] | None = None, *, maxsize: int = 1024) -> An
 
     @functools.lru_cache(maxsize=maxsize)
     def keyed(identity: tuple[Any, ...], args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
-        return func(*args, **dict(kwargs))
+        try:
+            return func(*args, **dict(kwargs))
+        except CostmodelError as exc:  # an answer too (no price, unknown id): the same store gives the same error
+            return _Refused(exc)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         db = kwargs.get(name) if name in kwargs else (args[where] if len(args) > where else None)
-        return keyed(build_identity(db), args, tuple(sorted(kwargs.items())) if kwargs else ())
+        got = keyed(build_identity(db), args, tuple(sorted(kwargs.items())) if kwargs else ())
+        if isinstance(got, _Refused):
+            raise got.error.with_traceback(None)
+        return got
 
     wrapper.cache_info = keyed.cache_info  # type: ignore[attr-defined]
     _CACHED.append(keyed)

@@ -160,6 +160,13 @@ def sweep(models: list[str], gpus: list[str], pricing_modes: list[str], tokens_p
                 option_rows.append({"model_id": resolved.model_id, "gpu_id": resolved.gpu_id, "pricing_mode": mode,
                                     "gpus_per_replica": resolved.gpus_per_replica, "usd_per_gpu_hour": resolved.usd_per_gpu_hour,
                                     "status": "ok", **row})
+    return sweep_grid(option_rows, tokens_per_month, api_prices, skipped)
+
+
+def sweep_grid(option_rows: list[dict[str, Any]], tokens_per_month: list[float], api_prices: list[tuple[str, float]],
+               skipped: list[dict[str, Any]] = ()) -> pl.DataFrame:
+    """The vectorised core of ``sweep``: resolved options x volumes x API prices [USD/M tokens], evaluated in one frame
+    (no store access); ``skipped`` rows (options that cannot be served) are appended with their status."""
     frames = []
     if option_rows:
         grid = (pl.DataFrame(option_rows)
@@ -167,7 +174,7 @@ def sweep(models: list[str], gpus: list[str], pricing_modes: list[str], tokens_p
                 .join(pl.DataFrame({"api": [a for a, _ in api_prices], "api_usd_per_mtok": [p for _, p in api_prices]}), how="cross"))
         frames.append(evaluate(grid))
     if skipped:
-        frames.append(pl.DataFrame(skipped))
+        frames.append(pl.DataFrame(list(skipped)))
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
