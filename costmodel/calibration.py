@@ -928,7 +928,7 @@ def validate(*, leave_one_out_too: bool = False, estimators: bool = False, db_pa
         from . import estimators as aic
 
         if not aic.installed():
-            raise CostmodelError("validate --compare-estimators needs aiconfigurator-core: pip install 'costmodel[dev]' "
+            raise CostmodelError("validate --compare-estimators needs aiconfigurator-core: pip install 'costmodel[aiconfigurator]' "
                                  "(or aiconfigurator-core>=0.12,<0.13)")
         loso = with_aiconfigurator(loso, setups, full)
     loo = leave_one_out(setups, full) if leave_one_out_too else None

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from . import formatting
+from .errors import require
 
 WORDS_LABEL = ("datum.value >= 1e12 ? format(datum.value / 1e12, ',~g') + ' trillion' : "
                "datum.value >= 1e9 ? format(datum.value / 1e9, ',~g') + ' billion' : "
@@ -36,6 +37,7 @@ HEIGHT = 320
 
 
 def _alt():
+    require("reports", "a chart")
     import altair as alt
 
     return alt
@@ -43,6 +45,7 @@ def _alt():
 
 def svg(chart: Any) -> str:
     """The chart as an SVG document (rendered locally by vl-convert)."""
+    require("reports", "a chart")
     import vl_convert as vlc
 
     spec = chart.to_dict()

@@ -54,3 +54,22 @@ def kind_to_command(kind: str) -> str:
 
 class StoreError(CostmodelError):
     """The store is missing, unreadable or failed to build."""
+
+
+EXTRAS = {
+    "reports": ("papermill", "nbformat", "ipykernel", "altair", "vl_convert", "mistune", "nh3"),
+    "logs": ("ibis",),
+    "spark": ("ibis", "pyspark"),
+    "aiconfigurator": ("aiconfigurator_core",),
+}
+"""The modules each optional extra of the package (pyproject.toml) supplies."""
+
+
+def require(extra: str, what: str) -> None:
+    """Raise a one-line CostmodelError saying which extra to install when ``what`` needs one that is missing."""
+    import importlib.util
+
+    missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    if missing:
+        raise CostmodelError(f"{what} needs the {extra!r} extra ({', '.join(missing)} not installed): "
+                             f"pip install 'costmodel[{extra}]'")

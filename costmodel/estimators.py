@@ -102,7 +102,7 @@ def _require_package() -> None:
     try:
         import aiconfigurator_core  # noqa: F401
     except ImportError:
-        raise CostmodelError("aiconfigurator-core is not installed: pip install 'costmodel[dev]' or pip install "
+        raise CostmodelError("aiconfigurator-core is not installed: pip install 'costmodel[aiconfigurator]' or pip install "
                              "aiconfigurator-core") from None
 
 
@@ -120,7 +120,7 @@ def aic_version() -> str:
 def _package_dir() -> Path:
     spec = importlib.util.find_spec("aiconfigurator_core")
     if spec is None or not spec.submodule_search_locations:
-        raise CostmodelError("aiconfigurator-core is not installed: pip install 'costmodel[dev]' or pip install "
+        raise CostmodelError("aiconfigurator-core is not installed: pip install 'costmodel[aiconfigurator]' or pip install "
                              "aiconfigurator-core")
     return Path(next(iter(spec.submodule_search_locations)))
 

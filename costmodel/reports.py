@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _paths, catalog
-from .errors import CostmodelError
+from .errors import CostmodelError, require
 
 WORKBOOK_MIME = "application/vnd.costmodel.workbook+json"
 """The output that carries a report's workbook sheets (``analysis.workbook``)."""
@@ -58,6 +58,7 @@ def available() -> list[str]:
 
 def parameters(name: str) -> dict[str, dict[str, Any]]:
     """The notebook's parameters: name -> {default, type, help} from its ``parameters`` cell."""
+    require("reports", "a report")
     import papermill
 
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name) or name not in available():
@@ -250,6 +251,7 @@ def _slug(value: Any) -> str:
 def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path | None = None,
                db_path: Path | None = None) -> dict[str, Any]:
     """Execute one report notebook and write its .ipynb and .html; returns paths and timing."""
+    require("reports", "a report")
     import papermill
 
     started = time.perf_counter()

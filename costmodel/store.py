@@ -34,7 +34,6 @@ from .errors import CostmodelError, DataError, StoreError, UnknownIdError
 STALE_AFTER_DAYS = 180
 """Rows observed more than this many days before today are flagged as stale by ``info``."""
 
-GENAI_PRICES_SOURCE_ID = "genai-prices-0.2.3"
 USER_PRICES_PREFIX = "user-prices"
 """source_id prefix of a user's negotiated prices (costmodel import prices-csv)."""
 LITELLM_SOURCE_PREFIX = "litellm"
@@ -51,9 +50,24 @@ API_SOURCE_GROUPS = {
 """Groups of API price sources, in the order a price query prefers them: a user's negotiated
 prices; price periods dated from a provider's own page (data/api_prices.csv); the pinned
 genai-prices package (undated rows: a dated period beats them). Anything else comes last."""
-"""Source id of the pinned genai-prices package; its row in sources.csv dates the observation."""
+SOURCED_GENAI_PRICES_VERSION = "0.2.3"
+"""The genai-prices release whose row in data/sources.csv dates its observation (the one make venv installs)."""
 
-GENAI_PRICES_VERSION = "0.2.3"
+
+def _installed_genai_prices() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("genai-prices")
+    except PackageNotFoundError:  # the build then fails with the import's own message
+        return SOURCED_GENAI_PRICES_VERSION
+
+
+GENAI_PRICES_VERSION = _installed_genai_prices()
+"""The installed genai-prices release (pyproject.toml accepts a range): the store loads its bundled prices."""
+GENAI_PRICES_SOURCE_ID = f"genai-prices-{GENAI_PRICES_VERSION}"
+"""Source id of the installed genai-prices release; its row in sources.csv (or, for a release newer than
+the sourced one, the row the build adds, dated the build day) dates the observation."""
 
 API_PRICES_TABLE = "api_prices"
 
@@ -422,14 +436,8 @@ def genai_price_frame(observed_on: dt.date) -> tuple[pl.DataFrame, int]:
     long-context tier. Free rows (input price 0) are skipped: the store holds prices > 0.
     Returns the frame and the number of free or text-less entries skipped.
     """
-    import genai_prices
     from genai_prices import data_snapshot, types
 
-    if genai_prices.__version__ != GENAI_PRICES_VERSION:
-        raise StoreError(
-            f"genai-prices {genai_prices.__version__} is installed but the store pins {GENAI_PRICES_VERSION}; "
-            f"reinstall with `pip install genai-prices=={GENAI_PRICES_VERSION}`"
-        )
     rows: list[dict[str, Any]] = []
     skipped = 0
     seen: set[tuple[Any, ...]] = set()
@@ -683,6 +691,13 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
                     observed = _one(con.execute(
                         "SELECT retrieved_on FROM sources WHERE source_id = ?", [GENAI_PRICES_SOURCE_ID]
                     ))
+                    if observed is None and GENAI_PRICES_VERSION != SOURCED_GENAI_PRICES_VERSION:
+                        observed = (dt.date.today(),)
+                        con.execute("INSERT INTO sources VALUES (?, ?, ?, 'MIT', ?, ?)", [
+                            GENAI_PRICES_SOURCE_ID, f"genai-prices {GENAI_PRICES_VERSION} (bundled API price data)",
+                            f"https://pypi.org/project/genai-prices/{GENAI_PRICES_VERSION}/ (github.com/pydantic/genai-prices)",
+                            observed[0], f"Installed release; data/sources.csv dates {SOURCED_GENAI_PRICES_VERSION}, "
+                            "so observed_on of its rows is the day the store was built."])
                     if observed is None:
                         raise DataError(str(_csv_for("sources", data_dir)), None, "source_id",
                                         f"needs a row for {GENAI_PRICES_SOURCE_ID!r} (dates the API prices)")

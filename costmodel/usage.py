@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .cost import HOURS_PER_MONTH
-from .errors import CostmodelError
+from .errors import CostmodelError, require
 
 DEFAULT_COLUMNS = {"timestamp": "timestamp", "model": "model", "input_tokens": "input_tokens",
                    "output_tokens": "output_tokens", "cached_input_tokens": "cached_input_tokens"}
@@ -60,6 +60,7 @@ class WorkloadProfile:
 
 def connect(backend: str | None = None):
     """An ibis connection: DuckDB in memory by default, else the given connection URL."""
+    require("logs", "profiling a request log")
     import ibis
 
     return ibis.duckdb.connect() if not backend else ibis.connect(backend)
@@ -96,6 +97,7 @@ def read_log(path: Path, con: Any, columns: dict[str, str] | None = None):
 def profile(path: Path, *, columns: dict[str, str] | None = None, backend: str | None = None,
             by_model: bool = True) -> list[WorkloadProfile]:
     """Workload profiles of a request log: one for all traffic, then one per model (if ``by_model``)."""
+    require("logs", "profiling a request log")
     import ibis
 
     con = connect(backend)

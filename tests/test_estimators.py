@@ -140,7 +140,7 @@ def test_aiconfigurator_errors_are_wrapped_in_one_line(aic):
 
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "aiconfigurator_core", None)  # import now raises ImportError
-    with pytest.raises(CostmodelError, match=r"^aiconfigurator-core is not installed: pip install 'costmodel\[dev\]' "
+    with pytest.raises(CostmodelError, match=r"^aiconfigurator-core is not installed: pip install 'costmodel\[aiconfigurator\]' "
                                              r"or pip install aiconfigurator-core$"):
         llama()
 
