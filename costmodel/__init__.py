@@ -1,99 +1,37 @@
-"""costmodel: self-host an open-weight LLM or pay an API per token?
+"""costmodel: self-host an open-weight LLM or pay an API per token? Every figure traces to a sourced,
+dated row of the store or to a named assumption. Polars in, polars out; units in every name.
 
-Every figure traces to a sourced, dated row of the store or to a named assumption.
-
-Public API (polars in, polars out; units in every name):
-
-Store and catalog
-    store.build()              build the DuckDB store from data/*.csv and genai-prices, atomically
-    store.info()               rows, dates and stale rows per table
-    store.query(sql)           read-only SQL on the store, as a polars DataFrame
-    store.table(name)          one store table
-    gpu_prices(as_of=...)      GPU rental prices in force on a date [USD/GPU-hour]
-    api_prices(as_of=...)      API prices in force on a date [USD/M tokens]
-    models(), gpus()           the catalog tables
-    get_model(name), get_gpu(name)             typed records, aliases resolved
-    resolve_model_id(name), resolve_gpu_id(name), resolve_precision_id(name)
-
-Models (pure functions underneath; these wrappers look the inputs up in the store)
-    memory(model, precision, gpu=..., gpus=...)        -> MemoryEstimate (weights_gb, kv_cache_gb, fits, ...)
-    throughput(model, gpu, gpus, precision=..., ...)   -> ThroughputEstimate (output_tokens_per_s, band, ttft_ms, ...)
-    calibration.calibrate(), calibration.validate()    refit / leave-one-out check of the throughput model
-
-Decisions (scenarios: resolve every input once, then the models)
-    crossover(workload, self_host, api)                -> Crossover (monthly costs, break-even, assumptions, caveats)
-    compare(workload, options)                         one row per option
-    Workload, SelfHostOption, ApiOption                what is served, and the two ways to serve it
-    plan(workload, model=... | family=... | benchmark=..., reference=...)
-                                                       -> Plan: every self-host option and API, ranked by monthly cost
-    horizon(workload, self_host, api, Trends(...))     -> Horizon: monthly cash flows, NPV, break-even month
-    quality.meets_floor(benchmark, reference=...)      models at or above a quality floor
-    currency.rate(code, on)                            the sourced exchange rate in force
-
-Errors
-    CostmodelError             base class; DataError (file, line, field), UnknownIdError (closest ids)
+    crossover(workload, self_host, api) -> Crossover   one pairing: monthly costs, break-even, caveats
+    compare(workload, options)          -> DataFrame   long: one row per option and API counterpart
+    sweep(models, gpus, modes, volumes, apis)          every combination, vectorised
+    plan(workload, model=|family=|benchmark=)  -> Plan every self-host option and API, ranked
+    horizon(workload, self_host, api, trends)  -> Horizon  monthly cash flows, NPV, pay-back month
+    memory(model, precision, gpu=...), throughput(model, gpu, gpus, ...)   the models, inputs looked up
+    gpu_prices(as_of=...), api_prices(as_of=...), gpu_price(gpu, mode)     prices in force
+    get_model(name), get_gpu(name), models(), gpus(), resolve_*_id(name)   the catalog, aliases resolved
+    store.build(), store.info(), store.query(sql)                          the DuckDB store
+Errors: CostmodelError (DataError: file, line, field; UnknownIdError: closest ids; StoreError).
 """
 
 from __future__ import annotations
 
+from . import store
+from .catalog import Gpu, Model, get_gpu, get_model, gpus, models, resolve_gpu_id, resolve_model_id, resolve_precision_id
+from .deployment import throughput  # the function: it binds costmodel.throughput after the module loads
+from .errors import CostmodelError, DataError, StoreError, UnknownIdError
+from .horizon import Horizon, Trends, horizon
+from .memory import MemoryEstimate, memory
+from .plan import Plan, plan
+from .prices import api_prices, gpu_prices
+from .pricing import GpuPrice
+from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover, gpu_price
+from .sweep import sweep
+from .throughput import ThroughputEstimate
 from .version import __version__
 
-from . import store
-from .catalog import (
-    Gpu,
-    Model,
-    get_gpu,
-    get_model,
-    gpus,
-    models,
-    resolve_gpu_id,
-    resolve_model_id,
-    resolve_precision_id,
-)
-from .errors import CostmodelError, DataError, StoreError, UnknownIdError
-from .memory import MemoryEstimate, memory
-from .pricing import GpuPrice
-from .scenarios import gpu_price
-from .prices import api_prices, gpu_prices
-from .throughput import ThroughputEstimate
-from .deployment import throughput  # after the module import: costmodel.throughput is this function
-from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover
-from .horizon import Horizon, Trends, horizon
-from .plan import Plan, plan
-
 __all__ = [
-    "__version__",
-    "store",
-    "api_prices",
-    "gpu_prices",
-    "gpu_price",
-    "GpuPrice",
-    "models",
-    "gpus",
-    "get_model",
-    "get_gpu",
-    "Model",
-    "Gpu",
-    "resolve_model_id",
-    "resolve_gpu_id",
-    "resolve_precision_id",
-    "memory",
-    "MemoryEstimate",
-    "throughput",
-    "ThroughputEstimate",
-    "Workload",
-    "SelfHostOption",
-    "ApiOption",
-    "Crossover",
-    "crossover",
-    "compare",
-    "plan",
-    "Plan",
-    "horizon",
-    "Horizon",
-    "Trends",
-    "CostmodelError",
-    "DataError",
-    "StoreError",
-    "UnknownIdError",
+    "__version__", "store", "crossover", "compare", "sweep", "plan", "horizon", "Workload", "SelfHostOption", "ApiOption",
+    "Crossover", "Plan", "Horizon", "Trends", "memory", "MemoryEstimate", "throughput", "ThroughputEstimate",
+    "gpu_prices", "api_prices", "gpu_price", "GpuPrice", "models", "gpus", "get_model", "get_gpu", "Model", "Gpu",
+    "resolve_model_id", "resolve_gpu_id", "resolve_precision_id", "CostmodelError", "DataError", "StoreError", "UnknownIdError",
 ]
