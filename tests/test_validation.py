@@ -17,7 +17,8 @@ import polars as pl
 import pytest
 
 from costmodel import _paths, store
-from costmodel.calibration import FIT_PARAMETERS, calibrate, max_efficiency, stored_fit
+from costmodel.calibration import FIT_PARAMETERS, calibrate, max_efficiency
+from costmodel.fitted import stored_fit
 from costmodel.cli import main
 
 from .conftest import DATA
