@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, prices, pricing, store
+from . import catalog, cost, formatting, prices, pricing, store
 from .checks import positive, positive_int, share
 from .errors import CostmodelError, UnknownIdError
 
@@ -273,11 +273,12 @@ def resolve_api(option: ApiOption, workload: Workload, *, as_of: dt.date | str |
     """Prices of an API option for a workload: the tier its prompts fall in, time windows averaged, and the
     workload's batch and flex shares (``Workload.batch_share``, ``flex_share``; ``option.batch``: all of it batch)
     priced at the provider's batch and flex tiers where it has them (else the flat batch discount)."""
-    return _resolve_api(option, workload, store.as_of_day(as_of), db_path=db_path)
+    return _resolve_api(option, workload, store.as_of_day(as_of), _shown_in(), db_path=db_path)
 
 
 @store.cached(maxsize=4096)
-def _resolve_api(option: ApiOption, workload: Workload, as_of: dt.date, *, db_path: Path | None = None) -> ApiPrice:
+def _resolve_api(option: ApiOption, workload: Workload, as_of: dt.date, shown_in: tuple[str, float], *,
+                 db_path: Path | None = None) -> ApiPrice:
     batch_share = 1.0 if option.batch else workload.batch_share
     flex_share = 0.0 if option.batch else workload.flex_share
     flat = _flat_batch_discount(option, db_path) if (batch_share or option.batch_discount_share is not None) else None
@@ -374,6 +375,12 @@ def _window_hours(window: str) -> float:
     return h
 
 
+def _shown_in() -> tuple[str, float]:
+    """The display currency and rate: part of the cache key of look-ups whose sentences (price sources, caveats) show
+    amounts, so a result cached in USD is not shown in EUR."""
+    return formatting.display_currency(), formatting.display_rate()
+
+
 def ownership_inputs(profile: str | None = None, *, db_path: Path | None = None) -> dict[str, float]:
     """Latest value of each ownership input, with a profile's values over them [units in the input names]."""
     return dict(_ownership_inputs(profile, db_path=db_path))
@@ -467,11 +474,12 @@ def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.
     pricing.check_market(market)
     pricing.check_window(window_days)
     return _gpu_price(catalog.resolve_gpu_id(gpu_id, db_path=db_path), mode, provider.lower() if provider else None,
-                      store.as_of_day(as_of), window_days, market, db_path=db_path)
+                      store.as_of_day(as_of), window_days, market, _shown_in(), db_path=db_path)
 
 
 @store.cached(maxsize=4096)
-def _gpu_price(gpu_id: str, mode: str, provider: str | None, day: dt.date, window_days: int, market: str, *,
+def _gpu_price(gpu_id: str, mode: str, provider: str | None, day: dt.date, window_days: int, market: str,
+               shown_in: tuple[str, float], *,
                db_path: Path | None = None) -> pricing.GpuPrice:
     obs = prices.gpu_price_observations(gpu_id, mode, day, db_path=db_path)
     negotiated = obs.filter(pl.col("source_id").str.starts_with(USER_PRICES_PREFIX))
@@ -512,11 +520,11 @@ def _gpu_price(gpu_id: str, mode: str, provider: str | None, day: dt.date, windo
 def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.date | str | None = None,
                       db_path: Path | None = None) -> ResolvedSelfHost:
     """Throughput, price and ownership inputs of a self-host option for a workload (read once per store build)."""
-    return _resolve_self_host(option, workload, store.as_of_day(as_of), db_path=db_path)
+    return _resolve_self_host(option, workload, store.as_of_day(as_of), _shown_in(), db_path=db_path)
 
 
 @store.cached(maxsize=16_384)
-def _resolve_self_host(option: SelfHostOption, workload: Workload, as_of: dt.date, *,
+def _resolve_self_host(option: SelfHostOption, workload: Workload, as_of: dt.date, shown_in: tuple[str, float], *,
                        db_path: Path | None = None) -> ResolvedSelfHost:
     from .deployment import throughput
 
