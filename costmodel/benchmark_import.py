@@ -416,6 +416,9 @@ def _inference_perf_config(file: _File) -> tuple[Path | None, dict[str, Any] | N
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(str(config), mark.line + 1 if mark else None, None, f"not valid YAML ({exc})") from None
+    except RecursionError:
+        raise DataError(str(config), None, None, "YAML nested too deeply to read: an inference-perf config.yaml is a "
+                                                 "mapping of load, server, ...") from None
     if not isinstance(data, dict):
         raise DataError(str(config), 1, None, "an inference-perf config.yaml is one mapping (load, server, ...)")
     return config, data

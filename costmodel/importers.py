@@ -188,7 +188,13 @@ def remove_import(import_id: str, *, db_path: Path | None = None, imports: Path 
     with store.writer_lock(path):
         files = [f for f in folder.glob(f"*/{import_id}*.csv")]
         for f in files:
-            f.unlink()
+            try:
+                f.unlink()
+            except OSError as exc:
+                raise CostmodelError(f"cannot remove import {import_id}: deleting {f} failed ({exc.strerror}); the imports "
+                                     f"folder {folder} must be writable"
+                                     + (f" ({len(files) - files.index(f)} of its {len(files)} files left: run --remove "
+                                        "again once it is)" if files.index(f) else "")) from None
         store.build(path, _paths.data_dir(), imports=folder)
     catalog.clear_cache()
     return [str(f) for f in files]

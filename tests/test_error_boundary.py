@@ -318,7 +318,10 @@ def test_nan_and_infinity_in_csv(kind: str, column: str, value: str, fresh: Path
     before = snapshot(fresh)
     got = one_line_error(capsys, ["import", kind, str(path), *KINDS[kind][0]])
     assert got.startswith(f"costmodel: error: {path}, line {line}, field {column}: ")
-    assert ("is NaN" if "nan" in value.lower() else "is infinite") in got and "a finite number" in got or "NaN" in got
+    if "nan" in value.lower():
+        assert f"is NaN ({value!r}): a number such as 2.49 is expected" in got
+    else:
+        assert f"{value!r} is infinite or too large: a finite number such as 2.49 is expected" in got
     untouched(fresh, before)
 
 
@@ -450,11 +453,11 @@ def test_full_disk_while_writing_the_import_files(fresh: Path, monkeypatch: pyte
         written.append(self)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
 
-    monkeypatch.setattr(Path, "write_bytes", full)
-    line = one_line_error(capsys, ["import", "prices-csv", str(PRICES)])
+    with monkeypatch.context() as m:
+        m.setattr(Path, "write_bytes", full)
+        line = one_line_error(capsys, ["import", "prices-csv", str(PRICES)])
     assert written and f"cannot write {written[0]} (no space left on the disk)" in line
     assert "nothing imported" in line
-    monkeypatch.undo()
     untouched(fresh, before)
 
 
@@ -481,10 +484,10 @@ def test_full_disk_inside_duckdb(fresh: Path, monkeypatch: pytest.MonkeyPatch, c
         real(*args, **kwargs)
         raise duckdb.IOException("IO Error: Could not write file: No space left on device")
 
-    monkeypatch.setattr(importers.store, "load_records", failing)
-    line = one_line_error(capsys, ["import", "prices-csv", str(PRICES)])
+    with monkeypatch.context() as m:
+        m.setattr(importers.store, "load_records", failing)
+        line = one_line_error(capsys, ["import", "prices-csv", str(PRICES)])
     assert "No space left on device" in line and "nothing imported" in line
-    monkeypatch.undo()
     untouched(fresh, before)
 
 
@@ -541,3 +544,34 @@ def test_a_message_with_line_breaks_is_printed_on_one_line(monkeypatch: pytest.M
     monkeypatch.setattr(importlib.import_module("costmodel.memory"), "memory", broken)
     line = one_line_error(capsys, ["memory", "--model", "llama-3.1-8b"])
     assert line == "costmodel: error: cannot read notes.csv, line 3: 'a b' is not a number"
+
+
+def test_deeply_nested_inference_perf_config(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The config.yaml read beside an inference-perf summary: nesting too deep for the YAML reader is one line too."""
+    folder = fresh / "in" / "reports-20261118-140000"
+    folder.mkdir(parents=True)
+    summary = json.loads((FIXTURES / "benchmarks" / "inference_perf_summary.json").read_text())
+    path = folder / "summary_lifecycle_metrics.json"
+    path.write_text(json.dumps(summary, indent=2))
+    (folder / "config.yaml").write_text("load: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    before = snapshot(fresh)
+    line = one_line_error(capsys, ["import", "benchmark", str(path), "--model", "llama-3-8b", "--gpu", "h100-sxm",
+                                   "--gpus", "1", "--engine", "vllm"])
+    assert f"{folder / 'config.yaml'}: YAML nested too deeply to read: an inference-perf config.yaml is a mapping" in line
+    untouched(fresh, before)
+
+
+def test_remove_from_a_read_only_imports_folder(fresh: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "prices-csv", str(PRICES), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files_written"]
+    assert main(["import", "--list", "--json"]) == 0
+    import_id = json.loads(capsys.readouterr().out)[0]["import_id"]
+    before = snapshot(fresh)
+    code = errno.EACCES
+    with monkeypatch.context() as m:
+        m.setattr(Path, "unlink", _refuse(PermissionError(code, os.strerror(code))))
+        line = one_line_error(capsys, ["import", "--remove", import_id])
+    assert line.startswith(f"costmodel: error: cannot remove import {import_id}: deleting ")
+    assert f"failed ({os.strerror(code)}); the imports folder {fresh / 'imports'} must be writable" in line
+    assert all(Path(f).is_file() for f in files) and snapshot(fresh) == before
