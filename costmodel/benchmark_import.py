@@ -21,10 +21,12 @@ derive from the file's bytes, so importing the same file again adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ import polars as pl
 
 from . import catalog, store
 from .errors import CostmodelError, DataError, UnknownIdError
-from .importers import ImportReport, append, file_slug
+from .importers import INTEGER_MAX, ImportReport, append, file_slug
 
 DATASET = "your benchmark (lengths per row)"
 """benchmark_datasets row every imported run cites: its lengths are the run's own."""
@@ -58,15 +60,18 @@ class _File:
         try:
             self.raw = path.read_bytes()
         except FileNotFoundError:
-            raise DataError(str(path), None, None, "file not found") from None
+            raise DataError(str(path), None, None, f"file not found; expected {ACCEPTED}") from None
         except OSError as exc:
-            raise DataError(str(path), None, None, f"cannot be read ({exc.strerror})") from None
+            if exc.errno == errno.ELOOP:
+                raise DataError(str(path), None, None, "is a symbolic link that loops (too many levels of symbolic links); "
+                                                       f"give the result file itself: {ACCEPTED}") from None
+            raise DataError(str(path), None, None, f"cannot be read ({exc.strerror}); expected {ACCEPTED}") from None
         try:
             self.text = self.raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = self.raw[: exc.start].count(b"\n") + 1
             raise DataError(str(path), line, None, f"is not UTF-8 text (byte 0x{self.raw[exc.start]:02x} at offset "
-                                                   f"{exc.start}): a benchmark result is JSON text") from None
+                                                   f"{exc.start}): a benchmark result is JSON text, {ACCEPTED}") from None
         if not self.text.strip():
             raise DataError(str(path), 1, None, f"file is empty; expected {ACCEPTED}")
         self.digest = hashlib.sha256(self.raw).hexdigest()[:12]
@@ -87,6 +92,9 @@ class _File:
             return json.loads(self.text), None
         except json.JSONDecodeError as exc:
             first = exc
+        except RecursionError:
+            raise DataError(str(self.path), None, None, f"JSON nested too deeply to read (more than about "
+                                                        f"{sys.getrecursionlimit()} levels of [ or {{); expected {ACCEPTED}") from None
         lines = [(n, t) for n, t in enumerate(self.text.splitlines(), 1) if t.strip()]
         if first.msg != "Extra data" or len(lines) < 2:
             raise DataError(str(self.path), first.lineno, None, f"not valid JSON ({first.msg}, column {first.colno}; truncated?)")
@@ -94,6 +102,9 @@ class _File:
         for n, t in lines:
             try:
                 out.append((n, json.loads(t)))
+            except RecursionError:
+                raise DataError(str(self.path), n, None, f"JSON nested too deeply to read (more than about "
+                                                         f"{sys.getrecursionlimit()} levels of [ or {{); expected {ACCEPTED}") from None
             except json.JSONDecodeError as exc:
                 if n == lines[0][0]:  # not JSON lines after all: report the document's own error
                     raise DataError(str(self.path), first.lineno, None,
@@ -135,6 +146,8 @@ class _Fields:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"{value!r} is not a number")
+        if isinstance(value, int) and abs(value) > 2**63 - 1:
+            raise self.fail(key, f"{value} is too large: a finite number within 64-bit range is expected")
         if math.isnan(value) or math.isinf(value):
             raise self.fail(key, f"{value!r} is not a finite number")
         if value < 0:
@@ -147,6 +160,8 @@ class _Fields:
             return None
         if value != int(value):
             raise self.fail(key, f"{value!r} is not a whole number")
+        if value > INTEGER_MAX:
+            raise self.fail(key, f"{value!r} is too large: a count of at most {INTEGER_MAX:,} is expected")
         return int(value)
 
     def positive(self, key: str, *, what: str = "") -> float:
@@ -206,6 +221,10 @@ VLLM_SETUP_KEYS = {"date", "backend", "endpoint_type", "label", "model_id", "tok
                    "ramp_up_end_rps", "duration", "completed", "failed", "total_input_tokens", "total_output_tokens"}
 
 
+VLLM_CONSISTENCY = 0.05
+"""Largest relative gap accepted between a vLLM result's output_throughput and total_output_tokens / duration."""
+
+
 def _vllm_layout(obj: dict[str, Any]) -> str:
     """The vLLM releases whose result layout the object has (the file records no version)."""
     if "rtfx" in obj:
@@ -226,6 +245,18 @@ def _vllm_run(file: _File, obj: dict[str, Any], line: int | None) -> dict[str, A
     inp = f.positive("total_input_tokens", what="the run's prompt tokens")
     out = f.positive("total_output_tokens", what="the run's generated tokens")
     tps = f.positive("output_throughput", what="output tokens per second of the run")
+    duration = f.number("duration", required=False)
+    if duration:  # vLLM writes output_throughput = total_output_tokens / duration: a figure off that is not the run's
+        implied = out / duration
+        if abs(tps / implied - 1) > VLLM_CONSISTENCY:
+            raise f.fail("output_throughput", f"{tps:g} tokens/s disagrees with total_output_tokens / duration = "
+                                              f"{implied:g} (vLLM writes one as the other; more than "
+                                              f"{VLLM_CONSISTENCY:.0%} apart): an edited or mixed-up result")
+        for key in ("mean_ttft_ms", "mean_tpot_ms"):
+            latency = f.number(key, required=False)
+            if latency and latency > duration * 1000:
+                raise f.fail(key, f"{latency:g} ms is longer than the whole run (duration {duration:g} s): not a "
+                                  "latency of this run")
     conc = f.count("max_concurrency", required=False)
     if conc == 0:
         raise f.fail("max_concurrency", "is 0: a concurrency limit is at least 1")
@@ -385,6 +416,9 @@ def _inference_perf_config(file: _File) -> tuple[Path | None, dict[str, Any] | N
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(str(config), mark.line + 1 if mark else None, None, f"not valid YAML ({exc})") from None
+    except RecursionError:
+        raise DataError(str(config), None, None, "YAML nested too deeply to read: an inference-perf config.yaml is a "
+                                                 "mapping of load, server, ...") from None
     if not isinstance(data, dict):
         raise DataError(str(config), 1, None, "an inference-perf config.yaml is one mapping (load, server, ...)")
     return config, data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _finite(value: Any) -> Any:
+    """A result with every NaN and infinity as None (JSON null): JSON has no NaN or Infinity, and a reader would choke."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_text(value: Any, **kwargs: Any) -> str:
+    """Strict JSON of a result: non-finite floats written as null, never NaN or Infinity."""
+    return json.dumps(_finite(value), default=_json_default, allow_nan=False, **kwargs)
+
+
 FILE_FORMATS = ("csv", "parquet", "xlsx")
 """--format values written to a file (--output; csv may go to standard output): raw snake_case names and numbers."""
 
@@ -47,7 +64,7 @@ def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, dict):
             out.update(_flatten(value, name + "."))
         elif isinstance(value, (list, tuple)):
-            out[name] = json.dumps(value, default=_json_default)
+            out[name] = _json_text(value)
         else:
             out[name] = value
     return out
@@ -122,7 +139,7 @@ def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = N
     if args.json:
         if frame is not None:
             payload = frame.to_dicts()
-        print(json.dumps(payload, indent=2, default=_json_default))
+        print(_json_text(payload, indent=2))
         return
     if frame is not None:
         from . import formatting
@@ -990,6 +1007,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """An error's message on one line (a message quoting a file's text may hold line breaks)."""
+    return " ".join(str(exc).splitlines())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1002,10 +1024,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _in_currency(args)
         return args.func(args)
     except UsageError as exc:  # the command line itself: 2, as argparse does
-        print(f"costmodel: error: {exc}", file=sys.stderr)
+        print(f"costmodel: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except CostmodelError as exc:  # the request cannot be answered (unknown id, value out of range, no data): 1
-        print(f"costmodel: error: {exc}", file=sys.stderr)
+        print(f"costmodel: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

@@ -13,12 +13,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +60,7 @@ def _csv_bytes(frame: pl.DataFrame) -> bytes:
 
 def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame | None = None,
            db_path: Path | None = None, imports: Path | None = None,
-           extra: list[tuple[str, pl.DataFrame]] | None = None) -> tuple[int, int, list[str]]:
+           extra: list[tuple[str, pl.DataFrame]] | None = None, origin: str | Path | None = None) -> tuple[int, int, list[str]]:
     """Append rows to a store table (and their source rows, and ``extra`` rows of other tables), all or nothing.
 
     Runs under the store's writer lock, so concurrent imports queue and each sees the rows of
@@ -66,21 +69,46 @@ def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame
     all of its rows (store and files) or none (the next command removes the partial files and
     rebuilds the store from the files that are in place).
 
+    ``origin`` is the file the rows came from: a rule a row breaks is then reported against that file, at the
+    line in the frame's ``_source_line`` column where it has one. A store or imports folder that cannot be
+    written (read-only, full) stops the import in one line, leaving both as they were.
+
     Returns (rows added, rows already present, files written).
     """
     path = store.ensure_built(db_path)
     imports = Path(imports) if imports else _paths.imports_dir()
-    with store.writer_lock(path):
-        store.remove_leftovers(path, imports)
-        return _append_locked(path, table, frame, label, sources, imports, extra or [])
+    if path.is_file() and not path.stat().st_mode & 0o222:
+        raise CostmodelError(f"the store {path} is read-only (no write permission): nothing imported; an import "
+                             "rewrites the store, so make it writable (chmod u+w) or give --db a writable copy")
+    try:
+        with store.writer_lock(path):
+            store.remove_leftovers(path, imports)
+            return _append_locked(path, table, frame, label, sources, imports, extra or [], origin)
+    except (OSError, duckdb.IOException) as exc:
+        raise _write_failure(exc, path, imports) from None
+
+
+def _write_failure(exc: OSError | duckdb.IOException, path: Path, imports: Path) -> CostmodelError:
+    """One line for an import that could not write (read-only or full disk): what, why, and that nothing changed."""
+    if isinstance(exc, OSError):
+        what = exc.filename or path
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            why = "no space left on the disk"
+        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            why = f"{why}: the folder is read-only"
+    else:
+        what, why = path, " ".join(str(exc).split())
+    return CostmodelError(f"cannot write {what} ({why}): nothing imported, the store {path} and the imports folder "
+                          f"{imports} are unchanged; an import needs both writable, with room for a copy of the store")
 
 
 def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sources: pl.DataFrame | None, imports: Path,
-                   extra: list[tuple[str, pl.DataFrame]]) -> tuple[int, int, list[str]]:
+                   extra: list[tuple[str, pl.DataFrame]], origin: str | Path | None = None) -> tuple[int, int, list[str]]:
     store.release(path)  # another writer may have replaced the store since this process last read it
     tmp = path.with_name(f"{path.name}.import-{os.getpid()}")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    digest = hashlib.sha256(frame.write_csv().encode()).hexdigest()[:10]
+    digest = hashlib.sha256(frame.drop(SOURCE_LINE, strict=False).write_csv().encode()).hexdigest()[:10]
     pending: dict[Path, bytes] = {}
     partials: list[Path] = []
     try:
@@ -90,14 +118,9 @@ def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sour
             staged: list[tuple[str, pl.DataFrame]] = []
             # sources first, then registries (extra), then the observations: the order of the files' renames
             for tbl, rows in ([("sources", sources)] if sources is not None else []) + extra:
-                new_rows = _new_rows(con, tbl, rows)
-                if new_rows.height:
-                    store.load_frame(con, tbl, new_rows, f"{label} ({tbl} row)")
-                staged.append((tbl, new_rows))
-            new = _new_rows(con, table, frame)
+                staged.append((tbl, _stage(con, tbl, rows, f"{label} ({tbl} row)", origin)))
+            new = _stage(con, table, frame, label, origin)
             already = frame.height - new.height
-            if new.height:
-                store.load_frame(con, table, new, label)
             staged.append((table, new))
             for order, (tbl, rows) in enumerate(staged):
                 if rows.height:
@@ -121,8 +144,13 @@ def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sour
         for f in partials:
             f.unlink(missing_ok=True)
         raise
-    for partial, target in zip(partials, pending):  # sources first: a kill in between leaves only harmless source rows
-        os.replace(partial, target)
+    try:
+        for partial, target in zip(partials, pending):  # sources first: a kill in between leaves only harmless source rows
+            os.replace(partial, target)
+    except OSError as exc:  # the store already has the rows: say so, and how the next command settles it
+        raise CostmodelError(f"cannot finish the import: renaming {exc.filename} failed ({exc.strerror}); the next "
+                             "costmodel command removes its .partial files and rebuilds the store without it, so run the "
+                             "import again once the imports folder is writable") from None
     return new.height, already, [str(f) for f in pending]
 
 
@@ -159,7 +187,13 @@ def remove_import(import_id: str, *, db_path: Path | None = None, imports: Path 
     with store.writer_lock(path):
         files = [f for f in folder.glob(f"*/{import_id}*.csv")]
         for f in files:
-            f.unlink()
+            try:
+                f.unlink()
+            except OSError as exc:
+                raise CostmodelError(f"cannot remove import {import_id}: deleting {f} failed ({exc.strerror}); the imports "
+                                     f"folder {folder} must be writable"
+                                     + (f" ({len(files) - files.index(f)} of its {len(files)} files left: run --remove "
+                                        "again once it is)" if files.index(f) else "")) from None
         store.build(path, _paths.data_dir(), imports=folder)
     return [str(f) for f in files]
 
@@ -169,8 +203,34 @@ def file_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", Path(text).name.lower()).strip("-")[:40] or "import"
 
 
-def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows of ``frame`` whose primary key is not in ``table`` yet (duplicates within the frame kept once)."""
+SOURCE_LINE = "_source_line"
+"""Optional column of a frame given to ``append``: the line of the imported file each row came from (not stored)."""
+INTEGER_MAX = 2**31 - 1
+"""The largest whole number an INTEGER column of the store holds (DuckDB's 32-bit INTEGER)."""
+
+
+def _stage(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, label: str,
+           origin: str | Path | None) -> pl.DataFrame:
+    """Load the rows of ``rows`` that ``table`` lacks (on ``con``, uncommitted) and return them; a rule a row breaks is
+    reported against ``origin`` (the imported file), at its ``_source_line`` where the rows carry one."""
+    lines = rows[SOURCE_LINE].to_list() if SOURCE_LINE in rows.columns and origin is not None else None
+    rows = rows.drop(SOURCE_LINE, strict=False)
+    try:
+        new, new_lines = _new_rows(con, table, rows, str(origin) if lines else label, lines)
+        if new.height:
+            store.load_records(con, table, store.Records(str(origin) if lines else label, list(new.columns),
+                                                         [list(r) for r in new.iter_rows()], new_lines))
+    except DataError as exc:
+        if origin is None or lines:
+            raise
+        raise DataError(str(origin), None, exc.field, f"{exc.detail} (in the {table} row made from it)") from None
+    return new
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, label: str = "import",
+              lines: list[int] | None = None) -> tuple[pl.DataFrame, list[int]]:
+    """Rows of ``frame`` whose primary key is not in ``table`` yet (duplicates within the frame kept once), and the
+    line of each (``lines``, else its position in the frame, from 1)."""
     pk = con.execute("SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? "
                      "AND constraint_type = 'PRIMARY KEY'", [table]).fetchall()
     if not pk:
@@ -178,14 +238,41 @@ def _new_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -
     keys = list(pk[0][0])
     cols = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
                                       [table]).fetchall()]
-    typed = store.typed_frame(store.table_rules(con, table), store.Records(
-        "import", list(frame.columns), [[None if v is None else str(v) for v in row] for row in frame.iter_rows()],
-        list(range(1, frame.height + 1))))
+    rules = store.table_rules(con, table)
+    records = store.Records(label, list(frame.columns),
+                            [[None if v is None else str(v) for v in row] for row in frame.iter_rows()],
+                            list(lines) if lines else list(range(1, frame.height + 1)))
+    _check_integer_range(rules, records)
+    typed = store.typed_frame(rules, records)
     existing = con.sql(f"SELECT {', '.join(keys)} FROM {table}").pl()
     fresh = typed.unique(subset=keys, keep="first", maintain_order=True)
     if existing.height:
         fresh = fresh.join(existing, on=keys, how="anti", nulls_equal=True)
-    return fresh.select(cols).cast({c: pl.String for c in cols})
+    return fresh.select(cols).cast({c: pl.String for c in cols}), fresh["_line"].to_list()
+
+
+def _check_integer_range(rules: store.TableRules, records: store.Records) -> None:
+    """Whole numbers too large for the store's INTEGER columns, refused naming the line and field (else they fail
+    deep in the loader as an overflow)."""
+    index = {h: i for i, h in enumerate(records.header)}
+    for col in rules.columns:
+        limit = {"INTEGER": INTEGER_MAX, "BIGINT": 2**63 - 1}.get(col.data_type)
+        if limit is None or col.name not in index:
+            continue
+        for row, line in zip(records.rows, records.lines):
+            raw = row[index[col.name]]
+            if raw is None:
+                continue
+            try:
+                value: float = int(raw)
+            except ValueError:
+                try:
+                    value = float(raw)
+                except ValueError:
+                    continue  # not a number at all: the loader says so
+            if abs(value) > limit:
+                raise DataError(records.label, line, col.name, f"{raw} is beyond the store's whole-number range "
+                                                               f"(at most {limit:,})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,10 +375,46 @@ def _gcp_host_for(hosts: dict[tuple[str, str], list[dict[str, Any]]], accel: str
 
 
 SKYPILOT_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "SpotPrice", "Region")
+SKYPILOT_ACCEPTED = f"a SkyPilot catalogue vms.csv (UTF-8 CSV with columns {', '.join(SKYPILOT_COLUMNS)})"
 
 
-def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]], list[int]]:
-    records = store.read_csv_records(Path(path))
+def _read_bytes(path: Path, accepted: str) -> bytes:
+    """A file's bytes; a folder, a missing file, a symbolic-link loop or an unreadable file refused in one line."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise DataError(str(path), None, None, f"is a folder, not a file; expected {accepted}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(str(path), None, None, f"file not found; expected {accepted}") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(str(path), None, None, "is a symbolic link that loops (too many levels of symbolic links); "
+                                                   f"give the file itself, {accepted}") from None
+        raise DataError(str(path), None, None, f"cannot be read ({exc.strerror or exc}); expected {accepted}") from None
+
+
+def _decode(path: Path, raw: bytes, accepted: str) -> str:
+    """UTF-8 text (a leading byte-order mark dropped); other bytes refused naming the line and offset."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(str(path), line, None, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                                               f"expected {accepted}, saved as UTF-8") from None
+
+
+def _read_table(path: Path, accepted: str = "a UTF-8 CSV file") -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """A CSV file's header, rows (by column name) and line numbers; a byte-order mark is read as UTF-8's, not as part
+    of the first column's name; every refusal names the file and ends with what is ``accepted``."""
+    path = Path(path)
+    _decode(path, _read_bytes(path, accepted), accepted)
+    try:
+        records = store.read_csv_records(path)
+    except DataError as exc:
+        raise DataError(exc.file, exc.line, exc.field, f"{exc.detail}; expected {accepted}") from None
+    if records.header:
+        records.header[0] = records.header[0].removeprefix("\ufeff").strip()
     rows = [dict(zip(records.header, [v or "" for v in r])) for r in records.rows]
     for row, line, raw in zip(rows, records.lines, records.rows):
         if len(raw) != len(records.header):
@@ -317,7 +440,7 @@ def import_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                                                     skip_unknown=skip_unknown, db_path=db_path)
     provider = frame["provider"][0]
     added, already, files = append("gpu_prices", frame, label=f"skypilot-{provider}", sources=sources, db_path=db_path,
-                                   imports=imports)
+                                   imports=imports, origin=path)
     return ImportReport("skypilot", str(path), "gpu_prices", read, added, already, skipped, files)
 
 
@@ -337,7 +460,7 @@ def import_skypilot_folder(folder: Path, *, observed_on: dt.date | None = None, 
     skipped: list[dict[str, Any]] = []
     for f, (frame, sources, skip, n) in zip(files, parsed):
         a, b, w = append("gpu_prices", frame, label=f"skypilot-{frame['provider'][0]}", sources=sources, db_path=db_path,
-                         imports=imports)
+                         imports=imports, origin=f)
         added, already, read, written = added + a, already + b, read + n, written + w
         skipped += [{**x, "file": str(f)} for x in skip]
     return ImportReport("skypilot", str(folder), "gpu_prices", read, added, already, skipped, written)
@@ -347,7 +470,7 @@ def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                     source_id: str | None = None, skip_unknown: bool = False,
                     db_path: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]], int]:
     """One SkyPilot vms.csv as gpu_prices rows, its source row, what was skipped and the rows read (nothing written)."""
-    header, rows, lines = _read_table(path)
+    header, rows, lines = _read_table(path, SKYPILOT_ACCEPTED)
     if not rows:
         raise DataError(str(path), 1, None, "no rows: a SkyPilot vms.csv has one row per instance type and region")
     missing = [c for c in SKYPILOT_COLUMNS if c not in header]
@@ -375,9 +498,7 @@ def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
         except CostmodelError:
             unknown.setdefault(accel, []).append(line)
             continue
-        count = _number(path, line, "AcceleratorCount", row["AcceleratorCount"])
-        if count <= 0 or count != int(count):
-            raise DataError(str(path), line, "AcceleratorCount", f"{row['AcceleratorCount']!r} is not a positive whole number")
+        count = _count(path, line, "AcceleratorCount", row["AcceleratorCount"])
         region = row["Region"].strip() or "any"
         if row.get("AvailabilityZone", "").strip():
             region = f"{region}/{row['AvailabilityZone'].strip()}"
@@ -406,7 +527,8 @@ def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
                         "gpus_per_instance": int(count), "instance_type": instance,
                         "usd_per_gpu_hour": round(value / count, 6), "source_id": source_id,
                         "observed_on": observed_on.isoformat(),
-                        "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s){note}"})
+                        "note": f"{path.name} line {line}: instance ${value:g}/h for {int(count)} GPU(s){note}",
+                        SOURCE_LINE: line})
     if not skip_unknown:
         _refuse_unknown(path, unknown, "AcceleratorName", "accelerator")
     for name, ls in unknown.items():
@@ -421,6 +543,7 @@ def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.
 
 
 GPUHUNT_COLUMNS = ("instance_name", "location", "price", "gpu_count", "gpu_name", "spot")
+GPUHUNT_ACCEPTED = "a gpuhunt catalog CSV (UTF-8, columns instance_name, location, price, gpu_count, gpu_name, spot)"
 """Columns a gpuhunt catalog CSV needs (its RawCatalogItem: also cpu, memory, gpu_memory, and in newer versions
 disk_size, gpu_vendor, flags); price is per instance and hour, gpu_memory per GPU in GB."""
 
@@ -434,7 +557,7 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
     its memory (A100 with 80 GB: a100-80gb); rows without GPUs are skipped; spot rows are spot.
     """
     path = Path(path)
-    header, rows, lines = _read_table(path)
+    header, rows, lines = _read_table(path, GPUHUNT_ACCEPTED)
     if not rows:
         raise DataError(str(path), 1, None, "no rows: a gpuhunt catalog has one row per offer")
     missing = [c for c in GPUHUNT_COLUMNS if c not in header]
@@ -447,12 +570,10 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
     out, skipped, unknown = [], [], {}
     for row, line in zip(rows, lines):
         count_text = (row.get("gpu_count") or "").strip()
-        count = _number(path, line, "gpu_count", count_text) if count_text else 0
-        if count <= 0 or not (row.get("gpu_name") or "").strip():
+        count = _count(path, line, "gpu_count", count_text, minimum=0, what="whole number of GPUs (0 or more)") if count_text else 0
+        if count == 0 or not (row.get("gpu_name") or "").strip():
             skipped.append({"line": line, "reason": "no GPU"})
             continue
-        if count != int(count):
-            raise DataError(str(path), line, "gpu_count", f"{count_text!r} is not a whole number of GPUs")
         name = row["gpu_name"].strip()
         memory = (row.get("gpu_memory") or "").strip()
         sized = [f"{name}-{_number(path, line, 'gpu_memory', memory):g}GB"] if memory else []
@@ -476,7 +597,7 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
                     "region": row["location"].strip() or "any", "gpus_per_instance": int(count),
                     "instance_type": row["instance_name"].strip() or name, "usd_per_gpu_hour": round(price / count, 6),
                     "source_id": source_id, "observed_on": observed_on.isoformat(),
-                    "note": f"{path.name} line {line}: offer ${price:g}/h for {int(count)} x {name}"})
+                    "note": f"{path.name} line {line}: offer ${price:g}/h for {int(count)} x {name}", SOURCE_LINE: line})
     if not skip_unknown:
         _refuse_unknown(path, unknown, "gpu_name", "GPU")
     skipped += [{"gpu": n, "lines": ls, "reason": "unknown GPU, not loaded"} for n, ls in unknown.items()]
@@ -488,7 +609,7 @@ def import_gpuhunt(path: Path, *, provider: str | None = None, observed_on: dt.d
     frame = pl.DataFrame(out).unique(subset=["provider", "gpu_id", "pricing_mode", "region", "gpus_per_instance", "instance_type"],
                                      keep="first", maintain_order=True)
     added, already, files = append("gpu_prices", frame, label=f"gpuhunt-{provider}", sources=sources, db_path=db_path,
-                                   imports=imports)
+                                   imports=imports, origin=path)
     return ImportReport("gpuhunt", str(path), "gpu_prices", len(rows), added, already, skipped, files)
 
 
@@ -498,8 +619,21 @@ def _number(path: Path, line: int, field: str, text: str) -> float:
     except ValueError:
         raise DataError(str(path), line, field, f"{text!r} is not a number") from None
     if value != value:
-        raise DataError(str(path), line, field, "is NaN")
+        raise DataError(str(path), line, field, f"is NaN ({text!r}): a number such as 2.49 is expected")
+    if math.isinf(value):
+        raise DataError(str(path), line, field, f"{text!r} is infinite or too large: a finite number such as 2.49 is expected")
     return value
+
+
+def _count(path: Path, line: int, field: str, text: str, *, minimum: int = 1, what: str = "") -> int:
+    """A whole number of at least ``minimum`` that the store's counts hold (at most ``INTEGER_MAX``)."""
+    value = _number(path, line, field, text)
+    kind = what or ("positive whole number" if minimum == 1 else "whole number, 0 or more")
+    if value != int(value) or value < minimum:
+        raise DataError(str(path), line, field, f"{text!r} is not a {kind}")
+    if value > INTEGER_MAX:
+        raise DataError(str(path), line, field, f"{text!r} is too large: a {kind} of at most {INTEGER_MAX:,} is expected")
+    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,16 +657,16 @@ class ConfigFieldError(CostmodelError):
         super().__init__(f"field {field}: {detail}")
 
 
-def _read_json(path: Path) -> tuple[str, Any]:
-    """A JSON file's text and value; errors name the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(str(path), None, None, "file not found") from None
+def _read_json(path: Path, accepted: str = "a JSON file") -> tuple[str, Any]:
+    """A JSON file's text and value; errors name the file and line and end with what is ``accepted``."""
+    text = _decode(path, _read_bytes(path, accepted), accepted)
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?)") from None
+        raise DataError(str(path), exc.lineno, None, f"not valid JSON ({exc.msg}; truncated?); expected {accepted}") from None
+    except RecursionError:
+        raise DataError(str(path), None, None, f"JSON nested too deeply to read (more than about {sys.getrecursionlimit()} "
+                                               f"levels of [ or {{); expected {accepted}") from None
 
 
 def _json_key_line(text: str, key: str) -> int | None:
@@ -563,6 +697,8 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < (name in CONFIG_REQUIRED)):
             raise ConfigFieldError(name, f"{value!r} is not a {'positive' if name in CONFIG_REQUIRED else 'non-negative'} "
                                          "whole number")
+        if value is not None and value > INTEGER_MAX:
+            raise ConfigFieldError(name, f"{value!r} is too large: a whole number of at most {INTEGER_MAX:,} is expected")
     layers = get("num_hidden_layers")
     hidden = get("hidden_size")
     heads = get("num_attention_heads")
@@ -600,7 +736,7 @@ def config_to_model(config: dict[str, Any], *, model_id: str, hf_repo: str | Non
                 raise ConfigFieldError("moe_layer_freq", f"a list of 0/1 flags must have num_hidden_layers ({layers}) entries")
             moe_layers = sum(step)
         elif isinstance(step, int) and not isinstance(step, bool) and step > 0:
-            moe_layers = sum(1 for i in range(dense_first, layers) if (i - dense_first + 1) % step == 0)
+            moe_layers = max(layers - dense_first, 0) // step  # every step-th layer after the first dense ones
         else:
             raise ConfigFieldError("moe_layer_freq", f"{step!r} is neither a positive whole number nor a list of 0/1 flags")
         dense_layers = layers - moe_layers
@@ -662,10 +798,14 @@ def release_precision(config: dict[str, Any]) -> str:
     return "fp16" if "float16" in dtype and "bfloat" not in dtype else "bf16"
 
 
+HF_CONFIG_ACCEPTED = "a Hugging Face config.json (one UTF-8 JSON object with num_hidden_layers, hidden_size, ...)"
 HYBRID_KEYS = ("hybrid_override_pattern", "layers_block_type", "mamba_num_heads", "linear_num_value_heads",
                "linear_attn_config", "block_configs", "moe_latent_size")
 """config.json fields of architectures the shape formulas do not cover (Mamba or linear-attention
 hybrids, per-layer NAS blocks, latent MoE): their computed parameters and KV cache are not trusted."""
+MAX_PARAMS_B = 100_000.0
+"""Most parameters [billions] an imported model may have: 50 times the largest published (about 2,000 B); more is a
+broken config (a layer count or width off by orders of magnitude), not a model."""
 NAME_SIZE_TOLERANCE = 0.2
 """Largest relative gap between computed parameters and the size in the repo name (e.g. 30B-A3B)."""
 
@@ -697,7 +837,7 @@ def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt
     the size the repo name states.
     """
     path = Path(path)
-    text, config = _read_json(path)
+    text, config = _read_json(path, HF_CONFIG_ACCEPTED)
     if not isinstance(config, dict):
         raise DataError(str(path), 1, None, "a config.json holds one JSON object")
     stem = path.name.removesuffix("_config.json").removesuffix(".json")
@@ -714,7 +854,7 @@ def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt
     model_id = model_id or derived
     given = {"total_params_b": total_params_b, "active_params_b": active_params_b}
     for key, value in given.items():
-        if value is not None and not value > 0:
+        if value is not None and not (value > 0 and math.isfinite(value)):
             raise DataError(str(path), None, key, f"{value!r} is not a positive number of billions")
     hybrid = [k for k in HYBRID_KEYS if k in config or k in (config.get("text_config") or {})]
     if hybrid and (total_params_b is None or active_params_b is None):
@@ -732,6 +872,12 @@ def import_hf_config(path: Path, *, model_id: str | None = None, observed_on: dt
                             f"computed {row[key]:,.2f} B but the name says {stated:g} B: the shapes are not fully "
                             f"understood; give --{key.replace('_', '-')} from the model card")
     row.update({k: v for k, v in given.items() if v is not None})
+    for key in ("total_params_b", "active_params_b"):
+        if row[key] > MAX_PARAMS_B:
+            how = "given" if given[key] is not None else "computed from the shapes"
+            raise DataError(str(path), None, key, f"{row[key]:,.0f} B parameters {how}: more than {MAX_PARAMS_B:,.0f} B is "
+                                                  "not a model (check num_hidden_layers, hidden_size, vocab_size and "
+                                                  "the expert counts)")
     if row["active_params_b"] > row["total_params_b"]:
         raise DataError(str(path), None, "active_params_b",
                         f"{row['active_params_b']:g} B active exceeds {row['total_params_b']:g} B total")
@@ -775,9 +921,9 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
                       imports: Path | None = None) -> ImportReport:
     """Import a user's negotiated GPU and API prices (layout: ``PRICES_CSV_COLUMNS``)."""
     path = Path(path)
-    header, rows, lines = _read_table(path)
+    header, rows, lines = _read_table(path, f"a prices CSV (UTF-8, columns {', '.join(PRICES_CSV_COLUMNS)})")
     if not rows:
-        raise DataError(str(path), 1, None, f"no rows; columns: {', '.join(PRICES_CSV_COLUMNS)}")
+        raise DataError(str(path), 1, None, f"no rows; a prices CSV has one price per row, columns: {', '.join(PRICES_CSV_COLUMNS)}")
     missing = [c for c in PRICES_CSV_COLUMNS if c not in header]
     if missing:
         raise DataError(str(path), 1, missing[0], f"missing column; a prices CSV has {', '.join(PRICES_CSV_COLUMNS)}")
@@ -803,21 +949,28 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
             gpu_rows.append({"provider": provider, "gpu_id": gpu_id, "pricing_mode": mode, "region": "negotiated",
                              "gpus_per_instance": 1, "instance_type": "negotiated", "usd_per_gpu_hour": price,
                              "source_id": source_id, "observed_on": day.isoformat(),
-                             "note": "; ".join(x for x in (row["note"], fx_note) if x) or None})
+                             "note": "; ".join(x for x in (row["note"], fx_note) if x) or None, SOURCE_LINE: line})
         elif kind == "api":
             item = row["item"].strip()
             if not item:
                 raise DataError(str(path), line, "item", "is empty: give the provider's model id")
             cached = row["cached_input_usd_per_mtok"].strip()
+            per_mtok = {f: _positive_price(path, line, f, row[f], maximum=API_PRICE_MAX_USD_PER_MTOK)
+                        for f in ("input_usd_per_mtok", "output_usd_per_mtok")}
+            cached_price = (_positive_price(path, line, "cached_input_usd_per_mtok", cached, maximum=API_PRICE_MAX_USD_PER_MTOK)
+                            if cached else None)
+            if cached_price is not None and cached_price > per_mtok["input_usd_per_mtok"]:
+                raise DataError(str(path), line, "cached_input_usd_per_mtok",
+                                f"{cached_price:g} is above input_usd_per_mtok {per_mtok['input_usd_per_mtok']:g}: a cached "
+                                "read is priced at most the input price (columns swapped?)")
             api_rows.append({
                 "provider": provider, "provider_model_id": item, "context_tier_start_tokens": 0, "time_window_utc": "all-day",
                 "price_period": 0, "effective_from": day.isoformat(), "effective_until": None,
-                "input_usd_per_mtok": _positive_price(path, line, "input_usd_per_mtok", row["input_usd_per_mtok"]) * to_usd,
-                "output_usd_per_mtok": _positive_price(path, line, "output_usd_per_mtok", row["output_usd_per_mtok"]) * to_usd,
-                "cached_input_usd_per_mtok": (_positive_price(path, line, "cached_input_usd_per_mtok", cached) * to_usd
-                                              if cached else None),
+                "input_usd_per_mtok": per_mtok["input_usd_per_mtok"] * to_usd,
+                "output_usd_per_mtok": per_mtok["output_usd_per_mtok"] * to_usd,
+                "cached_input_usd_per_mtok": cached_price * to_usd if cached_price is not None else None,
                 "cache_write_usd_per_mtok": None, "source_id": source_id, "observed_on": day.isoformat(),
-                "note": "; ".join(x for x in (row["note"] or "negotiated price", fx_note) if x)})
+                "note": "; ".join(x for x in (row["note"] or "negotiated price", fx_note) if x), SOURCE_LINE: line})
         else:
             raise DataError(str(path), line, "kind", f"{row['kind']!r} is not gpu or api")
     sources = pl.DataFrame([{"source_id": source_id, "title": f"Negotiated prices ({path.name})", "url_or_citation": str(path.name),
@@ -834,7 +987,7 @@ def import_prices_csv(path: Path, *, source_id: str | None = None, db_path: Path
     for table, frame_rows in (("gpu_prices", gpu_rows), ("api_prices", api_rows)):
         if frame_rows:
             a, b, f = append(table, pl.DataFrame(frame_rows), label=f"prices-{path.stem}", sources=sources, db_path=db_path,
-                             imports=imports, extra=registry if table == "gpu_prices" else None)
+                             imports=imports, extra=registry if table == "gpu_prices" else None, origin=path)
             added, already, files = added + a, already + b, files + f
     return ImportReport("prices-csv", str(path), "gpu_prices, api_prices", len(rows), added, already, [], files)
 
@@ -854,10 +1007,18 @@ def _to_usd(path: Path, line: int, code: str, day: dt.date, db_path: Path | None
                                    f"({r.rate_kind} of {r.month:%Y-%m}, {r.source_id})")
 
 
-def _positive_price(path: Path, line: int, field: str, text: str) -> float:
+API_PRICE_MAX_USD_PER_MTOK = 10_000.0
+"""Largest API price an import accepts [USD per million tokens]: the dearest listed (o1-pro output, 600) times
+about 17; anything above is a unit error (a price per token, or per thousand)."""
+
+
+def _positive_price(path: Path, line: int, field: str, text: str, *, maximum: float | None = None) -> float:
     value = _number(path, line, field, text.strip() if text.strip() else "missing")
     if value <= 0:
         raise DataError(str(path), line, field, f"{value!r} is not a price: prices must be above 0")
+    if maximum is not None and value > maximum:
+        raise DataError(str(path), line, field, f"{value:g} is not a plausible price: at most {maximum:,.0f} USD per "
+                                                "million tokens is accepted (a unit error?)")
     return value
 
 
@@ -883,7 +1044,7 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
     cached-read prices are kept; entries without prices (embeddings, images) are skipped.
     """
     path = Path(path)
-    text, data = _read_json(path)
+    text, data = _read_json(path, "LiteLLM's model_prices_and_context_window.json (one UTF-8 JSON object of models)")
     if not isinstance(data, dict) or not data:
         raise DataError(str(path), 1, None, "no entries: LiteLLM's price map is one JSON object of models")
     observed_on = observed_on or dt.date.today()
@@ -900,9 +1061,15 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
                                 f"{value!r} is not a number of USD per token")
+            if isinstance(value, float) and math.isnan(value):
+                raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}", "is NaN: a number of USD per token is expected")
             if value < 0:
                 raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
                                 f"negative price {value!r}: prices must be above 0")
+            if value > API_PRICE_MAX_USD_PER_MTOK / 1e6:
+                raise DataError(str(path), _json_key_line(text, key), f"{key}.{field}",
+                                f"{value!r} USD per token is not a plausible price: at most "
+                                f"{API_PRICE_MAX_USD_PER_MTOK / 1e6:g} is accepted (a unit error?)")
             return float(value)
 
         inp, out, cached = (price(f) for f in ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost"))
