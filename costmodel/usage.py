@@ -110,8 +110,12 @@ def connect(backend: Any = None):
         if scheme == "pyspark":
             return _spark(name)
         if "://" in name and name.rstrip("/") not in ("duckdb:", "polars:"):
-            return ibis.connect(name)
-        return getattr(ibis, scheme).connect()
+            con = ibis.connect(name)
+        else:
+            con = getattr(ibis, scheme).connect()
+        if scheme == "duckdb":  # its progress bar writes to stdout, into --json output
+            con.raw_sql("SET enable_progress_bar = false")
+        return con
     except ImportError as exc:
         extra = "spark" if scheme == "pyspark" else scheme
         raise CostmodelError(f"--backend {name!r}: {exc.name or 'a package'} is not installed; "
@@ -183,6 +187,8 @@ def _source(path: Path | None, con: Any, table: str | None, time_column: str):
                 raw = read(str(path), types={time_column: "VARCHAR"})
             except Exception:
                 raw = read(str(path))  # no such column: the mapping check below names what is missing
+        elif _backend_name(con) == "pyspark" and kind in ("csv", "json"):
+            raw = read(str(path), mode="FAILFAST")  # Spark would otherwise turn a malformed line into nulls
         elif _backend_name(con) == "polars" and kind == "json" and _starts_with_bom(path):
             import io
 
@@ -209,15 +215,17 @@ def _translate(exc: BaseException, label: str, kind: str | None, path: Path | No
     text = str(exc)
     low = text.lower()
     line = re.search(r"(?:CSV Error on Line|line)[: ]+(\d+)", text)
-    where = f"{label}, line {line.group(1)}" if line else label
-    if "utf-8" in low or "utf8" in low or "unicode" in low:
+    where = f"{label}, line {line.group(1)}" if line and int(line.group(1)) > 0 else label
+    bad = _first_bad_json_line(path) if kind == "json" and path else None
+    if bad:  # Python's own reading of the file names the line whatever the backend said
+        return CostmodelError(f"{label}, line {bad[0]}: malformed JSON ({bad[1]}); a JSON lines log has one JSON object per line")
+    if "utf-8" in low or "unicode" in low:
+        number = _first_non_utf8_line(path) if path else None
+        where = f"{label}, line {number}" if number else where
         return CostmodelError(f"{where}: bytes that are not UTF-8; logs are read as UTF-8 (re-encode, e.g. "
                               "iconv -f latin1 -t utf-8)")
     if kind == "json" and ("json" in low or "syntax" in low or "malformed" in low):
-        bad = _first_bad_json_line(path) if path else None
-        where = f"{label}, line {bad[0]}" if bad else where
-        detail = bad[1] if bad else _first_line(exc)
-        return CostmodelError(f"{where}: malformed JSON ({detail}); a JSON lines log has one JSON object per line")
+        return CostmodelError(f"{where}: malformed JSON ({_first_line(exc)}); a JSON lines log has one JSON object per line")
     unparsed = re.search(r'parse string "(.*?)" according to format specifier "(.*?)"', text)
     if unparsed:
         return CostmodelError(f"{where}, column {time_column}: {unparsed.group(1)!r} does not match --timestamp-format "
@@ -232,6 +240,22 @@ def _translate(exc: BaseException, label: str, kind: str | None, path: Path | No
     if "out of bounds" in low or "overflow" in low or "out of range" in low or "int128" in low:
         return CostmodelError(f"{where}: a number too large to add up ({_first_line(exc)}); {TOKEN_RULE}")
     return CostmodelError(f"{where}: could not be read: {_first_line(exc)}")
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The first line of a file that is not UTF-8 (only read when the backend failed)."""
+    if path.suffix.lower() == ".gz":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            for number, line in enumerate(fh, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        return None
+    return None
 
 
 def _first_bad_json_line(path: Path) -> tuple[int, str] | None:
@@ -378,7 +402,8 @@ def _complain(log: _Log, rule: str, count: int, rows: int, unit: tuple[str, int]
         return CostmodelError(f"{where}, column {column}: {value} cached tokens above the row's {first_input} input tokens "
                               f"({others}); cached input is the part of the input read from the cache, 0 to input_tokens")
     if value is None:
-        return CostmodelError(f"{where}, column {column}: empty; {others} have no input or output token count; "
+        empty = "empty or NaN" if log.raw[column].type().is_floating() else "empty"  # some backends return NaN as null
+        return CostmodelError(f"{where}, column {column}: {empty}; {others} have no input or output token count; "
                               f"every request needs both ({TOKEN_RULE}; an empty cached_input_tokens counts as 0)")
     if isinstance(value, float) and math.isnan(value):
         what = "NaN is not a token count"

@@ -97,9 +97,12 @@ def test_malformed_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_bytes_that_are_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str) -> None:
     path = tmp_path / "log.csv"
-    path.write_bytes(f"{HEADER}\n2026-01-13 10:00:00,caf\xe9,1,1\n".encode("latin-1"))
+    path.write_bytes(f"{HEADER}\n{GOOD}\n2026-01-13 10:00:00,caf\xe9,1,1\n".encode("latin-1"))
     line = error_line(capsys, str(path), "--backend", backend)
-    assert "log.csv" in line and "bytes that are not UTF-8" in line and "iconv" in line
+    assert "log.csv, line 3: bytes that are not UTF-8; logs are read as UTF-8" in line and "iconv" in line
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"timestamp": "2026-01-13T10:00:00", "model": "caf\xe9", "input_tokens": 1, "output_tokens": 1}\n')
+    assert "log.jsonl, line 1: bytes that are not UTF-8" in error_line(capsys, str(path), "--backend", backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -106,5 +106,10 @@ def test_bad_rows_on_spark(spark, tmp_path: Path) -> None:
 
     path = tmp_path / "log.csv"
     path.write_text("timestamp,model,input_tokens,output_tokens\n2026-01-13 10:00:00,a,100,10\n2026-01-13 11:00:00,a,-5,10\n")
-    with pytest.raises(CostmodelError, match=r"log\.csv.*column input_tokens.*1 of 2 rows.*whole numbers from 0"):
+    with pytest.raises(CostmodelError, match=r"log\.csv, line 3, column input_tokens: -5 is negative \(1 of 2 rows\); token counts"):
+        profile(path, backend=spark)
+    path = tmp_path / "log.jsonl"
+    good = json.dumps({"timestamp": "2026-01-13T10:00:00", "model": "a", "input_tokens": 1, "output_tokens": 1})
+    path.write_text(good + "\n" + good[:-5] + "\n")
+    with pytest.raises(CostmodelError, match=r"log\.jsonl, line 2: malformed JSON .*one JSON object per line"):
         profile(path, backend=spark)
