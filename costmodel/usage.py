@@ -114,7 +114,10 @@ def connect(backend: Any = None):
         else:
             con = getattr(ibis, scheme).connect()
         if scheme == "duckdb":  # its progress bar writes to stdout, into --json output
-            con.raw_sql("SET enable_progress_bar = false")
+            try:
+                con.raw_sql("SET enable_progress_bar = false")
+            except Exception:  # in a Jupyter kernel DuckDB refuses to touch the setting (no ipywidgets)
+                pass
         return con
     except ImportError as exc:
         extra = "spark" if scheme == "pyspark" else scheme
