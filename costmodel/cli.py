@@ -410,12 +410,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _workload(args: argparse.Namespace):
     from .scenarios import Workload
 
-    if getattr(args, "workload_from", None):
+    if getattr(args, "workload_from", None) or getattr(args, "table", None):
         from .usage import profile_for
 
         import dataclasses
 
-        measured = profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend).workload()
+        measured = profile_for(args.workload_from, args.log_model, columns=_log_columns(args), backend=args.backend,
+                               table=args.table, timestamp_format=args.timestamp_format).workload()
         return dataclasses.replace(measured, batch_share=args.batch_share, flex_share=args.flex_share)
     if args.tokens_per_month is None:
         raise UsageError("give --tokens-per-month or --workload-from LOG")
@@ -440,13 +441,20 @@ def _add_log_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-col", default=None, help="log column with input tokens (default input_tokens)")
     p.add_argument("--output-col", default=None, help="log column with output tokens (default output_tokens)")
     p.add_argument("--cached-col", default=None, help="log column with cached input tokens (default cached_input_tokens)")
-    p.add_argument("--backend", default=None, help="ibis connection URL (default: DuckDB in memory), e.g. polars://")
+    p.add_argument("--backend", default=None, help="duckdb (default, in memory), polars, pyspark (local Spark) or an ibis "
+                   "connection URL, e.g. duckdb:///logs.ddb, pyspark://?spark.master=spark://host:7077, postgres://...")
+    p.add_argument("--table", default=None, help="profile this table of the --backend instead of a log file")
+    p.add_argument("--timestamp-format", default=None, help="layout of text times that are not ISO 8601, in strftime "
+                   "codes, e.g. '%%d/%%m/%%Y %%H:%%M' (day-first dates are never guessed)")
 
 
 def cmd_workload(args: argparse.Namespace) -> int:
     from .usage import profile
 
-    profiles = profile(Path(args.path), columns=_log_columns(args), backend=args.backend)
+    if not args.path and not args.table:
+        raise UsageError("give a request log file or --table NAME (with --backend)")
+    profiles = profile(Path(args.path) if args.path else None, columns=_log_columns(args), backend=args.backend,
+                       table=args.table, timestamp_format=args.timestamp_format)
     if args.json:
         _emit(args, [p.to_dict() for p in profiles])
         return 0
@@ -985,7 +993,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = add("workload", "profile a request log: tokens per month, shares, lengths, peak-to-mean, hourly profile, per model")
-    p.add_argument("path", help="request log: Parquet, CSV or JSON lines")
+    p.add_argument("path", nargs="?", help="request log: Parquet, CSV or JSON lines (or --table)")
     _add_log_args(p)
     p.set_defaults(func=cmd_workload)
 
