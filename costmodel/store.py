@@ -738,7 +738,10 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
     if not data_dir.is_dir():
         raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
     imports = Path(imports) if imports is not None else (data_dir / "imports" if data_dir != _paths.data_dir() else _paths.imports_dir())
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(db_path, exc) from None
     with writer_lock(db_path):
         return _build(db_path, data_dir, imports, progress)
 
@@ -798,11 +801,32 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
         finally:
             con.close()
         replace_store(tmp, db_path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # a folder gone read-only: the next writer sweeps it (remove_leftovers)
+        if isinstance(exc, duckdb.IOException) or (isinstance(exc, OSError) and _writing(exc, db_path)):
+            raise _write_error(db_path, exc) from None
         raise
     return BuildReport(db_path, data_dir, counts, skipped, digest)
+
+
+def _writing(exc: OSError, db_path: Path) -> bool:
+    """True for an OSError of writing beside the store (read-only, full, no permission), not of reading an input."""
+    import errno
+
+    return exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM) and (
+        exc.filename is None or Path(exc.filename).parent == db_path.parent)
+
+
+def _write_error(db_path: Path, exc: BaseException) -> StoreError:
+    """A read-only folder or a full disk while writing the store, in one line."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0]
+    old = "the old store is unchanged" if db_path.is_file() else "no store was written"
+    return StoreError(f"cannot write the store {db_path} ({reason}); {old}; free some space, or give a writable path "
+                      "with --db or COSTMODEL_DB")
 
 
 # ---------------------------------------------------------------------------------------------
