@@ -56,9 +56,22 @@ def _light_jsonschema() -> None:
     exec(_NO_IRI_GRAMMAR, {})
 
 
+_WARM_CHARTS = ("def _costmodel_warm_charts():\n"
+                "    try:\n"
+                "        import vl_convert\n"
+                "        vl_convert.vegalite_to_svg({'mark': 'point', 'data': {'values': []}})\n"
+                "        import altair  # noqa: F401  (the chart cell imports it next)\n"
+                "    except Exception:\n"
+                "        pass\n"
+                "import threading\n"
+                "threading.Thread(target=_costmodel_warm_charts, daemon=True).start()\n"
+                "del _costmodel_warm_charts, threading\n")
+"""Starts vl-convert's JavaScript runtime (about 0.6 s on first use; it releases the GIL) and imports Altair in a
+thread while the first cells run, so the first chart does not wait for them."""
+
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR",  # no kernel start-up chatter
-                    f"--IPKernelApp.exec_lines={_NO_IRI_GRAMMAR}"]
-"""Kernel options of every report: quiet, and the light jsonschema import before the first cell."""
+                    f"--IPKernelApp.exec_lines={_NO_IRI_GRAMMAR}", f"--IPKernelApp.exec_lines={_WARM_CHARTS}"]
+"""Kernel options of every report: quiet, the light jsonschema import and vl-convert's warm-up before the first cell."""
 
 
 def notebooks_dir() -> Path:
