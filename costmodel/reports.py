@@ -328,7 +328,10 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
         os.replace(tmp_html, final_html)
     except BaseException as exc:
         for p in (tmp_nb, tmp_html, tmp_json, tmp_xlsx):
-            p.unlink(missing_ok=True)
+            try:
+                p.unlink(missing_ok=True)
+            except OSError:
+                pass  # the next run sweeps it (remove_leftovers)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         if isinstance(exc, OSError):  # a read-only folder, a full disk: the old report stays as it was
@@ -359,10 +362,12 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
         candidates = list(Path(out_dir).glob(".*.tmp.*"))
     except OSError:
         return removed
+    names = set(available())
     for path in candidates:
         match = TEMP_NAME.match(path.name)
-        if match is None or _alive(int(match["pid"])) or not path.is_file() or path.is_symlink():
-            continue
+        if (match is None or match["stem"].split("__")[0] not in names or _alive(int(match["pid"]))
+                or path.is_symlink() or not path.is_file()):
+            continue  # not a report's temporary file, or its run is still going
         try:
             path.unlink()
             removed.append(path)

@@ -126,7 +126,8 @@ def test_the_next_report_sweeps_temporary_files_of_killed_runs_only(tmp_path: Pa
     leftovers = [out / f".crossover.{dead.pid}.tmp.{ext}" for ext in ("ipynb", "html", "json", "xlsx")]
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     running = out / f".crossover.{alive.pid}.tmp.html"  # a run still in progress in another process: kept
-    users = [out / "notes.tmp.html", out / ".notes.tmp", out / f"crossover.{dead.pid}.tmp.html"]  # not our naming
+    users = [out / "notes.tmp.html", out / ".notes.tmp", out / f"crossover.{dead.pid}.tmp.html",  # not our naming
+             out / f".backup.{dead.pid}.tmp.html"]  # no report is named backup
     for path in [*leftovers, running, *users]:
         path.write_text("half-written")
     try:
