@@ -8,7 +8,9 @@ stylesheets from the network, and a footer with the sources and the data's as-of
 appear only when both are complete (written to temporary names, then renamed).
 
 ``run_all('reports/runs.toml')`` validates a whole manifest first, then runs its reports in
-parallel across the cores; a failing report does not stop the others.
+parallel across the cores; a failing report does not stop the others. Ctrl-C stops the batch and
+says what was written; the workers die with their parent; temporary files a killed run left are
+removed by the next run.
 """
 
 from __future__ import annotations
@@ -648,8 +650,9 @@ def _worker_init(parent_pid: int) -> None:
 
 
 def _stop_worker(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.alarm(int(STOP_GRACE_S))  # removing the temporary files must not hang the stop
+    if hasattr(signal, "alarm"):  # removing the temporary files must not hang the stop
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(int(STOP_GRACE_S))
     if not _IN_REPORT:
         os._exit(128 + signum)
     raise _Stopped(128 + signum)
