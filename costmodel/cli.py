@@ -698,7 +698,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     if args.all:
         manifest = Path(args.manifest) if args.manifest else reports.reports_dir() / "runs.toml"
-        results = reports.run_all(manifest, workers=args.workers, progress=None if args.json else reports.print_progress)
+        try:
+            results = reports.run_all(manifest, workers=args.workers, progress=None if args.json else reports.print_progress)
+        except reports.BatchInterrupted as stop:  # Ctrl-C: the batch stopped; say what is there and what is not
+            print(f"costmodel: {stop}", file=sys.stderr)
+            for r in stop.results:
+                print(f"written: {r['html']}" if "error" not in r else f"FAILED {r['report']} {r['parameters']}: {r['error']}",
+                      file=sys.stderr)
+            for name, params in stop.not_written:
+                print(f"not written: {name} {params}", file=sys.stderr)
+            return 130
         failed = [r for r in results if "error" in r]
         if args.json:
             _emit(args, results)

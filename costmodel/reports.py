@@ -8,7 +8,9 @@ stylesheets from the network, and a footer with the sources and the data's as-of
 appear only when both are complete (written to temporary names, then renamed).
 
 ``run_all('reports/runs.toml')`` validates a whole manifest first, then runs its reports in
-parallel across the cores; a failing report does not stop the others.
+parallel across the cores; a failing report does not stop the others. Ctrl-C stops the batch and
+says what was written; the workers die with their parent; temporary files a killed run left are
+removed by the next run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import concurrent.futures as cf
 import html
 import os
 import re
+import signal
 import sys
 import time
 import tomllib
@@ -33,6 +36,44 @@ WORKBOOK_MIME = "application/vnd.costmodel.workbook+json"
 ID_PARAMETERS = {"model_id": "model", "gpu_id": "GPU", "precision": "precision", "edge_device": "GPU", "api_model": "model"}
 """Parameters whose values are store ids, checked before the kernel starts."""
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+_NO_IRI_GRAMMAR = ("import sys\n"
+                   "if 'jsonschema' not in sys.modules and 'rfc3987_syntax' not in sys.modules:\n"
+                   "    sys.modules['rfc3987_syntax'] = None\n"
+                   "    try:\n"
+                   "        import jsonschema\n"
+                   "    except ImportError:\n"
+                   "        pass\n"
+                   "    if sys.modules.get('rfc3987_syntax', 0) is None:\n"
+                   "        del sys.modules['rfc3987_syntax']\n")
+"""Imports jsonschema without the rfc3987-syntax package, whose import builds an Earley parser of the IRI grammar
+(about 1 s, more on a loaded machine) for the ``iri`` formats, which neither the notebook (nbformat) nor the chart
+(Vega-Lite) schemas use. Run in this process before papermill and in each kernel at start-up; afterwards
+``import rfc3987_syntax`` works as usual."""
+
+
+def _light_jsonschema() -> None:
+    """jsonschema imported without building the IRI grammar (see ``_NO_IRI_GRAMMAR``)."""
+    exec(_NO_IRI_GRAMMAR, {})
+
+
+_WARM_CHARTS = ("def _costmodel_warm_charts():\n"
+                "    try:\n"
+                "        import vl_convert\n"
+                "        vl_convert.vegalite_to_svg({'mark': 'point', 'data': {'values': []}})\n"
+                "        import altair  # noqa: F401  (the chart cell imports it next)\n"
+                "    except Exception:\n"
+                "        pass\n"
+                "import threading\n"
+                "threading.Thread(target=_costmodel_warm_charts, daemon=True).start()\n"
+                "del _costmodel_warm_charts, threading\n")
+"""Starts vl-convert's JavaScript runtime (about 0.6 s on first use; it releases the GIL) and imports Altair in a
+thread while the first cells run, so the first chart does not wait for them."""
+
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR",  # no kernel start-up chatter
+                    f"--IPKernelApp.exec_lines={_NO_IRI_GRAMMAR}", f"--IPKernelApp.exec_lines={_WARM_CHARTS}"]
+"""Kernel options of every report: quiet, the light jsonschema import and vl-convert's warm-up before the first cell."""
 
 
 def notebooks_dir() -> Path:
@@ -59,6 +100,7 @@ def available() -> list[str]:
 def parameters(name: str) -> dict[str, dict[str, Any]]:
     """The notebook's parameters: name -> {default, type, help} from its ``parameters`` cell."""
     require("reports", "a report")
+    _light_jsonschema()
     import papermill
 
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name) or name not in available():
@@ -252,12 +294,17 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
                db_path: Path | None = None) -> dict[str, Any]:
     """Execute one report notebook and write its .ipynb and .html; returns paths and timing."""
     require("reports", "a report")
+    _light_jsonschema()
     import papermill
 
     started = time.perf_counter()
     checked = check_parameters(name, params or {}, db_path=db_path)
     out_dir = Path(out_dir) if out_dir else reports_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(name, out_dir, exc) from None
+    remove_leftovers(out_dir)
     stem = output_stem(name, checked)
     final_nb, final_html, final_json = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html", out_dir / f"{stem}.json"
     tmp_nb = out_dir / f".{stem}.{os.getpid()}.tmp.ipynb"
@@ -268,7 +315,7 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     try:
         papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
                                    kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()),
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
+                                   extra_arguments=KERNEL_ARGUMENTS)
         tmp_html.write_text(to_html(tmp_nb), encoding="utf-8")
         import json
 
@@ -285,9 +332,14 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
         os.replace(tmp_html, final_html)
     except BaseException as exc:
         for p in (tmp_nb, tmp_html, tmp_json, tmp_xlsx):
-            p.unlink(missing_ok=True)
+            try:
+                p.unlink(missing_ok=True)
+            except OSError:
+                pass  # the next run sweeps it (remove_leftovers)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
+        if isinstance(exc, OSError):  # a read-only folder, a full disk: the old report stays as it was
+            raise _write_error(name, out_dir, exc) from None
         if exc.__class__.__name__ == "PapermillExecutionError":
             raise CostmodelError(f"report {name} failed in cell {getattr(exc, 'exec_count', '?')}: "
                                  f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', exc)}") from None
@@ -295,6 +347,47 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     return {"report": name, "parameters": checked, "ipynb": str(final_nb), "html": str(final_html), "json": str(final_json),
             "xlsx": str(final_xlsx) if sheets else None,
             "seconds": round(time.perf_counter() - started, 2), "figures": figures}
+
+
+def _write_error(name: str, out_dir: Path, exc: OSError) -> CostmodelError:
+    reason = exc.strerror or str(exc)
+    return CostmodelError(f"report {name}: cannot write to {out_dir} ({reason}); the reports already there are unchanged; "
+                          "free some space or set COSTMODEL_REPORTS_DIR to a writable folder")
+
+
+TEMP_NAME = re.compile(r"^\.(?P<stem>.+)\.(?P<pid>\d+)\.tmp\.(?:ipynb|html|json|xlsx)$")
+"""Temporary files of a report being written: .STEM.PID.tmp.EXT (renamed to STEM.EXT when complete)."""
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Delete the temporary files that killed report runs left in ``out_dir`` (those whose process is gone)."""
+    removed = []
+    try:
+        candidates = list(Path(out_dir).glob(".*.tmp.*"))
+    except OSError:
+        return removed
+    names = set(available())
+    for path in candidates:
+        match = TEMP_NAME.match(path.name)
+        if (match is None or match["stem"].split("__")[0] not in names or _alive(int(match["pid"]))
+                or path.is_symlink() or not path.is_file()):
+            continue  # not a report's temporary file, or its run is still going
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass  # a read-only folder: the run itself will say so
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or a number no process has: keep the file
+    return True
 
 
 def workbook_sheets(notebook_path: Path) -> dict[str, Any] | None:
@@ -522,33 +615,127 @@ def load_manifest(path: Path, *, db_path: Path | None = None) -> list[tuple[str,
     return checked
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by Ctrl-C (or SIGTERM): what was written and what was not."""
+
+    def __init__(self, results: list[dict[str, Any]], not_written: list[tuple[str, dict[str, Any]]]) -> None:
+        self.results = results
+        self.not_written = not_written
+        written = [r for r in results if "error" not in r]
+        super().__init__(f"interrupted: {len(written)} of {len(results) + len(not_written)} reports written")
+
+
+class _Stopped(SystemExit):
+    """Raised in a worker by SIGTERM (its parent stopping the batch, or dying): the report removes its temporary files."""
+
+
+_IN_REPORT = False
+"""True while this worker process runs a report (a stop then unwinds it; between reports it exits at once)."""
+PR_SET_PDEATHSIG = 1
+STOP_GRACE_S = 20.0
+"""How long a stopped worker may take to remove its temporary files before it is killed [s]."""
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Set up a batch worker: dies with its parent, leaves Ctrl-C to the parent, stops cleanly on SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole terminal group: the parent decides
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if sys.platform.startswith("linux"):  # the kernel sends SIGTERM when the parent dies, even by SIGKILL
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(143)
+
+
+def _stop_worker(signum: int, frame: Any) -> None:
+    if hasattr(signal, "alarm"):  # removing the temporary files must not hang the stop
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(int(STOP_GRACE_S))
+    if not _IN_REPORT:
+        os._exit(128 + signum)
+    raise _Stopped(128 + signum)
+
+
 def _worker(name: str, params: dict[str, Any], out_dir: str, env: dict[str, str]) -> dict[str, Any]:
+    global _IN_REPORT
     os.environ.update(env)
+    _IN_REPORT = True
     try:
         return run_report(name, params, out_dir=Path(out_dir))
+    except _Stopped as stop:  # run_report has removed its temporary files; the kernel exits with this process
+        os._exit(stop.code if isinstance(stop.code, int) else 143)
     except Exception as exc:  # reported, not raised: one failure does not stop the batch
         return {"report": name, "parameters": params, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        _IN_REPORT = False
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None = None,
             progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run every report of a manifest in parallel; returns one result (or error) per run."""
+    """Run every report of a manifest in parallel; returns one result (or error) per run.
+
+    Ctrl-C (or SIGTERM) stops the batch: pending reports are cancelled, running ones stopped (their temporary
+    files removed), and ``BatchInterrupted`` says what was written and what was not. Workers die with this
+    process even when it is killed outright (Linux), and temporary files a killed run left are removed here.
+    """
     runs = load_manifest(manifest)
     out = str(out_dir or reports_dir())
+    remove_leftovers(Path(out))
     env = {k: v for k, v in os.environ.items() if k.startswith("COSTMODEL_")}
     workers = workers or max(os.cpu_count() or 1, 1)
     results: list[dict[str, Any]] = []
     # spawn, not fork: a forked worker would inherit this process's open DuckDB connection and threads
     import multiprocessing
+    import threading
 
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_worker, name, params, out, env) for name, params in runs]
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_init, initargs=(os.getpid(),))
+    futures: dict[cf.Future[dict[str, Any]], tuple[str, dict[str, Any]]] = {}
+    try:
+        for name, params in runs:
+            futures[pool.submit(_worker, name, params, out, env)] = (name, params)
         for done, future in enumerate(cf.as_completed(futures), 1):
             result = future.result()
             results.append(result)
             if progress:
                 progress(done, len(futures), result)
+    except KeyboardInterrupt:
+        _stop_pool(pool, futures)
+        seen = {id(r) for r in results}
+        completed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+        results += [f.result() for f in completed if id(f.result()) not in seen]  # finished as Ctrl-C came
+        raise BatchInterrupted(results, [futures[f] for f in futures if f not in completed]) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        pool.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor, futures: dict[cf.Future[Any], Any]) -> None:
+    """Cancel the pending reports and stop the running ones (SIGTERM: each removes its temporary files), then wait."""
+    for future in futures:
+        future.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the executor's own worker processes
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0.1))
+        if process.is_alive():
+            process.kill()
+            process.join(5)
 
 
 def print_progress(done: int, total: int, result: dict[str, Any]) -> None:

@@ -126,33 +126,40 @@ def table_order() -> list[str]:
 
 
 def table_rules(con: duckdb.DuckDBPyConnection, table: str) -> TableRules:
+    return all_table_rules(con, table)[table]
+
+
+def all_table_rules(con: duckdb.DuckDBPyConnection, table: str | None = None) -> dict[str, TableRules]:
+    """The rules of every table (or of one), read from the catalog in two queries (not two per table)."""
+    where, params = ("WHERE table_name = ?", [table]) if table else ("", [])
     cols = con.execute(
-        "SELECT column_name, data_type, NOT is_nullable, column_default FROM duckdb_columns() "
-        "WHERE table_name = ? ORDER BY column_index",
-        [table],
+        "SELECT table_name, column_name, data_type, NOT is_nullable, column_default FROM duckdb_columns() "
+        f"{where or 'WHERE'} {'AND' if where else ''} NOT internal ORDER BY table_name, column_index",
+        params,
     ).fetchall()
     cons = con.execute(
-        "SELECT constraint_type, expression, constraint_column_names, referenced_table, "
-        "referenced_column_names FROM duckdb_constraints() WHERE table_name = ?",
-        [table],
+        "SELECT table_name, constraint_type, expression, constraint_column_names, referenced_table, "
+        f"referenced_column_names FROM duckdb_constraints() {where} ORDER BY table_name, constraint_index",
+        params,
     ).fetchall()
-    pk: tuple[str, ...] = ()
-    checks: list[tuple[str, tuple[str, ...]]] = []
-    fks: list[tuple[str, str, str]] = []
-    for ctype, expr, ccols, rtable, rcols in cons:
+    columns: dict[str, list[Column]] = {}
+    for name, col, data_type, nn, default in cols:
+        columns.setdefault(name, []).append(Column(col, data_type, bool(nn), None if default is None else str(default).strip("'")))
+    pk: dict[str, tuple[str, ...]] = {}
+    checks: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    fks: dict[str, list[tuple[str, str, str]]] = {}
+    for name, ctype, expr, ccols, rtable, rcols in cons:
         if ctype == "PRIMARY KEY":
-            pk = tuple(ccols)
+            pk[name] = tuple(ccols)
         elif ctype == "CHECK":
-            checks.append((expr, tuple(ccols)))
+            checks.setdefault(name, []).append((expr, tuple(ccols)))
         elif ctype == "FOREIGN KEY":
-            fks.extend((c, rtable, r) for c, r in zip(ccols, rcols))
-    return TableRules(
-        name=table,
-        columns=tuple(Column(n, t, bool(nn), None if d is None else str(d).strip("'")) for n, t, nn, d in cols),
-        primary_key=pk,
-        checks=tuple(checks),
-        foreign_keys=tuple(fks),
-    )
+            fks.setdefault(name, []).extend((c, rtable, r) for c, r in zip(ccols, rcols))
+    return {
+        name: TableRules(name=name, columns=tuple(c), primary_key=pk.get(name, ()), checks=tuple(checks.get(name, ())),
+                         foreign_keys=tuple(fks.get(name, ())))
+        for name, c in columns.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +286,10 @@ def typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
     if dupes:
         raise DataError(records.label, 1, dupes[0], "column appears twice in the header")
     index = {h: i for i, h in enumerate(records.header)}
-    data: dict[str, list[Any]] = {c.name: [] for c in rules.columns}
+    data: dict[str, list[Any]] | None = _typed_columns(rules, records, index, defaults)
+    if data is not None:  # every field parsed column by column; else the row-by-row pass names the first bad one
+        return _frame(rules, data, records)
+    data = {c.name: [] for c in rules.columns}
     for row, line in zip(records.rows, records.lines):
         if len(row) != len(records.header):
             raise DataError(
@@ -300,9 +310,60 @@ def typed_frame(rules: TableRules, records: Records) -> pl.DataFrame:
                     records.label, line, col.name,
                     f"{raw!r} is not {_ACCEPTED.get(col.data_type, col.data_type)}",
                 ) from None
+    return _frame(rules, data, records)
+
+
+def _frame(rules: TableRules, data: dict[str, list[Any]], records: Records) -> pl.DataFrame:
     schema = {c.name: _POLARS_TYPES[c.data_type] for c in rules.columns}
     frame = pl.DataFrame(data, schema=schema)
     return frame.with_columns(pl.Series("_line", records.lines, dtype=pl.Int64))
+
+
+def _whole(raw: str) -> int:
+    value = float(raw)
+    if not value.is_integer():
+        raise ValueError("not whole")
+    return int(value)
+
+
+_BOOLEANS = {**{t: True for t in _TRUE}, **{f: False for f in _FALSE}}
+
+
+def _parse_column(values: list[str | None], data_type: str) -> list[Any]:
+    """A whole column through the rules of ``_parse`` (same results); raises on the first field that is not one."""
+    if data_type == "VARCHAR":
+        return values
+    if data_type == "DOUBLE":
+        out = [None if v is None else float(v) for v in values]
+        if not all(math.isfinite(v) for v in out if v is not None):
+            raise ValueError("not finite")
+        return out
+    if data_type in ("INTEGER", "BIGINT"):
+        return [None if v is None else _whole(v) for v in values]
+    if data_type == "DATE":
+        return [None if v is None else dt.date.fromisoformat(v) for v in values]
+    if data_type == "BOOLEAN":
+        return [None if v is None else _BOOLEANS[v.lower()] for v in values]
+    raise KeyError(data_type)  # a type the loader does not know: the row-by-row pass says so
+
+
+def _typed_columns(rules: TableRules, records: Records, index: dict[str, int],
+                   defaults: dict[str, str]) -> dict[str, list[Any]] | None:
+    """The typed columns of records whose every field is valid, or None when one is not (or a row is ragged)."""
+    width = len(records.header)
+    if any(len(row) != width for row in records.rows):
+        return None
+    data: dict[str, list[Any]] = {}
+    for col in rules.columns:
+        i = index.get(col.name)
+        values = [row[i] for row in records.rows] if i is not None else [defaults[col.name]] * len(records.rows)
+        if col.not_null and None in values:
+            return None
+        try:
+            data[col.name] = _parse_column(values, col.data_type)
+        except (ValueError, OverflowError, KeyError, TypeError):
+            return None
+    return data
 
 
 def _one(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
@@ -319,8 +380,29 @@ FUTURE_FREE_COLUMNS = ("observed_on", "retrieved_on", "fitted_on")
 """Date columns that record when something was seen: never after today (a prices' effective_from may be)."""
 
 
+def _any_violation(con: duckdb.DuckDBPyConnection, rules: TableRules) -> bool:
+    """Whether the staged rows (table _staging) break any rule ``_check_frame`` checks: every rule in one query."""
+    tests = [f"bool_or({c.name} > current_date + 1)" for c in rules.columns if c.name in FUTURE_FREE_COLUMNS]
+    tests += [f"bool_or(NOT coalesce(({expr}), true))" for expr, _ in rules.checks]
+    if rules.primary_key:
+        key = ", ".join(rules.primary_key)
+        tests.append(f"EXISTS (SELECT 1 FROM _staging GROUP BY {key} HAVING count(*) > 1)")
+        tests.append(f"EXISTS (SELECT 1 FROM _staging s JOIN {rules.name} t USING ({key}))")
+    tests += [f"bool_or({col} IS NOT NULL AND {col} NOT IN (SELECT {rcol} FROM {rtable}))"
+              for col, rtable, rcol in rules.foreign_keys]
+    for cols, rtable in EXTRA_REFERENCES.get(rules.name, []):
+        joined = " AND ".join(f"s.{c} = r.{c}" for c in cols)
+        tests.append(f"EXISTS (SELECT 1 FROM _staging s WHERE NOT EXISTS (SELECT 1 FROM {rtable} r WHERE {joined}))")
+    if not tests:
+        return False
+    row = _one(con.execute(f"SELECT {' OR '.join(f'coalesce({t}, false)' for t in tests)} FROM _staging"))
+    return bool(row and row[0])
+
+
 def _check_frame(con: duckdb.DuckDBPyConnection, rules: TableRules, label: str) -> None:
     """Check CHECK constraints, keys and references of the staged rows (table _staging)."""
+    if not _any_violation(con, rules):
+        return  # the usual case, in one query; otherwise rule by rule below, to name the first broken row
     future = [c.name for c in rules.columns if c.name in FUTURE_FREE_COLUMNS]
     for col in future:
         hit = _first_violation(con, f"SELECT _line, {col} FROM _staging WHERE {col} > current_date + 1 ORDER BY _line LIMIT 1")
@@ -384,30 +466,30 @@ def _check_frame(con: duckdb.DuckDBPyConnection, rules: TableRules, label: str) 
             )
 
 
-def load_records(con: duckdb.DuckDBPyConnection, table: str, records: Records) -> int:
+def load_records(con: duckdb.DuckDBPyConnection, table: str, records: Records, *, rules: TableRules | None = None) -> int:
     """Validate records against every rule of ``table`` and insert them; all or nothing.
 
     Returns the number of rows inserted. Raises DataError naming file, line and field.
+    ``rules``: the table's rules when the caller has read them already (a build reads all tables' at once).
     """
-    rules = table_rules(con, table)
+    rules = rules or table_rules(con, table)
     frame = typed_frame(rules, records)
-    con.register("_staging_frame", frame)
+    con.register("_staging", frame)  # the checks and the insert read the frame in place (no copy into a table)
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _staging AS SELECT * FROM _staging_frame")
         _check_frame(con, rules, records.label)
         names = ", ".join(c.name for c in rules.columns)
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _staging ORDER BY _line")
     finally:
-        con.unregister("_staging_frame")
-        con.execute("DROP TABLE IF EXISTS _staging")
+        con.unregister("_staging")
     return frame.height
 
 
-def load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, label: str) -> int:
+def load_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, label: str, *,
+               rules: TableRules | None = None) -> int:
     """Load a polars frame of text or typed values through the same checks as a CSV file."""
     header = list(frame.columns)
     rows = [[None if v is None else str(v) for v in row] for row in frame.iter_rows()]
-    return load_records(con, table, Records(label, header, rows, list(range(1, frame.height + 1))))
+    return load_records(con, table, Records(label, header, rows, list(range(1, frame.height + 1))), rules=rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,7 +748,10 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
     if not data_dir.is_dir():
         raise StoreError(f"data folder {data_dir} does not exist; set {_paths.ENV_DATA_DIR} or run from a checkout")
     imports = Path(imports) if imports is not None else (data_dir / "imports" if data_dir != _paths.data_dir() else _paths.imports_dir())
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(db_path, exc) from None
     with writer_lock(db_path):
         return _build(db_path, data_dir, imports, progress)
 
@@ -681,7 +766,9 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
     try:
         con = duckdb.connect(str(tmp))
         try:
+            con.execute("BEGIN")  # one transaction: the schema's COMMENTs and each table's checks commit once, not each
             con.execute(schema_sql())
+            rules = all_table_rules(con)
             for table in table_order():
                 for hook in _BUILD_HOOKS:
                     hook(table)
@@ -702,14 +789,15 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
                         raise DataError(str(_csv_for("sources", data_dir)), None, "source_id",
                                         f"needs a row for {GENAI_PRICES_SOURCE_ID!r} (dates the API prices)")
                     frame, skipped = genai_price_frame(observed[0])
-                    counts[table] = load_frame(con, table, frame, f"genai-prices {GENAI_PRICES_VERSION} (package data)")
+                    counts[table] = load_frame(con, table, frame, f"genai-prices {GENAI_PRICES_VERSION} (package data)",
+                                               rules=rules[table])
                     extra = _csv_for(table, data_dir)
                     if extra.is_file():
-                        counts[table] += load_records(con, table, read_csv_records(extra))
+                        counts[table] += load_records(con, table, read_csv_records(extra), rules=rules[table])
                 else:
-                    counts[table] = load_records(con, table, read_csv_records(_csv_for(table, data_dir)))
+                    counts[table] = load_records(con, table, read_csv_records(_csv_for(table, data_dir)), rules=rules[table])
                 for extra in import_files(table, imports):
-                    counts[table] += load_records(con, table, read_csv_records(extra))
+                    counts[table] += load_records(con, table, read_csv_records(extra), rules=rules[table])
                 if progress:
                     progress(f"{table}: {counts[table]} rows")
             for table, minimum in MIN_ROWS.items():
@@ -725,15 +813,37 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
                 ["genai_prices_version", genai_prices.__version__],
                 ["input_sha256", digest],
             ])
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
             con.close()
         replace_store(tmp, db_path)
-    except BaseException:
+    except BaseException as exc:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # a folder gone read-only: the next writer sweeps it (remove_leftovers)
+        if isinstance(exc, duckdb.IOException) or (isinstance(exc, OSError) and _writing(exc, db_path)):
+            raise _write_error(db_path, exc) from None
         raise
     return BuildReport(db_path, data_dir, counts, skipped, digest)
+
+
+def _writing(exc: OSError, db_path: Path) -> bool:
+    """True for an OSError of writing beside the store (read-only, full, no permission), not of reading an input."""
+    import errno
+
+    return exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM) and (
+        exc.filename is None or Path(exc.filename).parent == db_path.parent)
+
+
+def _write_error(db_path: Path, exc: BaseException) -> StoreError:
+    """A read-only folder or a full disk while writing the store, in one line."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip().splitlines()[0]
+    old = "the old store is unchanged" if db_path.is_file() else "no store was written"
+    return StoreError(f"cannot write the store {db_path} ({reason}); {old}; free some space, or give a writable path "
+                      "with --db or COSTMODEL_DB")
 
 
 # ---------------------------------------------------------------------------------------------
