@@ -57,10 +57,8 @@ def fresh(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("COSTMODEL_DB", str(db))
     monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
     monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    catalog.clear_cache()
     store.ensure_built(db)
     yield tmp_path
-    catalog.clear_cache()
 
 
 def row_counts(db: Path) -> dict[str, int]:
