@@ -42,7 +42,7 @@ reports: $(STAMP)
 	$(BIN)/costmodel report --all
 
 dictionary: $(STAMP)
-	$(BIN)/python -m costmodel.dictionary > data/DATA_DICTIONARY.md
+	$(BIN)/python -m costmodel.store.dictionary > data/DATA_DICTIONARY.md
 
 clean:
 	rm -rf $(VENV) data/costmodel.duckdb data/costmodel.duckdb.wal

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from costmodel import _paths, store
+from costmodel.store import paths as _paths
+from costmodel import store
 
 
 def floor(db_path: Path, data_dir: Path) -> float:

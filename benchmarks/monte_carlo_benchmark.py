@@ -12,7 +12,7 @@ import argparse
 import time
 
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload
-from costmodel.sweep import apply_draws, draw_triangular, evaluate, monte_carlo, resolve_scenario, stated_ranges
+from costmodel.scenarios.sweep import apply_draws, draw_triangular, evaluate, monte_carlo, resolve_scenario, stated_ranges
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ import time
 
 import polars as pl
 
-from costmodel import cost, store
-from costmodel.plan import cost_candidates, plan
+from costmodel.models import cost
+from costmodel import store
+from costmodel.scenarios.plan import cost_candidates, plan
 from costmodel.scenarios import Workload
 
 
@@ -45,7 +46,7 @@ def main() -> None:
     base = plan(w, model="llama-3.3-70b")
     import importlib
 
-    plan_module = importlib.import_module("costmodel.plan")  # the module (costmodel.plan is also the function)
+    plan_module = importlib.import_module("costmodel.scenarios.plan")  # the module (costmodel.plan is also the function)
     from costmodel.scenarios import ownership_inputs
 
     # the candidate rows as plan() builds them, repeated to N with volumes spread over 1e6-1e12 tokens/month

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from costmodel import reports, store
+from costmodel.outputs import reports
+from costmodel import store
 
 FLOOR_SCRIPT = reports._NO_IRI_GRAMMAR + """
 import sys, nbformat, papermill
@@ -99,7 +100,7 @@ def main() -> None:
             cli, cli_floor = [], []
             for i in range(args.repeat):
                 cli_floor.append(fresh([sys.executable, "-c", FLOOR_SCRIPT, str(src), str(tmp_path / f"cf{i}.ipynb")], env))
-                cli.append(fresh([sys.executable, "-m", "costmodel.cli", "report", "crossover"], env))
+                cli.append(fresh([sys.executable, "-m", "costmodel.outputs.cli", "report", "crossover"], env))
             print(f"fresh process: `costmodel report crossover` best {min(cli):.2f} s; floor script best "
                   f"{min(cli_floor):.2f} s; ratio {min(cli) / min(cli_floor):.2f}x")
         if args.batch:

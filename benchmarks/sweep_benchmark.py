@@ -21,7 +21,7 @@ import time
 
 import polars as pl
 
-from costmodel.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, sweep, sweep_grid
+from costmodel.scenarios.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, sweep, sweep_grid
 
 E2E_MODELS = ["llama-3.1-8b", "llama-3.1-70b", "qwen2.5-72b", "mistral-7b", "mixtral-8x7b", "gemma-2-27b"]
 E2E_GPUS = ["h100", "a100-80gb", "l40s", "h200", "rtx-4090", "a10g", "l4", "mi300x", "b200"]

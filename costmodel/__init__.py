@@ -15,19 +15,29 @@ Errors: CostmodelError (DataError: file, line, field; UnknownIdError: closest id
 
 from __future__ import annotations
 
-from . import store
-from .catalog import Gpu, Model, get_gpu, get_model, gpus, models, resolve_gpu_id, resolve_model_id, resolve_precision_id
-from .deployment import throughput  # the function: it binds costmodel.throughput after the module loads
-from .errors import CostmodelError, DataError, StoreError, UnknownIdError
-from .horizon import Horizon, Trends, horizon
-from .memory import MemoryEstimate, memory
-from .plan import Plan, plan
-from .prices import api_prices, gpu_prices
-from .pricing import GpuPrice
-from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover, gpu_price
-from .sweep import sweep
-from .throughput import ThroughputEstimate
-from .version import __version__
+from costmodel import store
+from costmodel.catalog import (
+    Gpu,
+    Model,
+    get_gpu,
+    get_model,
+    gpus,
+    models,
+    resolve_gpu_id,
+    resolve_model_id,
+    resolve_precision_id,
+)
+from costmodel.models.deployment import throughput  # the function: it binds costmodel.throughput after the module loads
+from costmodel.errors import CostmodelError, DataError, StoreError, UnknownIdError
+from costmodel.scenarios.horizon import Horizon, Trends, horizon
+from costmodel.models.memory import MemoryEstimate, memory
+from costmodel.scenarios.plan import Plan, plan
+from costmodel.catalog.prices import api_prices, gpu_prices
+from costmodel.catalog.pricing import GpuPrice
+from costmodel.scenarios import ApiOption, Crossover, SelfHostOption, Workload, compare, crossover, gpu_price
+from costmodel.scenarios.sweep import sweep
+from costmodel.models.throughput import ThroughputEstimate
+from costmodel.version import __version__
 
 __all__ = [
     "__version__", "store", "crossover", "compare", "sweep", "plan", "horizon", "Workload", "SelfHostOption", "ApiOption",

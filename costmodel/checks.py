@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import CostmodelError
+from costmodel.errors import CostmodelError
 
 
 def _is_number(value: Any) -> bool:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import _paths, store
+from costmodel.store import paths as _paths
+from costmodel import store
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 import costmodel
-from costmodel import DataError, calibration, store
-from costmodel.benchmark_import import DATASET, import_benchmark
+from costmodel import DataError, store
+from costmodel.models import calibration
+from costmodel.scenarios.benchmark_import import DATASET, import_benchmark
 
-from .conftest import DATA, sha256
+from costmodel.conftest import DATA, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
 VLLM = FIXTURES / "vllm_bench_serve.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from costmodel import UnknownIdError, get_gpu, get_model, resolve_gpu_id, resolve_model_id, resolve_precision_id
-from costmodel.cli import main
+from costmodel.outputs.cli import main
 
 
 @pytest.mark.parametrize(

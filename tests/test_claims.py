@@ -8,8 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import _paths, claims, memory
-from costmodel.claims import (
+from costmodel.store import paths as _paths
+from costmodel.scenarios import claims
+from costmodel import memory
+from costmodel.scenarios.claims import (
     CONDITIONS,
     DOES_NOT_HOLD,
     HOLDS,
@@ -26,7 +28,7 @@ from costmodel.claims import (
 )
 from costmodel.formatting import number
 
-from .conftest import DATA
+from costmodel.conftest import DATA
 
 CLAIMS = [  # the keys analysis.seed_claims and tests/test_reports.py use
     "Llama 3.1 8B fits on an RTX 4090 (24 GB) in BF16",

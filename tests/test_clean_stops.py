@@ -20,10 +20,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from costmodel import _paths, reports, store
-from costmodel.cli import main
+from costmodel.store import paths as _paths
+from costmodel.outputs import reports
+from costmodel import store
+from costmodel.outputs.cli import main
 
-from .conftest import DATA, sha256
+from costmodel.conftest import DATA, sha256
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses PR_SET_PDEATHSIG")
 

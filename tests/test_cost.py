@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costmodel import CostmodelError, UnknownIdError
-from costmodel import cost
-from costmodel.cli import main
+from costmodel.models import cost
+from costmodel.outputs.cli import main
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, compare, crossover, resolve_api
-from costmodel.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, monte_carlo, sweep, tornado
+from costmodel.scenarios.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, monte_carlo, sweep, tornado
 
-from .conftest import REPO
+from costmodel.conftest import REPO
 
 # The issue's hand-computed case: $2/GPU-hour, one GPU, 1,000 output tokens/s, input share 0.5,
 # API $1/M in and out, no operations cost, peak-to-mean 1, utilisation 1.
@@ -346,7 +346,7 @@ def test_batch_and_flex_shares_are_priced_at_the_providers_tiers(db: Path) -> No
 
 def test_vectorised_draws_apply_like_the_scalar_rule(db: Path) -> None:
     """apply_draws (polars, all draws at once) gives the rows _apply gives one draw at a time."""
-    from costmodel.sweep import Range, _apply, apply_draws, draw_triangular
+    from costmodel.scenarios.sweep import Range, _apply, apply_draws, draw_triangular
 
     base = {"tokens_per_month": 2e9, "capacity_tokens_per_s": 3000.0, "fixed_usd_per_replica_month": 2500.0,
             "variable_usd_per_token": 1e-8, "serverless": True, "peak_to_mean": 2.0, "utilisation": 0.7, "min_replicas": 1,
@@ -364,8 +364,8 @@ def test_vectorised_draws_apply_like_the_scalar_rule(db: Path) -> None:
 def test_asymmetric_ranges_explain_the_monte_carlo_median(db: Path) -> None:
     """Issue 12: the sensitivity headline's saving lay below the Monte Carlo P10 unexplained. Drawn alone, the operations
     range (0 to 15,000 around 1,500) lowers the median saving; the report text names each range that moves it."""
-    from costmodel import analysis
-    from costmodel.sweep import asymmetry_effects
+    from costmodel.outputs import analysis
+    from costmodel.scenarios.sweep import asymmetry_effects
 
     w = Workload(tokens_per_month=5e9)
     sh = SelfHostOption(model="llama-3.1-8b", gpu="l40s")
@@ -390,8 +390,8 @@ def test_asymmetric_ranges_explain_the_monte_carlo_median(db: Path) -> None:
 def test_break_even_reconciliation_names_the_ranges_that_move_it(db: Path) -> None:
     """Issue 12: where the central break-even lies outside the Monte Carlo P10-P90, the report says which asymmetric range
     moves the median break-even and by how much (the percentage is the one the single-range draws give)."""
-    from costmodel import analysis
-    from costmodel.sweep import asymmetry_effects
+    from costmodel.outputs import analysis
+    from costmodel.scenarios.sweep import asymmetry_effects
 
     w = Workload(tokens_per_month=3e9)
     sh = SelfHostOption(model="llama-3.1-70b", gpu="h100")

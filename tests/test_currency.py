@@ -9,8 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, currency, formatting, store
-from costmodel.cli import main
+from costmodel import CostmodelError, formatting, store
+from costmodel.catalog import currency
+from costmodel.outputs.cli import main
 
 
 def stored(code: str, month: str) -> float:
@@ -100,8 +101,8 @@ def test_a_price_file_may_carry_its_own_currency(db: Path, tmp_path: Path, monke
     """A contract in euros: the row's prices are converted at the rate of its month, and the note says which rate."""
     import shutil
 
-    from costmodel import _paths
-    from costmodel.importers import import_prices_csv
+    from costmodel.store import paths as _paths
+    from costmodel.catalog.importers import import_prices_csv
 
     private = tmp_path / "store.duckdb"
     shutil.copy(db, private)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from costmodel import CostmodelError, catalog, store, throughput
-from costmodel.memory import MemoryBudget, memory
+from costmodel.models.memory import MemoryBudget, memory
 
 
 def value(input_id: str, engine: str, version: str | None, gpu: str, context_tokens: int | None = 131072) -> float:
@@ -142,7 +142,7 @@ def test_gpt_oss_120b_fits_one_80_gb_gpu_in_its_release_precision(db: Path) -> N
 
 def test_throughput_crossover_and_reports_agree_on_defaults(db: Path) -> None:
     """The same question gets the same answer from the API, the crossover and the report notebook."""
-    from costmodel import reports
+    from costmodel.outputs import reports
     from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
     w = Workload(tokens_per_month=2e9, input_tokens_per_request=1000, output_tokens_per_request=250)

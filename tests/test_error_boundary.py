@@ -23,9 +23,9 @@ import duckdb
 import pytest
 
 from costmodel import catalog, store
-from costmodel.cli import main
+from costmodel.outputs.cli import main
 
-from .conftest import DATA, REPO, sha256
+from costmodel.conftest import DATA, REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"
@@ -423,7 +423,7 @@ def _refuse(exc: OSError):
 def test_read_only_folder(code: int, fresh: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
     """The store's folder cannot be written (the import's working copy goes beside the store)."""
-    import costmodel.importers as importers
+    import costmodel.catalog.importers as importers
 
     db = fresh / "s.duckdb"
     before = snapshot(fresh)
@@ -461,7 +461,7 @@ def test_full_disk_while_writing_the_import_files(fresh: Path, monkeypatch: pyte
 
 def test_full_disk_while_copying_the_store(fresh: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    import costmodel.importers as importers
+    import costmodel.catalog.importers as importers
 
     before = snapshot(fresh)
     tmp_copy = f"{fresh / 's.duckdb'}.import-{os.getpid()}"
@@ -473,7 +473,7 @@ def test_full_disk_while_copying_the_store(fresh: Path, monkeypatch: pytest.Monk
 
 def test_full_disk_inside_duckdb(fresh: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """DuckDB reports a failed write of the working copy as its own IOException: the same one line."""
-    import costmodel.importers as importers
+    import costmodel.catalog.importers as importers
 
     before = snapshot(fresh)
     real = importers.store.load_records
@@ -506,7 +506,7 @@ class _Estimate:
 
 
 def test_json_record_has_no_nan_or_infinity(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(importlib.import_module("costmodel.memory"), "memory", lambda *a, **k: _Estimate())
+    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", lambda *a, **k: _Estimate())
     assert main(["memory", "--model", "llama-3.1-8b", "--json"]) == 0
     out = capsys.readouterr().out
     assert "NaN" not in out and "Infinity" not in out
@@ -526,7 +526,7 @@ def test_json_table_has_no_nan_or_infinity(db: Path, monkeypatch: pytest.MonkeyP
 
 def test_csv_cells_holding_lists_have_no_nan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """--format csv writes a list field as JSON text: strict JSON too."""
-    monkeypatch.setattr(importlib.import_module("costmodel.memory"), "memory", lambda *a, **k: _Estimate())
+    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", lambda *a, **k: _Estimate())
     assert main(["memory", "--model", "llama-3.1-8b", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert _strict(rows[0]["per_gpu"]) == [1.5, None]
@@ -539,7 +539,7 @@ def test_a_message_with_line_breaks_is_printed_on_one_line(monkeypatch: pytest.M
     def broken(*args: Any, **kwargs: Any) -> None:
         raise CostmodelError("cannot read notes.csv, line 3: 'a\nb' is not a number")
 
-    monkeypatch.setattr(importlib.import_module("costmodel.memory"), "memory", broken)
+    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", broken)
     line = one_line_error(capsys, ["memory", "--model", "llama-3.1-8b"])
     assert line == "costmodel: error: cannot read notes.csv, line 3: 'a b' is not a number"
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from costmodel import estimators
+from costmodel.models import estimators
 from costmodel.errors import CostmodelError
 
 LLAMA_8B = dict(hf_repo="meta-llama/Llama-3.1-8B", model_id="llama-3.1-8b")

@@ -11,8 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, analysis, formatting, reports
-from costmodel.cli import main
+from costmodel import CostmodelError, formatting
+from costmodel.outputs import analysis, reports
+from costmodel.outputs.cli import main
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, caveat_flags, crossover, resolve_self_host
 
 SCIENTIFIC = re.compile(r"\b\d(\.\d+)?e[+-]?\d+\b", re.I)

@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, cost
-from costmodel.cli import main
-from costmodel.horizon import (
+from costmodel import CostmodelError
+from costmodel.models import cost
+from costmodel.outputs.cli import main
+from costmodel.scenarios.horizon import (
     Trends,
     break_even_month,
     buy_cash_flows,

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from costmodel import CostmodelError, DataError, catalog, get_model, gpu_prices, store
-from costmodel.cli import main
-from costmodel.importers import config_to_model, import_hf_config, import_skypilot
+from costmodel.outputs.cli import main
+from costmodel.catalog.importers import config_to_model, import_hf_config, import_skypilot
 
-from .conftest import DATA, REPO, sha256
+from costmodel.conftest import DATA, REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"
@@ -203,7 +203,7 @@ LITELLM = FIXTURES / "litellm" / "model_prices_and_context_window.json"
 
 
 def test_litellm_import_and_disagreements(fresh: Path) -> None:
-    from costmodel.importers import import_litellm, price_disagreements
+    from costmodel.catalog.importers import import_litellm, price_disagreements
 
     report = import_litellm(LITELLM, observed_on=dt.date(2026, 11, 20))
     assert report.rows_added == 4  # gpt-4o (and its batch tier), deepseek-reasoner, Together Llama 3.1 8B; not the embedding
@@ -228,7 +228,7 @@ def test_litellm_import_and_disagreements(fresh: Path) -> None:
 
 
 def test_litellm_bad_files(fresh: Path) -> None:
-    from costmodel.importers import import_litellm
+    from costmodel.catalog.importers import import_litellm
 
     before = sha256(fresh / "s.duckdb")
     bad = fresh / "bad.json"
@@ -263,7 +263,7 @@ PRICES = (REPO / "examples" / "negotiated_prices.csv").read_text()  # the docume
 
 
 def test_negotiated_prices_take_precedence(fresh: Path) -> None:
-    from costmodel.importers import import_prices_csv
+    from costmodel.catalog.importers import import_prices_csv
     from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
     path = fresh / "contract.csv"
@@ -305,7 +305,7 @@ def test_an_import_leaves_a_store_that_needs_no_rebuild(fresh: Path, capsys: pyt
     ],
 )
 def test_prices_csv_bad_files(fresh: Path, edit, words: str) -> None:
-    from costmodel.importers import import_prices_csv
+    from costmodel.catalog.importers import import_prices_csv
 
     before = sha256(fresh / "s.duckdb")
     path = fresh / "contract.csv"
@@ -334,7 +334,7 @@ GPUHUNT = FIXTURES / "gpuhunt" / "runpod.csv"
 
 
 def test_gpuhunt_catalog_import(fresh: Path) -> None:
-    from costmodel.importers import import_gpuhunt
+    from costmodel.catalog.importers import import_gpuhunt
 
     report = import_gpuhunt(GPUHUNT, observed_on=dt.date(2026, 11, 20))
     assert report.rows_added == 6 and [s["reason"] for s in report.skipped] == ["no GPU"]
@@ -369,7 +369,7 @@ def test_skypilot_gcp_adds_the_host_vm_and_skips_placeholders(fresh: Path) -> No
 
 def test_litellm_real_extract_keeps_providers_apart_and_reads_tiers(fresh: Path) -> None:
     """A real extract of LiteLLM's map: Vertex AI and the Gemini API are two providers; long-context and service tiers load."""
-    from costmodel.importers import import_litellm
+    from costmodel.catalog.importers import import_litellm
 
     import_litellm(FIXTURES / "litellm" / "real_extract.json", observed_on=dt.date(2026, 11, 20))
     rows = store.query("SELECT provider, provider_model_id, service_tier, context_tier_start_tokens FROM api_prices "

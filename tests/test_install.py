@@ -20,7 +20,7 @@ import pytest
 
 from costmodel import store
 
-from .conftest import DATA, REPO
+from costmodel.conftest import DATA, REPO
 
 OPTIONAL = ("papermill", "altair", "vl_convert", "nbformat", "ipykernel", "jupyter_core", "jupyterlab", "ibis",
             "pyspark", "aiconfigurator_core")
@@ -174,7 +174,7 @@ def test_pip_install_outside_the_repo(core: CoreVenv):
 
 @pytest.mark.slow
 def test_core_install_answers_crossover_like_the_checkout(core: CoreVenv, db: Path):
-    from costmodel.cli import main
+    from costmodel.outputs.cli import main
 
     assert core.built.returncode == 0, core.built.stderr
     answered = core.costmodel(*CROSSOVER, "--json")

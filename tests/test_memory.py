@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from costmodel import CostmodelError, UnknownIdError, get_model, memory
-from costmodel.cli import main
-from costmodel.memory import GIB_BYTES, Architecture, MemoryBudget, kv_cache_bytes, weights_bytes
+from costmodel.outputs.cli import main
+from costmodel.models.memory import GIB_BYTES, Architecture, MemoryBudget, kv_cache_bytes, weights_bytes
 
 GB = 1e9
 
@@ -136,7 +136,7 @@ def test_memory_budget_by_engine_rule() -> None:
 
 
 def test_moe_workspace_comes_off_the_kv_budget() -> None:
-    from costmodel.memory import moe_workspace_bytes
+    from costmodel.models.memory import moe_workspace_bytes
 
     # Qwen3 235B under attention DP on 8 GPUs: 8 x 8192 tokens x top-8 rows, an input and an output
     # row of 4096 BF16 values each = 8 GiB per GPU

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import CostmodelError, cost
-from costmodel.cli import main
-from costmodel.reports import check_parameters
+from costmodel import CostmodelError
+from costmodel.models import cost
+from costmodel.outputs.cli import main
+from costmodel.outputs.reports import check_parameters
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover, ownership_inputs, resolve_self_host
 
 W = Workload(tokens_per_month=1e8)

@@ -8,9 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, analysis, quality
-from costmodel.cli import main
-from costmodel.plan import plan
+from costmodel import CostmodelError
+from costmodel.outputs import analysis
+from costmodel.catalog import quality
+from costmodel.outputs.cli import main
+from costmodel.scenarios.plan import plan
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
 W = Workload(tokens_per_month=2e9)
@@ -20,7 +22,7 @@ W = Workload(tokens_per_month=2e9)
 def llama(built_db: Path) -> object:
     import os
 
-    from costmodel import _paths
+    from costmodel.store import paths as _paths
 
     before = os.environ.get(_paths.ENV_DB)
     os.environ[_paths.ENV_DB] = str(built_db)
@@ -115,7 +117,7 @@ def test_plan_cli(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_model_selection_is_rebuilt_on_the_current_catalog(db: Path) -> None:
     """Issue 13: model_selection recommended the 2024 article's models. Now each need lists the best-scoring open models
     on a published benchmark (the score is the store's), with the answer in its first line."""
-    from costmodel.memory import memory
+    from costmodel.models.memory import memory
 
     table = analysis.model_selection()
     assert set(table["need"]) == set(analysis.NEEDS)
@@ -137,7 +139,7 @@ def test_model_selection_is_rebuilt_on_the_current_catalog(db: Path) -> None:
 def test_a_family_and_a_latency_target(db: Path) -> None:
     """A family selects its models (a prefix such as qwen3 takes qwen3 and qwen3-next); with a time-per-output-token
     target no listed self-host option misses it."""
-    from costmodel.plan import candidate_models
+    from costmodel.scenarios.plan import candidate_models
 
     models, floor = candidate_models(family="qwen3")
     assert models and all(m.startswith("qwen3") for m in models) and floor == "the qwen3 family"

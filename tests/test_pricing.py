@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, pricing
+from costmodel import CostmodelError
+from costmodel.catalog import pricing
 from costmodel.scenarios import gpu_price
 
 D = dt.date
@@ -104,7 +105,7 @@ def test_spot_is_below_on_demand_wherever_three_providers_quote_it(db: Path) -> 
 
 
 def test_prices_cli_names_the_spot_providers_and_their_dates(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from costmodel.cli import main
+    from costmodel.outputs.cli import main
 
     assert main(["prices", "--gpu", "h100", "--mode", "spot"]) == 0
     out = capsys.readouterr().out

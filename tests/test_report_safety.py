@@ -13,11 +13,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import CostmodelError, _paths, reports, store
-from costmodel.cli import main
-from costmodel.importers import import_prices_csv
+from costmodel import CostmodelError, store
+from costmodel.store import paths as _paths
+from costmodel.outputs import reports
+from costmodel.outputs.cli import main
+from costmodel.catalog.importers import import_prices_csv
 
-from .conftest import DATA
+from costmodel.conftest import DATA
 
 pytestmark = pytest.mark.slow
 

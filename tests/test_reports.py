@@ -12,11 +12,12 @@ import nbformat
 import openpyxl
 import pytest
 
-from costmodel import CostmodelError, UnknownIdError, reports
-from costmodel.cli import main
+from costmodel import CostmodelError, UnknownIdError
+from costmodel.outputs import reports
+from costmodel.outputs.cli import main
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
-from .conftest import REPO
+from costmodel.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=[\"']https?://", re.I)
@@ -88,7 +89,7 @@ def test_crossover_report_takes_its_workload_from_a_request_log(db: Path, tmp_pa
 
     import polars as pl
 
-    from costmodel.usage import profile_for
+    from costmodel.scenarios.usage import profile_for
 
     logs, out = tmp_path / "logs", tmp_path / "out"
     logs.mkdir()

@@ -9,10 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from costmodel import DataError, StoreError, api_prices, gpu_prices, prices, store
-from costmodel.dictionary import render
+from costmodel import DataError, StoreError, api_prices, gpu_prices, store
+from costmodel.catalog import prices
+from costmodel.store.dictionary import render
 
-from .conftest import DATA, REPO, sha256
+from costmodel.conftest import DATA, REPO, sha256
 
 # The model ids DESIGN.md lists for the seed article (ranges written out).
 SEED_MODEL_IDS = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from costmodel import CostmodelError, UnknownIdError, throughput
-from costmodel.cli import main
-from costmodel.throughput import (
+from costmodel.outputs.cli import main
+from costmodel.models.throughput import (
     FIT_PARAMETERS,
     ROOFLINE,
     Efficiency,
@@ -38,7 +38,7 @@ from costmodel.throughput import (
     slot_wait_s,
     token_budget_batch,
 )
-from costmodel.deployment import weight_format
+from costmodel.models.deployment import weight_format
 
 SEPARATE = EngineLimits(max_num_seqs=256, max_num_tokens=1000, mixed_prefill=False)
 """Separate prefill passes of at most 1,000 tokens (SGLang's, vLLM V0's way)."""
@@ -83,7 +83,7 @@ def test_kv_reads_do_not_hide_behind_compute_bound_matmuls() -> None:
 
 def test_activation_bytes_by_hand(db: Path) -> None:
     from costmodel.catalog import get_model
-    from costmodel.memory import Architecture
+    from costmodel.models.memory import Architecture
 
     llama = Architecture.from_model(get_model("llama-3.1-8b"))  # h 4096, q 32 x 128, FFN 14336, 32 layers
     assert activation_bytes_per_token(llama, 1) == 32 * 2 * (6 * 4096 + 2 * 4096 + 3 * 14336)  # 4,849,664
@@ -104,7 +104,7 @@ def test_activation_and_moe_routing_time() -> None:
 
 def test_kv_replication_under_tensor_parallelism(db: Path) -> None:
     from costmodel.catalog import get_model
-    from costmodel.memory import Architecture
+    from costmodel.models.memory import Architecture
 
     qwen = Architecture.from_model(get_model("qwen3-235b-a22b"))  # 4 KV heads
     assert [kv_replication(qwen, tp) for tp in (1, 2, 4, 8)] == [1.0, 1.0, 1.0, 2.0]  # 8 GPUs keep one head each
@@ -118,7 +118,7 @@ def test_kv_replication_under_tensor_parallelism(db: Path) -> None:
 
 def test_attention_dp_copies_the_dense_part(db: Path) -> None:
     from costmodel.catalog import get_gpu, get_model
-    from costmodel.memory import Architecture
+    from costmodel.models.memory import Architecture
 
     record = get_model("llama-4-maverick")
     arch, gpu = Architecture.from_model(record), get_gpu("h100")
@@ -209,7 +209,7 @@ def test_a_lone_prompt_walks_pipeline_stages_one_after_another() -> None:
 
 def test_mla_prefill_attention_is_plain_multi_head(db: Path) -> None:
     from costmodel.catalog import get_model
-    from costmodel.memory import Architecture
+    from costmodel.models.memory import Architecture
 
     r1 = Architecture.from_model(get_model("deepseek-r1"))  # 128 heads, QK 192 (128 + 64 rope), V 128
     assert prefill_attention_flops(r1) == 2 * 128 * (192 + 128)
@@ -427,8 +427,8 @@ def test_throughput_cli_attention_dp(db: Path, capsys: pytest.CaptureFixture[str
 def test_the_step_model_does_not_read_the_store(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """throughput() resolves its inputs once, then computes: estimate() runs with the store unreachable."""
     from costmodel import store
-    from costmodel.deployment import resolve_deployment
-    from costmodel.throughput import estimate
+    from costmodel.models.deployment import resolve_deployment
+    from costmodel.models.throughput import estimate
 
     dep = resolve_deployment("llama-3.1-70b", "h100", precision="fp8")
 

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from costmodel import CostmodelError
-from costmodel.cli import main
-from costmodel.cost import HOURS_PER_MONTH
-from costmodel.usage import profile
+from costmodel.outputs.cli import main
+from costmodel.models.cost import HOURS_PER_MONTH
+from costmodel.scenarios.usage import profile
 
 T0 = dt.datetime(2026, 10, 1, 10, 0)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.cli import main
+from costmodel.outputs.cli import main
 
 HEADER = "timestamp,model,input_tokens,output_tokens"
 GOOD = "2026-01-13 10:00:00,a,100,10"

@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel.cli import main
-from costmodel.usage import profile
+from costmodel.outputs.cli import main
+from costmodel.scenarios.usage import profile
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'costmodel[spark]')")
 if not (shutil.which("java") or os.environ.get("JAVA_HOME")):

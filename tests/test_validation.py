@@ -16,12 +16,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from costmodel import _paths, store
-from costmodel.calibration import FIT_PARAMETERS, calibrate, max_efficiency
-from costmodel.fitted import stored_fit
-from costmodel.cli import main
+from costmodel.store import paths as _paths
+from costmodel import store
+from costmodel.models.calibration import FIT_PARAMETERS, calibrate, max_efficiency
+from costmodel.models.fitted import stored_fit
+from costmodel.outputs.cli import main
 
-from .conftest import DATA
+from costmodel.conftest import DATA
 
 FIXTURE_BENCH = Path(__file__).parent / "fixtures" / "benchmarks" / "vllm_bench_serve.json"
 
@@ -39,7 +40,7 @@ def _digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory: pytest.TempPathFactory):
     """calibrate() on a private data copy with one imported benchmark run; yields (tmp, summary, written, digests)."""
-    from costmodel.benchmark_import import import_benchmark
+    from costmodel.scenarios.benchmark_import import import_benchmark
 
     tmp = tmp_path_factory.mktemp("calibrate")
     data = tmp / "data"

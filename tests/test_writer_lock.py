@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from costmodel import _paths, importers, store
+from costmodel.store import paths as _paths
+from costmodel.catalog import importers
+from costmodel import store
 
-from .conftest import DATA
+from costmodel.conftest import DATA
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +137,7 @@ def test_a_writer_waits_and_then_says_who_holds_the_lock(private: dict[str, str]
 
 def test_imports_are_listed_and_one_can_be_undone(private: dict[str, str], tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from costmodel.cli import main
+    from costmodel.outputs.cli import main
 
     db = Path(private[_paths.ENV_DB])
     importers.import_prices_csv(prices_file(tmp_path, "first", "acme-a", 2.0), db_path=db)

@@ -14,8 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, prices, store
-from .errors import CostmodelError, UsageError
+from costmodel import catalog, store
+from costmodel.catalog import prices
+from costmodel.errors import CostmodelError, UsageError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless")
 
@@ -109,7 +110,8 @@ def _write_file(args: argparse.Namespace, frame: pl.DataFrame) -> None:
 def _in_currency(args: argparse.Namespace) -> int:
     """Run a command with its amounts in ``--currency``: people's output converted at display, machine output converted
     and renamed (usd -> eur), and the rate used, with its month and source, said."""
-    from . import currency, formatting
+    from costmodel.catalog import currency
+    from costmodel import formatting
 
     args.fx = currency.rate(args.currency, getattr(args, "as_of", None), db_path=getattr(args, "db", None))
     with formatting.in_currency(args.fx.currency, args.fx.units_per_usd):
@@ -124,7 +126,7 @@ def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = N
     ``--currency`` when given: converted and renamed for machines, converted at display for people)."""
     fx = getattr(args, "fx", None)
     if fx is not None and fx.currency != "USD" and (args.json or getattr(args, "format", None) in FILE_FORMATS):
-        from . import currency
+        from costmodel.catalog import currency
 
         if frame is not None and any(currency.is_money(c) for c in frame.columns):
             frame = currency.convert_frame(frame, fx.currency, on=fx.on, db_path=getattr(args, "db", None)).with_columns(
@@ -142,7 +144,7 @@ def _emit(args: argparse.Namespace, payload: Any, frame: pl.DataFrame | None = N
         print(_json_text(payload, indent=2))
         return
     if frame is not None:
-        from . import formatting
+        from costmodel import formatting
 
         print(formatting.text_table(frame, columns))
         print(f"{formatting.number(frame.height)} row{'s' if frame.height != 1 else ''}")
@@ -274,12 +276,12 @@ def cmd_prices(args: argparse.Namespace) -> int:
     frame = _by_date(args, frame, "observed_on")
     _emit(args, None, frame, [currency_name(args, c) for c in _GPU_PRICE_COLUMNS])
     if not args.json and args.gpu and frame.height:
-        from .scenarios import gpu_price
+        from costmodel.scenarios import gpu_price
 
         for mode in frame["pricing_mode"].unique(maintain_order=True).to_list():
             got = gpu_price(args.gpu, mode, args.provider, as_of=args.as_of, window_days=args.price_window_days,
                             market=args.market, db_path=args.db)
-            from . import formatting as fmt
+            from costmodel import formatting as fmt
 
             print(f"default {mode} price: {fmt.money(got.usd_per_gpu_hour, 2)}/GPU-hour, {got.describe(caveats=True)}")
             print("  from: " + ", ".join(f"{q.provider} {fmt.money(q.usd_per_gpu_hour, 2)} ({q.observed_on})" for q in got.providers))
@@ -295,7 +297,7 @@ def _by_date(args: argparse.Namespace, frame: pl.DataFrame, date_column: str) ->
     fx = getattr(args, "fx", None)
     if fx is None or fx.currency == "USD" or frame.height == 0:
         return frame
-    from . import currency
+    from costmodel.catalog import currency
 
     return currency.convert_frame(frame, fx.currency, date_column=date_column, db_path=args.db)
 
@@ -305,14 +307,14 @@ def currency_name(args: argparse.Namespace, column: str) -> str:
     fx = getattr(args, "fx", None)
     if fx is None:
         return column
-    from . import currency
+    from costmodel.catalog import currency
 
     return currency.rename(column, fx.currency)
 
 
 def _print_record(record: dict[str, Any]) -> None:
     """One result, a field a line: labels with units, values formatted by their unit (``--json`` keeps the raw names)."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     labels = {k: fmt.label(k) for k in record}
     width = max((len(v) for v in labels.values()), default=0) + 2
@@ -330,7 +332,7 @@ def _emit_record(args: argparse.Namespace, record: dict[str, Any]) -> int:
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
-    from .memory import memory
+    from costmodel.models.memory import memory
 
     estimate = memory(args.model, args.precision, kv_precision=args.kv_precision, context_tokens=args.context_tokens,
                       concurrency=args.concurrency, gpu=args.gpu, gpus=args.gpus, engine=args.engine, db_path=args.db)
@@ -338,7 +340,7 @@ def cmd_memory(args: argparse.Namespace) -> int:
 
 
 def cmd_throughput(args: argparse.Namespace) -> int:
-    from .deployment import throughput
+    from costmodel.models.deployment import throughput
 
     estimate = throughput(args.model, args.gpu, args.gpus, precision=args.precision, kv_precision=args.kv_precision,
                           engine=args.engine, engine_version=args.engine_version, input_tokens=args.input_tokens,
@@ -359,14 +361,14 @@ def _loso_progress(done: int, total: int) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from . import formatting
-    from .calibration import validate
+    from costmodel import formatting
+    from costmodel.models.calibration import validate
 
     if args.markdown and not args.saved:
         raise UsageError("validate --markdown prints the saved validation: add --saved")
     if args.saved:
-        from . import analysis
-        from .calibration import summarise, stored_validation
+        from costmodel.outputs import analysis
+        from costmodel.models.calibration import summarise, stored_validation
 
         if args.json:
             frame = stored_validation(db_path=args.db)
@@ -390,14 +392,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import calibrate
+    from costmodel.models.calibration import calibrate
 
     pooled, summary, where = calibrate(write_data=args.write_data, data_dir=args.data_dir, db_path=args.db,
                                        progress=None if args.json else _loso_progress)
     if args.json:
         _emit(args, {"calibration": pooled, "leave_one_source_out": summary, "written_to": [str(p) for p in where]})
         return 0
-    from . import formatting
+    from costmodel import formatting
 
     print("wrote the calibration to " + ", ".join(str(p) for p in where) + " and rebuilt the store")
     print(f"leave-one-source-out over {formatting.number(summary['rows'])} measured rows from "
@@ -408,10 +410,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _workload(args: argparse.Namespace):
-    from .scenarios import Workload
+    from costmodel.scenarios import Workload
 
     if getattr(args, "workload_from", None) or getattr(args, "table", None):
-        from .usage import profile_for
+        from costmodel.scenarios.usage import profile_for
 
         import dataclasses
 
@@ -449,7 +451,7 @@ def _add_log_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_workload(args: argparse.Namespace) -> int:
-    from .usage import profile
+    from costmodel.scenarios.usage import profile
 
     if not args.path and not args.table:
         raise UsageError("give a request log file or --table NAME (with --backend)")
@@ -467,7 +469,7 @@ def cmd_workload(args: argparse.Namespace) -> int:
 
 
 def _self_host(args: argparse.Namespace, gpu: str, mode: str):
-    from .scenarios import SelfHostOption
+    from costmodel.scenarios import SelfHostOption
 
     kw = dict(model=args.model, gpu=gpu, precision=args.precision, kv_precision=args.kv_precision, engine=args.engine,
               pricing_mode=mode, provider=args.provider, market=args.market, price_window_days=args.price_window_days,
@@ -484,7 +486,7 @@ def _self_host(args: argparse.Namespace, gpu: str, mode: str):
 
 
 def _api(args: argparse.Namespace, text: str | None):
-    from .scenarios import ApiOption
+    from costmodel.scenarios import ApiOption
 
     kw = dict(input_usd_per_mtok=args.api_input_usd_per_mtok, output_usd_per_mtok=args.api_output_usd_per_mtok,
               cached_input_usd_per_mtok=args.api_cached_input_usd_per_mtok, batch=args.batch)
@@ -494,7 +496,7 @@ def _api(args: argparse.Namespace, text: str | None):
 
 
 def cmd_crossover(args: argparse.Namespace) -> int:
-    from .scenarios import crossover
+    from costmodel.scenarios import crossover
 
     if args.api is None and args.api_input_usd_per_mtok is None:
         raise UsageError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
@@ -504,7 +506,7 @@ def cmd_crossover(args: argparse.Namespace) -> int:
     if args.json:
         _emit(args, payload)
         return 0
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     be = payload["break_even_tokens_per_month"]
     a = payload["assumptions"]
@@ -523,7 +525,7 @@ def cmd_crossover(args: argparse.Namespace) -> int:
         lo, hi = payload["break_even_tokens_per_month_low"], payload["break_even_tokens_per_month_high"]
         band = f" (throughput band: {fmt.volume(lo, '')} to {fmt.volume(hi)})" if lo and hi and abs(hi / lo - 1) > 1e-3 else ""
         print(f"  break-even: {fmt.volume(be)}{band}")
-    from .analysis import assumptions_table
+    from costmodel.outputs.analysis import assumptions_table
 
     table = assumptions_table(result, workload_source=getattr(args, "workload_from", None))
     print("\nAssumptions (where each value came from; --json for the raw figures):")
@@ -532,11 +534,11 @@ def cmd_crossover(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from . import analysis
-    from . import formatting as fmt
-    from .plan import PLAN_MODES, plan
-    from .pricing import MARKETS
-    from .scenarios import Workload
+    from costmodel.outputs import analysis
+    from costmodel import formatting as fmt
+    from costmodel.scenarios.plan import PLAN_MODES, plan
+    from costmodel.catalog.pricing import MARKETS
+    from costmodel.scenarios import Workload
 
     if args.benchmark is None and (args.reference or args.min_score is not None):
         raise UsageError("--reference and --min-score set a quality floor: give --benchmark too")
@@ -560,8 +562,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_horizon(args: argparse.Namespace) -> int:
-    from . import formatting as fmt
-    from .horizon import Trends, horizon
+    from costmodel import formatting as fmt
+    from costmodel.scenarios.horizon import Trends, horizon
 
     if args.api is None and args.api_input_usd_per_mtok is None:
         raise UsageError("give --api PROVIDER/MODEL or --api-input-usd-per-mtok and --api-output-usd-per-mtok")
@@ -579,7 +581,7 @@ def cmd_horizon(args: argparse.Namespace) -> int:
 
 def horizon_text(result: Any) -> str:
     """What ``costmodel horizon`` prints: the answer, each strategy's totals, and the trends used."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     t = result.trends
     best = result.summary.filter(pl.col("strategy") != "api").sort("npv_usd").row(0, named=True)
@@ -600,7 +602,7 @@ def horizon_text(result: Any) -> str:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from .scenarios import compare
+    from costmodel.scenarios import compare
 
     options = [_self_host(args, gpu, mode) for gpu in args.gpu for mode in (args.pricing_mode or ["on-demand"])]
     options += [_api(args, text) for text in (args.api or [])]
@@ -614,7 +616,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
 def cost_text(frame: pl.DataFrame) -> str:
     """What ``costmodel cost`` prints: one row per option, then each self-host option against each API, then caveats."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     cols = ["option", "kind", "usd_per_month", "usd_per_mtok", "input_usd_per_mtok", "output_usd_per_mtok", "replicas",
             "gpus", "utilisation"]
@@ -655,7 +657,7 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
                    help="how the GPUs are paid for" + (" (repeatable)" if many else ""))
     p.add_argument("--provider", default=None, help="GPU provider whose price to use (default: median across providers)")
     _add_price_rule_args(p)
-    from .scenarios import OWNERSHIP_OVERRIDES, OWNERSHIP_PROFILES
+    from costmodel.scenarios import OWNERSHIP_OVERRIDES, OWNERSHIP_PROFILES
 
     p.add_argument("--ownership-profile", default=None, choices=OWNERSHIP_PROFILES,
                    help="a sourced set of ownership inputs: datacenter, colocation, office or home (residential power, PUE 1, "
@@ -685,7 +687,7 @@ def _add_scenario_args(p: argparse.ArgumentParser, *, many: bool) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import reports
+    from costmodel.outputs import reports
 
     if args.list:
         listing = {name: reports.parameters(name) for name in reports.available()}
@@ -728,7 +730,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"wrote {result['html']} ({result['seconds']} s)")
     figures = result.get("figures") or {}
     if "break_even_tokens_per_month" in figures:
-        from . import formatting as fmt
+        from costmodel import formatting as fmt
 
         be = figures["break_even_tokens_per_month"]
         print("break-even: " + ("never (the API is cheaper per token at any volume)" if be is None else fmt.volume(be))
@@ -738,7 +740,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from . import importers
+    from costmodel.catalog import importers
 
     if args.list or args.remove:
         if args.kind or args.path:
@@ -767,7 +769,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                                             source_id=args.source_id, total_params_b=args.total_params_b,
                                             active_params_b=args.active_params_b, db_path=args.db)
     elif args.kind == "benchmark":
-        from .benchmark_import import import_benchmark
+        from costmodel.scenarios.benchmark_import import import_benchmark
 
         missing = [f"--{f.replace('_', '-')}" for f in ("model", "gpu", "gpus", "engine") if getattr(args, f) is None]
         if missing:
@@ -816,7 +818,7 @@ def _date(text: str) -> dt.date:
 
 
 def _add_price_rule_args(p: argparse.ArgumentParser) -> None:
-    from .pricing import DEFAULT_MARKET, MARKETS, PRICE_WINDOW_DAYS
+    from costmodel.catalog.pricing import DEFAULT_MARKET, MARKETS, PRICE_WINDOW_DAYS
 
     p.add_argument("--market", default=DEFAULT_MARKET, choices=MARKETS,
                    help=f"market segment of the default GPU price (default {DEFAULT_MARKET}: every provider)")
@@ -829,7 +831,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="costmodel",
         description="Self-host an open-weight LLM or pay an API per token? Sourced data and models.",
     )
-    from .version import __version__
+    from costmodel.version import __version__
 
     parser.add_argument("--version", action="version", version=f"costmodel {__version__}")
     parser.add_argument("--db", default=None, help="store path (default: $COSTMODEL_DB, data/costmodel.duckdb in a checkout, else the user cache)")

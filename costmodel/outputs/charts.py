@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from . import formatting
-from .errors import require
+from costmodel import formatting
+from costmodel.errors import require
 
 WORDS_LABEL = ("datum.value >= 1e12 ? format(datum.value / 1e12, ',~g') + ' trillion' : "
                "datum.value >= 1e9 ? format(datum.value / 1e9, ',~g') + ' billion' : "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from . import store
+from costmodel import store
 
 
 def render() -> str:
@@ -19,7 +19,7 @@ def render() -> str:
         out = [
             "# Data dictionary",
             "",
-            "Generated from `costmodel/schema.sql` by `python -m costmodel.dictionary`; do not edit by hand.",
+            "Generated from `costmodel/store/schema.sql` by `python -m costmodel.store.dictionary`; do not edit by hand.",
             "Open the store with plain DuckDB: `duckdb.connect('data/costmodel.duckdb', read_only=True)`.",
             "Each table is loaded from `data/<table>.csv` (api_prices also from the genai-prices package).",
             "",

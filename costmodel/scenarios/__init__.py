@@ -17,9 +17,11 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, formatting, prices, pricing, store
-from .checks import positive, positive_int, share
-from .errors import CostmodelError, UnknownIdError
+from costmodel import catalog, formatting, store
+from costmodel.models import cost
+from costmodel.catalog import prices, pricing
+from costmodel.checks import positive, positive_int, share
+from costmodel.errors import CostmodelError, UnknownIdError
 
 PRICING_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
 USER_PRICES_PREFIX = store.USER_PRICES_PREFIX
@@ -526,7 +528,7 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
 @store.cached(maxsize=16_384)
 def _resolve_self_host(option: SelfHostOption, workload: Workload, as_of: dt.date, shown_in: tuple[str, float], *,
                        db_path: Path | None = None) -> ResolvedSelfHost:
-    from .deployment import throughput
+    from costmodel.models.deployment import throughput
 
     gpu = catalog.get_gpu(option.gpu, db_path=db_path)
     model = catalog.get_model(option.model, db_path=db_path)
@@ -616,8 +618,8 @@ def _replica_throughput(model: catalog.Model, gpu: catalog.Gpu, option: SelfHost
 def _replica_throughput_cached(model_id: str, gpu_id: str, precision: str, kv_precision: str | None, engine: str,
                                gpus_per_replica: int | None, input_tokens: int, output_tokens: int, ttft_ms: float | None,
                                tpot_ms: float | None, db_key: str):
-    from .memory import TP_FRIENDLY_GPU_COUNTS
-    from .deployment import throughput
+    from costmodel.models.memory import TP_FRIENDLY_GPU_COUNTS
+    from costmodel.models.deployment import throughput
 
     db_path = Path(db_key) if db_key else None
     model = catalog.get_model(model_id, db_path=db_path)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
-from . import store
-from .store import cached
+from costmodel import store
+from costmodel.store import cached
 from functools import lru_cache
-from .errors import CostmodelError, UnknownIdError
+from costmodel.errors import CostmodelError, UnknownIdError
 
 _SUFFIXES = ("-instruct", "-chat", "-it", "-hf", "-base", "-pt")
 

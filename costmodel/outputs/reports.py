@@ -28,8 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _paths, catalog
-from .errors import CostmodelError, require
+from costmodel.store import paths as _paths
+from costmodel import catalog
+from costmodel.errors import CostmodelError, require
 
 WORKBOOK_MIME = "application/vnd.costmodel.workbook+json"
 """The output that carries a report's workbook sheets (``analysis.workbook``)."""
@@ -104,14 +105,14 @@ def parameters(name: str) -> dict[str, dict[str, Any]]:
     import papermill
 
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name) or name not in available():
-        from .store import closest
+        from costmodel.store import closest
 
         near = closest(str(name), available()) if isinstance(name, str) else []
         raise CostmodelError(f"unknown report {name!r}: a report is named by one of {', '.join(available())} "
                              "(a name, not a path)" + (f"; closest: {', '.join(near)}" if near else ""))
     path = notebooks_dir() / f"{name}.ipynb"
     if not path.is_file():
-        from .store import closest
+        from costmodel.store import closest
 
         raise CostmodelError(f"unknown report {name!r}; available: {', '.join(available())}"
                              + (f" (closest: {', '.join(closest(name, available()))})" if closest(name, available()) else ""))
@@ -178,19 +179,19 @@ def check_parameters(name: str, given: dict[str, Any], *, db_path: Path | None =
         if key == "workload_from" and value:
             value = _check_log(name, value)
         if key == "ownership_profile" and value:
-            from .scenarios import check_ownership_profile
+            from costmodel.scenarios import check_ownership_profile
 
             _named(name, key, check_ownership_profile, value)
         if key in OWNERSHIP_PARAMETERS and isinstance(value, float) and value >= 0:
-            from .scenarios import check_ownership_override
+            from costmodel.scenarios import check_ownership_override
 
             _named(name, key, lambda v, _k=key: check_ownership_override(_k, v), value)
         if key == "currency":
-            from .currency import check_currency
+            from costmodel.catalog.currency import check_currency
 
             value = _named(name, key, lambda v: check_currency(v, db_path=db_path), value)
         if key == "api" and value:
-            from .scenarios import ApiOption, Workload, resolve_api
+            from costmodel.scenarios import ApiOption, Workload, resolve_api
 
             resolve_api(ApiOption.parse(value), Workload(tokens_per_month=1.0), db_path=db_path)
         checked[key] = value
@@ -217,7 +218,7 @@ ENUM_PARAMETERS = {"color_by": ("engine_id", "gpu_vendor", "model_family", "run_
 def _check_domain(name: str, values: dict[str, Any], given: set[str]) -> None:
     """The given parameters through the same checks as the CLI and Python API (Workload, SelfHostOption), before a kernel
     starts; an error names the parameter."""
-    from .scenarios import SelfHostOption, Workload
+    from costmodel.scenarios import SelfHostOption, Workload
 
     for key, field in WORKLOAD_PARAMETERS.items():
         if key in given:
@@ -229,7 +230,7 @@ def _check_domain(name: str, values: dict[str, Any], given: set[str]) -> None:
         if key in given:
             _named(name, key, lambda _v, _f=field: SelfHostOption(model="-", gpu="-", **{_f: _v}), values[key])
     if {"model_id", "family", "benchmark"} <= set(values) and given & {"model_id", "family", "benchmark", "reference", "min_score_pct"}:
-        from .plan import candidate_models
+        from costmodel.scenarios.plan import candidate_models
 
         try:
             candidate_models(model=values["model_id"] or None, family=values["family"] or None,
@@ -239,7 +240,7 @@ def _check_domain(name: str, values: dict[str, Any], given: set[str]) -> None:
             raise CostmodelError(f"report {name}: {exc}") from None
     horizon = {k: values[k] for k in HORIZON_PARAMETERS if k in values}
     if horizon and set(horizon) & given:
-        from .horizon import Trends
+        from costmodel.scenarios.horizon import Trends
 
         try:
             Trends(**horizon)
@@ -268,7 +269,7 @@ def _named(report: str, key: str, check: Any, value: Any) -> Any:
 
 def _check_log(name: str, value: str) -> str:
     """A request log parameter as an absolute path (the kernel runs in notebooks/), checked to exist."""
-    from .usage import LOG_FORMATS
+    from costmodel.scenarios.usage import LOG_FORMATS
 
     path = Path(value).expanduser().resolve()
     if not path.is_file():
@@ -407,7 +408,7 @@ def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
     import polars as pl
     import xlsxwriter
 
-    from . import formatting
+    from costmodel import formatting
 
     with xlsxwriter.Workbook(str(path)) as book:
         for sheet in sheets["sheets"]:

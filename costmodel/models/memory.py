@@ -17,9 +17,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import catalog
-from .checks import positive_int
-from .errors import CostmodelError
+from costmodel import catalog
+from costmodel.checks import positive_int
+from costmodel.errors import CostmodelError
 
 BYTES_PER_GB = 1e9
 GIB_BYTES = 2**30

@@ -13,10 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from . import store
-from .catalog import resolve_gpu_id, resolve_model_id
-from .errors import UnknownIdError
-from .store import API_SOURCE_GROUPS, as_of_day, query
+from costmodel import store
+from costmodel.catalog import resolve_gpu_id, resolve_model_id
+from costmodel.errors import UnknownIdError
+from costmodel.store import API_SOURCE_GROUPS, as_of_day, query
 
 def _gpu_price_filters(gpu: str | None, provider: str | None, pricing_mode: str | None,
                        db_path: Path | None) -> tuple[list[str], list[Any]]:

@@ -33,9 +33,9 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, store
-from .errors import CostmodelError, DataError, UnknownIdError
-from .importers import INTEGER_MAX, ImportReport, append, file_slug
+from costmodel import catalog, store
+from costmodel.errors import CostmodelError, DataError, UnknownIdError
+from costmodel.catalog.importers import INTEGER_MAX, ImportReport, append, file_slug
 
 DATASET = "your benchmark (lengths per row)"
 """benchmark_datasets row every imported run cites: its lengths are the run's own."""
@@ -570,8 +570,8 @@ def import_benchmark(path: Path, *, model: str, gpu: str, gpus: int, engine: str
     token). A run the throughput model cannot set up (a precision the GPU does not run, weights
     that do not fit) is refused, since calibrate could not use it.
     """
-    from .deployment import resolve_deployment
-    from .throughput import estimate
+    from costmodel.models.deployment import resolve_deployment
+    from costmodel.models.throughput import estimate
 
     path = Path(path)
     file, _, runs = read_runs(path)

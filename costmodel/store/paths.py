@@ -12,8 +12,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-SCHEMA_PATH = PACKAGE_DIR / "schema.sql"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+"""The costmodel package folder (this module lives in its store/ layer)."""
+SCHEMA_PATH = PACKAGE_DIR / "store" / "schema.sql"
 DB_FILENAME = "costmodel.duckdb"
 ENV_DB = "COSTMODEL_DB"
 ENV_DATA_DIR = "COSTMODEL_DATA_DIR"

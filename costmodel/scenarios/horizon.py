@@ -34,9 +34,11 @@ from typing import Any
 
 import polars as pl
 
-from . import cost, prices, store
-from .errors import CostmodelError
-from .scenarios import (
+from costmodel.models import cost
+from costmodel.catalog import prices
+from costmodel import store
+from costmodel.errors import CostmodelError
+from costmodel.scenarios import (
     PRICING_MODES,
     ApiOption,
     Crossover,

@@ -46,10 +46,10 @@ import dataclasses
 import math
 from typing import Any, Callable
 
-from . import catalog
-from .checks import positive_int
-from .errors import CostmodelError
-from .memory import (
+from costmodel import catalog
+from costmodel.checks import positive_int
+from costmodel.errors import CostmodelError
+from costmodel.models.memory import (
     BYTES_PER_GB,
     TP_FRIENDLY_GPU_COUNTS,
     Architecture,

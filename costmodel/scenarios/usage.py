@@ -32,8 +32,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .cost import HOURS_PER_MONTH
-from .errors import CostmodelError, UsageError, require
+from costmodel.models.cost import HOURS_PER_MONTH
+from costmodel.errors import CostmodelError, UsageError, require
 
 DEFAULT_COLUMNS = {"timestamp": "timestamp", "model": "model", "input_tokens": "input_tokens",
                    "output_tokens": "output_tokens", "cached_input_tokens": "cached_input_tokens"}
@@ -78,7 +78,7 @@ class WorkloadProfile:
 
     def workload(self):
         """The costmodel.scenarios.Workload this traffic implies."""
-        from .scenarios import Workload
+        from costmodel.scenarios import Workload
 
         return Workload(tokens_per_month=self.tokens_per_month,
                         input_tokens_per_request=max(int(round(self.input_tokens_mean)), 1),

@@ -22,11 +22,12 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, prices, store
-from .errors import CostmodelError
-from .formatting import money, number, percent, significant, volume
-from .memory import BYTES_PER_GB, GIB_BYTES, MemoryEstimate, memory
-from .scenarios import ApiOption, Crossover, SelfHostOption, Workload, crossover, gpu_price
+from costmodel import catalog, store
+from costmodel.catalog import prices
+from costmodel.errors import CostmodelError
+from costmodel.formatting import money, number, percent, significant, volume
+from costmodel.models.memory import BYTES_PER_GB, GIB_BYTES, MemoryEstimate, memory
+from costmodel.scenarios import ApiOption, Crossover, SelfHostOption, Workload, crossover, gpu_price
 
 HOLDS = "holds"
 CONDITIONS = "holds only under stated conditions"
@@ -372,7 +373,7 @@ def _fit_claim(claim: str, seed_figure: str, model: str, precision: str, gpu: st
         flips = (f"{_gb(required - available)} short on {where} (the weights and runtime alone are {_gb(floor - available)} over); "
                  f"{more}")
     if engine == "llama.cpp":
-        from .deployment import throughput
+        from costmodel.models.deployment import throughput
 
         t = throughput(model, gpu, precision=precision, engine=engine, input_tokens=100, output_tokens=200, db_path=db_path)
         computed += (f"; about {number(t.output_tokens_per_s, 1)} tokens/s ({number(t.output_tokens_per_s_low, 1)} to "

@@ -28,8 +28,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import _paths, catalog, store
-from .errors import CostmodelError, DataError
+from costmodel.store import paths as _paths
+from costmodel import catalog, store
+from costmodel.errors import CostmodelError, DataError
 
 
 @dataclasses.dataclass
@@ -997,7 +998,7 @@ def _to_usd(path: Path, line: int, code: str, day: dt.date, db_path: Path | None
     row's observed_on month, and the note saying so; an unknown currency or a date without a rate names the line."""
     if not code or code.upper() == "USD":
         return 1.0, ""
-    from . import currency
+    from costmodel.catalog import currency
 
     try:
         r = currency.rate(code, day, db_path=db_path)

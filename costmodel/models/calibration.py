@@ -36,11 +36,12 @@ from typing import Any
 
 import polars as pl
 
-from . import _paths, catalog, store
-from .errors import CostmodelError, StoreError
-from .fitted import PARAMETER_NAMES, BAND_MIN_SOURCES, KINDS, LEVELS, Fit, Multiplier, latest_fit_id
-from .memory import Architecture, MemoryBudget, default_kv_precision, runtime_input
-from .throughput import (
+from costmodel.store import paths as _paths
+from costmodel import catalog, store
+from costmodel.errors import CostmodelError, StoreError
+from costmodel.models.fitted import PARAMETER_NAMES, BAND_MIN_SOURCES, KINDS, LEVELS, Fit, Multiplier, latest_fit_id
+from costmodel.models.memory import Architecture, MemoryBudget, default_kv_precision, runtime_input
+from costmodel.models.throughput import (
     FIT_PARAMETERS,
     ROOFLINE,
     Efficiency,
@@ -64,7 +65,7 @@ from .throughput import (
     token_budget_batch,
     tp_splits,
 )
-from .deployment import weight_format
+from costmodel.models.deployment import weight_format
 
 ELASTICITY_STEP = 1.05
 """Multiplier step at which each row's sensitivity to a multiplier is measured [ratio]."""
@@ -527,7 +528,7 @@ def aiconfigurator_prediction(s: RowSetup, f: Fit) -> float | None:
     aiconfigurator models steady state: finite runs get no drain or wave correction, as a user of
     aiconfigurator would get.
     """
-    from . import estimators
+    from costmodel.models import estimators
 
     if s.load_kind == "llama-bench" or s.replica.pp > 1 or s.output_tokens < 2:
         return None
@@ -559,7 +560,7 @@ def with_aiconfigurator(frame: pl.DataFrame, setups: list[RowSetup], f: Fit,
                         progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
     """``frame`` (one row per measurement) with aiconfigurator_tokens_per_s and aiconfigurator_error_pct;
     unchanged when aiconfigurator-core is not installed."""
-    from . import estimators
+    from costmodel.models import estimators
 
     if not estimators.installed():
         return frame
@@ -925,7 +926,7 @@ def validate(*, leave_one_out_too: bool = False, estimators: bool = False, db_pa
     full = fit(setups)
     loso = leave_one_source_out(setups, full, progress)
     if estimators:
-        from . import estimators as aic
+        from costmodel.models import estimators as aic
 
         if not aic.installed():
             raise CostmodelError("validate --compare-estimators needs aiconfigurator-core: pip install 'costmodel[aiconfigurator]' "

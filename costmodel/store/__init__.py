@@ -28,8 +28,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import _paths
-from .errors import CostmodelError, DataError, StoreError, UnknownIdError
+from costmodel.store import paths as _paths
+from costmodel.errors import CostmodelError, DataError, StoreError, UnknownIdError
 
 STALE_AFTER_DAYS = 180
 """Rows observed more than this many days before today are flagged as stale by ``info``."""
@@ -806,7 +806,7 @@ def _build(db_path: Path, data_dir: Path, imports: Path, progress: Callable[[str
                                     f"only {counts.get(table, 0)} rows loaded, at least {minimum} expected (truncated file?)")
             import genai_prices
 
-            from .version import __version__
+            from costmodel.version import __version__
 
             con.executemany("INSERT INTO build_info VALUES (?, ?)", [
                 ["costmodel_version", __version__],

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from . import catalog, store
-from .checks import positive, positive_int
-from .errors import CostmodelError
-from .fitted import calibration_for
-from .memory import Architecture, MemoryBudget, default_kv_precision
-from .throughput import (
+from costmodel import catalog, store
+from costmodel.checks import positive, positive_int
+from costmodel.errors import CostmodelError
+from costmodel.models.fitted import calibration_for
+from costmodel.models.memory import Architecture, MemoryBudget, default_kv_precision
+from costmodel.models.throughput import (
     MS_PER_S,
     Calibration,
     Deployment,
@@ -102,7 +102,7 @@ def throughput(
                         tensor_parallel=tensor_parallel, attention_dp=attention_dp, pipeline_parallel=pipeline_parallel)
     if estimator == "roofline":
         return roofline
-    from . import estimators
+    from costmodel.models import estimators
 
     return estimators.second_opinion(estimator, dep, roofline, target, db_path=db_path)
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import CostmodelError
+from costmodel.errors import CostmodelError
 
 AIC_DISTRIBUTION = "aiconfigurator-core"
 AIC_REQUIREMENT = "aiconfigurator-core>=0.12,<0.13"
@@ -310,7 +310,7 @@ def aiconfigurator_estimate(hf_repo: str, model_id: str, gpu_id: str, engine_id:
     Raises CostmodelError naming what is not covered and what is.
     """
     _require_package()
-    from .checks import positive_int
+    from costmodel.checks import positive_int
 
     gpus, tp = positive_int("gpus", gpus), positive_int("tensor_parallel", tensor_parallel)
     batch, input_tokens = positive_int("batch", batch), positive_int("input_tokens", input_tokens)
@@ -435,10 +435,10 @@ def auto_choice(gpu_family: str, engine_id: str, db_path: Path | None = None) ->
     """The estimator the store chose for a GPU family and engine (newest fit); 'roofline' when it chose none."""
     import duckdb
 
-    from . import store
+    from costmodel import store
 
     try:
-        from .fitted import latest_fit_id
+        from costmodel.models.fitted import latest_fit_id
 
         frame = store.query("SELECT estimator FROM throughput_estimator_choice WHERE fit_id = ? AND gpu_family = ? "
                             "AND engine_id = ?", [latest_fit_id(db_path=db_path), gpu_family, engine_id], db_path=db_path)
@@ -462,7 +462,7 @@ def second_opinion(estimator: str, dep: Any, roofline: Any, target: Any, *, db_p
         return roofline
     if estimator not in ("aiconfigurator", "auto"):
         raise CostmodelError(f"estimator must be one of roofline, aiconfigurator, auto, got {estimator!r}")
-    from . import catalog
+    from costmodel import catalog
 
     hf_repo = catalog.get_model(dep.arch.model_id, db_path=db_path).hf_repo
     if estimator == "auto":

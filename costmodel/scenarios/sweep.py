@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from . import cost
-from .errors import CostmodelError
-from .scenarios import ApiOption, SelfHostOption, Workload, resolve_api, resolve_self_host
+from costmodel.models import cost
+from costmodel.errors import CostmodelError
+from costmodel.scenarios import ApiOption, SelfHostOption, Workload, resolve_api, resolve_self_host
 
 SCENARIO_COLUMNS = {
     "tokens_per_month": pl.Float64,  # [token/month]

@@ -15,10 +15,12 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, prices, store
-from .errors import CostmodelError
-from .plan import sizing_precisions
-from .scenarios import (
+from costmodel import catalog, store
+from costmodel.models import cost
+from costmodel.catalog import prices
+from costmodel.errors import CostmodelError
+from costmodel.scenarios.plan import sizing_precisions
+from costmodel.scenarios import (
     ApiOption,
     Crossover,
     SelfHostOption,
@@ -40,7 +42,7 @@ def table_html(frame: pl.DataFrame, *, max_rows: int = 200) -> str:
     numbers right-aligned, in a container that scrolls sideways rather than widening the page."""
     import html as _html
 
-    from . import formatting
+    from costmodel import formatting
 
     head = "".join(f"<th>{_html.escape(formatting.label(c))}</th>" for c in frame.columns)
 
@@ -79,7 +81,7 @@ def curve_table(curve: pl.DataFrame, points_per_decade: int = 2) -> pl.DataFrame
     """The cost curve as a table: one row per volume (a few per decade), one column per option [USD/month]."""
     step = 8 // points_per_decade
     volumes = sorted(curve["tokens_per_month"].unique().to_list())[::step]
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     table = (curve.filter(pl.col("tokens_per_month").is_in(volumes))
              .with_columns(pl.col("usd_per_month").round(0))
@@ -103,7 +105,7 @@ def notebook_workload(workload_from: str = "", log_model: str = "", **explicit: 
     """
     if not workload_from:
         return Workload(**explicit), ""
-    from .usage import profile_for
+    from costmodel.scenarios.usage import profile_for
 
     traffic = profile_for(workload_from, log_model or None)
     busiest = max(range(len(traffic.hourly_profile)), key=traffic.hourly_profile.__getitem__)
@@ -175,9 +177,9 @@ def assumptions_table(result: Crossover, *, workload_source: str | None = None, 
     """Every number the crossover used: its value for people, whether it was a parameter, a default, a store row or
     computed, and its source (``workload_source``: the request log the traffic figures came from). ``numbers``: add a
     Number column with the raw value where it is one (for workbooks)."""
-    from . import formatting as fmt
-    from .scenarios import SelfHostOption as _Option
-    from .scenarios import Workload as _Workload
+    from costmodel import formatting as fmt
+    from costmodel.scenarios import SelfHostOption as _Option
+    from costmodel.scenarios import Workload as _Workload
 
     a = result.to_dict()["assumptions"]
     given = {"workload": result.workload, "option": result.self_host.option}
@@ -224,7 +226,7 @@ def assumptions_table(result: Crossover, *, workload_source: str | None = None, 
 
 def _fmt(value: Any) -> str:
     """A value for people: separators, at most four significant figures below a million, never scientific."""
-    from . import formatting
+    from costmodel import formatting
 
     if isinstance(value, float):
         if value == 0 or abs(value) >= 1e6:
@@ -237,7 +239,7 @@ def _fmt(value: Any) -> str:
 
 def headline(result: Crossover) -> str:
     """One paragraph of Markdown: the answer, with its conditions and the caveats that change it."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     d = result.to_dict()
     a = d["assumptions"]
@@ -378,7 +380,7 @@ SEED_NEEDS: dict[str, tuple[str, ...]] = {
 
 def gpu_sizing_headline(served: pl.DataFrame, model: str, tokens_per_month: float) -> str:
     """The gpu_sizing answer in one paragraph: the cheapest combination, and the cheapest without caveats if that differs."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     if served.height == 0:
         return f"**No GPU in the catalog serves {model}** on up to 8 GPUs per replica (the reasons are listed below)."
@@ -401,8 +403,8 @@ def price_history_headline(gpu_id: str, pricing_mode: str, gpu: pl.DataFrame, ap
                            change: float | None, *, db_path: Path | None = None) -> str:
     """The price_history answer: today's default GPU price by the price rule, the span of observations, and the API's
     yearly rate of change."""
-    from . import formatting as fmt
-    from .scenarios import gpu_price
+    from costmodel import formatting as fmt
+    from costmodel.scenarios import gpu_price
 
     try:
         got = gpu_price(gpu_id, pricing_mode, db_path=db_path)
@@ -435,7 +437,8 @@ def workbook(answer_text: str, figures: dict[str, Any], sheets: dict[str, pl.Dat
 
     from IPython.display import display
 
-    from . import currency, formatting
+    from costmodel.catalog import currency
+    from costmodel import formatting
 
     answer_row = {"answer": _re.sub(r"\*\*|\\", "", answer_text).replace("\n\n", " ")}
     answer_row.update({k: v for k, v in figures.items() if isinstance(v, (int, float, str, bool)) or v is None})
@@ -460,7 +463,7 @@ def crossover_workbook(result: Crossover, curve: pl.DataFrame, api: ApiOption, *
                        db_path: Path | None = None) -> None:
     """The crossover and sensitivity reports' workbook: answer, inputs with their origin and source, the cost curve as the
     scenario table, the tornado (``sensitivity``, computed when not given) and the sources."""
-    from .sweep import tornado
+    from costmodel.scenarios.sweep import tornado
 
     d = result.to_dict()
     figures = {k: v for k, v in d.items() if k not in ("assumptions", "caveats")} | {"caveats": "; ".join(d["caveats"])}
@@ -484,7 +487,7 @@ STRATEGY_WORDS = {"on-demand": "renting on demand", "spot": "renting spot", "res
 def horizon_headline(result: Any) -> str:
     """The horizon answer: the cheapest way over the months in present value, against the API, when it pays back, and
     the trends that produced it."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     t = result.trends
     ranked = result.summary.filter(pl.col("strategy") != "api").sort("npv_usd")
@@ -529,7 +532,7 @@ def horizon_summary(result: Any) -> pl.DataFrame:
 def horizon_table(result: Any, every_months: int = 6, *, for_people: bool = True) -> pl.DataFrame:
     """Cumulative cost of each strategy every ``every_months`` months (and the last), one column per strategy: money
     strings with labels for people, or numbers named cumulative_usd__STRATEGY for a workbook."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     months = sorted({*range(every_months, result.trends.months + 1, every_months), result.trends.months})
     wide = (result.monthly.filter(pl.col("month").is_in(months))
@@ -544,7 +547,7 @@ def horizon_table(result: Any, every_months: int = 6, *, for_people: bool = True
 
 def plan_headline(result: Any) -> str:
     """The planner's answer: the cheapest option, the cheapest self-hosted and by API, and the cheapest without caveats."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     def name(r: dict[str, Any] | None) -> str:
         if r is None:
@@ -567,7 +570,7 @@ def plan_headline(result: Any) -> str:
 def plan_quality(result: Any, benchmark: str, *, db_path: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     """The plan's options with each model's score on ``benchmark`` (its best-covered source), the Pareto front of cost
     against that score, and a sentence on what the chart can say (models without a score are left off)."""
-    from . import quality
+    from costmodel.catalog import quality
 
     scored = quality.meets_floor(benchmark, min_score_pct=0.0, db_path=db_path).select("model_id", "score_pct", "source_id")
     frame = result.options.join(scored.rename({"source_id": "score_source_id"}), on="model_id", how="left")
@@ -604,7 +607,8 @@ def pareto_front(frame: pl.DataFrame, cost_column: str = "usd_per_month", qualit
 def use_currency(code: str, *, on: dt.date | str | None = None, db_path: Path | None = None) -> str:
     """Show the report's amounts in ``code`` from here on (at the store's rate in force ``on``, default today); returns the
     sentence saying which rate and source ('' for USD)."""
-    from . import currency, formatting
+    from costmodel.catalog import currency
+    from costmodel import formatting
 
     r = currency.rate(code, on, db_path=db_path)
     formatting.in_currency(r.currency, r.units_per_usd)
@@ -631,7 +635,7 @@ def model_selection_sources(table: pl.DataFrame, gpu: str, edge_device: str, *, 
 def model_selection_headline(table: pl.DataFrame, tokens_per_month: float, gpu: str) -> str:
     """The model_selection answer first: for each need, the best-scoring open model that fits, and the cheapest of the
     candidates where that is another model."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     if table.height == 0:
         return f"No open model with a published score fits on {gpu}."
@@ -656,7 +660,7 @@ def model_selection_headline(table: pl.DataFrame, tokens_per_month: float, gpu: 
 
 def monte_carlo_text(summary: dict[str, Any], samples: int, tokens_per_month: float) -> str:
     """The Monte Carlo result in words: never-pays share, break-even P10/P50/P90 and saving multiples."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     text = f"Over {samples:,} draws self-hosting never pays in **{fmt.percent(summary['never_share'])}** of them. "
     if summary["break_even_tokens_per_month_p50"] is not None:
@@ -671,7 +675,7 @@ def monte_carlo_text(summary: dict[str, Any], samples: int, tokens_per_month: fl
 def tornado_table(tornado: pl.DataFrame) -> pl.DataFrame:
     """The tornado for people: each input by its label, its stated range, the saving and break-even at each end, and
     a sentence for an input whose range does not move the answer."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     rows = []
     for r in tornado.iter_rows(named=True):
@@ -689,7 +693,7 @@ def tornado_table(tornado: pl.DataFrame) -> pl.DataFrame:
 def monte_carlo_reconciliation(summary: dict[str, Any], effects: pl.DataFrame) -> str:
     """Why the Monte Carlo and the central case differ, for the saving and for the break-even: whether the central
     values lie inside the P10-P90, and each asymmetric range with how far it moves the median when drawn alone."""
-    from . import formatting as fmt
+    from costmodel import formatting as fmt
 
     central = float(effects["central_saving_multiple"][0]) if effects.height else float("nan")
     inside = summary["saving_multiple_p10"] <= central <= summary["saving_multiple_p90"]
@@ -768,8 +772,8 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
     best published score on its benchmark (``NEEDS``; each model's score in its best-covered source) that meet the need's
     rule, with weights memory, fewest devices, $/M tokens at ``tokens_per_month`` on ``gpu`` (on-demand median), licence,
     and which of them is cheapest. ``seed_pick``: the article recommended this model for the need."""
-    from . import quality
-    from .memory import memory
+    from costmodel.catalog import quality
+    from costmodel.models.memory import memory
 
     workload = Workload(tokens_per_month=tokens_per_month)
     models = catalog.models(db_path=db_path).filter(pl.col("open_weights"))
@@ -828,7 +832,7 @@ def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: 
                 db_path: Path | None = None) -> pl.DataFrame:
     """Each numeric claim and key fact of the seed article: verdict (computed by a rule, ``costmodel.claims``), what the
     article says, the computed figure, when the verdict would change, and the assumptions."""
-    from . import claims
+    from costmodel.scenarios import claims
 
     return claims.seed_claims(small_tokens_per_month=small_tokens_per_month, large_tokens_per_month=large_tokens_per_month,
                               db_path=db_path)
@@ -836,7 +840,7 @@ def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: 
 
 def seed_claims_headline(claims_frame: pl.DataFrame) -> str:
     """The seed_claims answer: how many claims hold, hold only under conditions, do not hold, naming the last."""
-    from . import claims
+    from costmodel.scenarios import claims
 
     count = {v: int((claims_frame["verdict"] == v).sum()) for v in claims.VERDICTS}
     failing = claims_frame.filter(pl.col("verdict") == claims.DOES_NOT_HOLD)["claim"].to_list()
@@ -849,7 +853,7 @@ def seed_claims_headline(claims_frame: pl.DataFrame) -> str:
 def seed_claims_sources(*, db_path: Path | None = None) -> list[str]:
     """Source ids the seed_claims report rests on: the models and devices of its claims, the GPU prices of the volume
     claims, the API prices compared, and the sources of the article's misstatements."""
-    from . import claims
+    from costmodel.scenarios import claims
 
     models = {m for _c, m, *_ in claims.MEMORY_CLAIMS} | {c[2] for c in claims.FIT_CLAIMS} | {claims.SMALL_MODEL, claims.LARGE_MODEL}
     gpus = {c[4] for c in claims.FIT_CLAIMS} | {claims.LARGE_GPU}
@@ -874,7 +878,7 @@ VALIDATION_GROUPS = (("engine_id", "Engine"), ("gpu_vendor", "GPU vendor"), ("mo
 
 def validation_headline(summary: dict[str, Any]) -> str:
     """The validation report's answer: how far the throughput model is off on runs it never saw."""
-    from .formatting import number, percent, signed_percent
+    from costmodel.formatting import number, percent, signed_percent
 
     return (f"**{number(summary['rows'])} measured runs from {number(summary['sources'])} publishers.** "
             f"Median error {number(summary['median_abs_error_pct'], 1)}%, {percent(summary['share_beyond_50_pct'], 1)} of runs off "
@@ -885,8 +889,8 @@ def validation_headline(summary: dict[str, Any]) -> str:
 
 def validation_tables(*, db_path: Path | None = None) -> dict[str, pl.DataFrame]:
     """The saved leave-one-source-out validation as tables for people: overall, per group, both estimators."""
-    from . import formatting
-    from .calibration import breakdown, estimator_comparison, stored_validation, summarise
+    from costmodel import formatting
+    from costmodel.models.calibration import breakdown, estimator_comparison, stored_validation, summarise
 
     frame = stored_validation(db_path=db_path)
     overall = summarise(frame)

@@ -21,8 +21,8 @@ from typing import Any
 
 import polars as pl
 
-from . import store
-from .errors import CostmodelError
+from costmodel import store
+from costmodel.errors import CostmodelError
 
 STALE_AFTER_DAYS = 62
 """A rate whose month started more than this many days before the date is used but flagged [day]."""
@@ -32,7 +32,7 @@ _USD = re.compile(r"(?<![a-z])usd(?![a-z])")
 def is_money(name: str) -> bool:
     """True for a machine name whose numbers are US dollars (usd_per_month, api_usd_per_mtok); the fx_ columns that
     describe a conversion (fx_units_per_usd) are not amounts. The rule of ``formatting.money_code``."""
-    from .formatting import money_code
+    from costmodel.formatting import money_code
 
     return money_code(name) == "USD"
 

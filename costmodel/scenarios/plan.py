@@ -23,9 +23,11 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, cost, prices, pricing, quality, store
-from .errors import CostmodelError
-from .scenarios import (
+from costmodel import catalog, store
+from costmodel.models import cost
+from costmodel.catalog import prices, pricing, quality
+from costmodel.errors import CostmodelError
+from costmodel.scenarios import (
     DEFAULT_UTILISATION,
     ApiOption,
     Workload,
@@ -36,7 +38,7 @@ from .scenarios import (
     resolve_api,
     tier_prices,
 )
-from .sweep import evaluate
+from costmodel.scenarios.sweep import evaluate
 
 PLAN_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "serverless", "buy")
 """Pricing modes the planner lays out."""
@@ -111,7 +113,7 @@ def _estimate(model_id: str, gpu_id: str, gpus: int, precision: str, engine: str
               ttft_ms: float | None, tpot_ms: float | None, db_path: Path | None) -> Any:
     """One throughput estimate, remembered for the store's build (a plan re-run, or the next volume, reuses it);
     a CostmodelError is returned, not raised, so that failures are remembered too."""
-    from .deployment import throughput
+    from costmodel.models.deployment import throughput
 
     try:
         return throughput(model_id, gpu_id, gpus=gpus, precision=precision, engine=engine, input_tokens=input_tokens,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from . import catalog, store
-from .errors import CostmodelError
+from costmodel import catalog, store
+from costmodel.errors import CostmodelError
 
 KINDS = {"gpqa-diamond": "reasoning", "gpqa": "reasoning", "gpqa-main": "reasoning", "aime-2024": "reasoning",
          "aime-2025": "reasoning", "math-500": "reasoning", "livecodebench": "coding", "humaneval": "coding",
@@ -43,7 +43,7 @@ def check_benchmark(benchmark: str, *, db_path: Path | None = None) -> str:
     """A benchmark the store has scores for; else one sentence naming the accepted ones."""
     known = benchmarks(db_path=db_path)["benchmark"].to_list()
     if benchmark not in known:
-        from .store import closest
+        from costmodel.store import closest
 
         near = closest(benchmark, known)
         raise CostmodelError(f"no scores for benchmark {benchmark!r} in the store; accepted: {', '.join(sorted(known))}"

@@ -23,8 +23,8 @@ from typing import Any
 
 import polars as pl
 
-from .errors import CostmodelError
-from .formatting import money
+from costmodel.errors import CostmodelError
+from costmodel.formatting import money
 
 PRICE_WINDOW_DAYS = 180
 """Observations older than this many days before the as-of date do not enter the default price [day]."""

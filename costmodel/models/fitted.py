@@ -13,9 +13,9 @@ from typing import Any
 
 import polars as pl
 
-from . import catalog, store
-from .errors import CostmodelError
-from .throughput import FIT_PARAMETERS, Calibration, Efficiency, scaled_split
+from costmodel import catalog, store
+from costmodel.errors import CostmodelError
+from costmodel.models.throughput import FIT_PARAMETERS, Calibration, Efficiency, scaled_split
 
 PARAMETER_NAMES = [p.name for p in FIT_PARAMETERS]
 """Names of the fitted parameters, the columns of throughput_calibration."""
