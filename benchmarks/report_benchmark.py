@@ -3,7 +3,7 @@
 Run by hand: `.venv/bin/python benchmarks/report_benchmark.py [--repeat N] [--batch]`. Measures, in one run and
 alternating so both see the same machine load:
 
-(a) one report: ``costmodel.reports.run_report('crossover')`` in this process (parameters checked, notebook
+(a) one report: ``costmodel.outputs.reports.run_report('crossover')`` in this process (parameters checked, notebook
     executed by papermill in a fresh kernel, self-contained HTML, figures JSON and workbook written);
 (b) the floor: ``papermill.execute_notebook`` of a one-cell notebook (``1 + 1``) in a fresh kernel, then
     ``nbconvert.HTMLExporter`` on the result, in this same process.

@@ -95,7 +95,7 @@ print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUS
 
 PROFILE = """
 import json, resource, sys, time
-from costmodel.usage import profile
+from costmodel.scenarios.usage import profile
 import ibis, ibis.backends.duckdb  # imports are outside the timing, as duckdb's are for the hand SQL
 t = time.perf_counter()
 result = profile(sys.argv[1])
@@ -151,7 +151,7 @@ def main() -> None:
         best_ours = min(ours, key=lambda r: r["seconds"])
         print(f"hand-written DuckDB SQL: best {best_hand['seconds']:.2f} s of {[round(r['seconds'], 2) for r in hand]}, "
               f"peak {best_hand['peak_mb']:,.0f} MB")
-        print(f"costmodel.usage.profile: best {best_ours['seconds']:.2f} s of {[round(r['seconds'], 2) for r in ours]}, "
+        print(f"costmodel.scenarios.usage.profile: best {best_ours['seconds']:.2f} s of {[round(r['seconds'], 2) for r in ours]}, "
               f"peak {best_ours['peak_mb']:,.0f} MB")
         print(f"ratio profile / hand SQL: {best_ours['seconds'] / best_hand['seconds']:.2f} (target at most 1.2)")
         print(f"largest relative difference between the two sets of figures: {worst_difference(best_ours['profiles'], best_hand['profiles']):.1e}")

@@ -18,7 +18,7 @@ import polars as pl
 
 PROFILE = """
 import resource, sys, time
-from costmodel.usage import profile
+from costmodel.scenarios.usage import profile
 t = time.perf_counter()
 result = profile(sys.argv[1])
 elapsed = time.perf_counter() - t

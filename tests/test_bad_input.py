@@ -12,7 +12,7 @@ import pytest
 from costmodel import DataError, store
 from costmodel.store import Records, _parse, closest, read_csv_records
 
-from costmodel.conftest import sha256
+from .conftest import sha256
 
 
 def edit_csv(path: Path, change: Callable[[list[str], list[list[str]]], None]) -> None:

@@ -21,7 +21,7 @@ from costmodel import DataError, store
 from costmodel.models import calibration
 from costmodel.scenarios.benchmark_import import DATASET, import_benchmark
 
-from costmodel.conftest import DATA, sha256
+from .conftest import DATA, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
 VLLM = FIXTURES / "vllm_bench_serve.json"

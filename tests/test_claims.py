@@ -28,7 +28,7 @@ from costmodel.scenarios.claims import (
 )
 from costmodel.formatting import number
 
-from costmodel.conftest import DATA
+from .conftest import DATA
 
 CLAIMS = [  # the keys analysis.seed_claims and tests/test_reports.py use
     "Llama 3.1 8B fits on an RTX 4090 (24 GB) in BF16",

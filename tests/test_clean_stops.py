@@ -25,7 +25,7 @@ from costmodel.outputs import reports
 from costmodel import store
 from costmodel.outputs.cli import main
 
-from costmodel.conftest import DATA, sha256
+from .conftest import DATA, sha256
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses PR_SET_PDEATHSIG")
 

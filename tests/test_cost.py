@@ -18,7 +18,7 @@ from costmodel.outputs.cli import main
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, compare, crossover, resolve_api
 from costmodel.scenarios.sweep import SCENARIO_COLUMNS, evaluate, evaluate_loop, monte_carlo, sweep, tornado
 
-from costmodel.conftest import REPO
+from .conftest import REPO
 
 # The hand-computed case: $2/GPU-hour, one GPU, 1,000 output tokens/s, input share 0.5,
 # API $1/M in and out, no operations cost, peak-to-mean 1, utilisation 1.

@@ -1,6 +1,6 @@
 """One error boundary (issue 14, part 3) for the importers, the writes of an import and ``--json`` output.
 
-Every case runs the command line (``costmodel.cli.main``) and checks: the exit status (1; 2 for usage), one line on
+Every case runs the command line (``costmodel.outputs.cli.main``) and checks: the exit status (1; 2 for usage), one line on
 standard error that names the file (or argument) and says what is accepted, no traceback, no "internal error", and
 a store left exactly as it was (same row counts, same bytes) with nothing half-written in the imports folder.
 """
@@ -25,7 +25,7 @@ import pytest
 from costmodel import catalog, store
 from costmodel.outputs.cli import main
 
-from costmodel.conftest import DATA, REPO, sha256
+from .conftest import DATA, REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"

@@ -1,4 +1,4 @@
-"""The optional aiconfigurator-core estimator (costmodel.estimators): figures, errors, laziness, coverage."""
+"""The optional aiconfigurator-core estimator (costmodel.models.estimators): figures, errors, laziness, coverage."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_import_costmodel_does_not_import_aiconfigurator():
-    code = ("import sys, costmodel, costmodel.estimators, costmodel.throughput; "
+    code = ("import sys, costmodel, costmodel.models.estimators, costmodel.models.throughput; "
             "print('aiconfigurator_core' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -16,7 +16,7 @@ from costmodel import CostmodelError, DataError, catalog, get_model, gpu_prices,
 from costmodel.outputs.cli import main
 from costmodel.catalog.importers import config_to_model, import_hf_config, import_skypilot
 
-from costmodel.conftest import DATA, REPO, sha256
+from .conftest import DATA, REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"

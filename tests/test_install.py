@@ -20,7 +20,7 @@ import pytest
 
 from costmodel import store
 
-from costmodel.conftest import DATA, REPO
+from .conftest import DATA, REPO
 
 OPTIONAL = ("papermill", "altair", "vl_convert", "nbformat", "ipykernel", "jupyter_core", "jupyterlab", "ibis",
             "pyspark", "aiconfigurator_core")
@@ -153,7 +153,7 @@ def test_core_install_has_no_reports_jupyter_or_ibis(core: CoreVenv):
 
 @pytest.mark.slow
 def test_pip_install_outside_the_repo(core: CoreVenv):
-    imported = core.python("import costmodel, costmodel._paths as p; print(p.data_dir()); print(p.db_path())")
+    imported = core.python("import costmodel, costmodel.store.paths as p; print(p.data_dir()); print(p.db_path())")
     assert imported.returncode == 0, imported.stderr
     data_dir, db_path = imported.stdout.split()
     assert str(REPO) not in data_dir and data_dir.endswith("costmodel/_data")

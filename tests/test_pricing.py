@@ -1,4 +1,4 @@
-"""The default GPU price rule (costmodel.pricing): hand-computed cases, then the shipped data against issue 11."""
+"""The default GPU price rule (costmodel.catalog.pricing): hand-computed cases, then the shipped data against issue 11."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 
 from costmodel import store
 
-from costmodel.conftest import SHARED_REFERENCE
+from .conftest import SHARED_REFERENCE
 
 pytestmark = pytest.mark.skipif(
     not SHARED_REFERENCE.is_dir(), reason="../shared/reference is absent (only the project workspace has it)"

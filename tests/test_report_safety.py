@@ -19,7 +19,7 @@ from costmodel.outputs import reports
 from costmodel.outputs.cli import main
 from costmodel.catalog.importers import import_prices_csv
 
-from costmodel.conftest import DATA
+from .conftest import DATA
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from costmodel.outputs import reports
 from costmodel.outputs.cli import main
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
-from costmodel.conftest import REPO
+from .conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=[\"']https?://", re.I)

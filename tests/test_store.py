@@ -13,7 +13,7 @@ from costmodel import DataError, StoreError, api_prices, gpu_prices, store
 from costmodel.catalog import prices
 from costmodel.store.dictionary import render
 
-from costmodel.conftest import DATA, REPO, sha256
+from .conftest import DATA, REPO, sha256
 
 # The model ids DESIGN.md lists for the seed article (ranges written out).
 SEED_MODEL_IDS = [

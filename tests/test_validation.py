@@ -22,7 +22,7 @@ from costmodel.models.calibration import FIT_PARAMETERS, calibrate, max_efficien
 from costmodel.models.fitted import stored_fit
 from costmodel.outputs.cli import main
 
-from costmodel.conftest import DATA
+from .conftest import DATA
 
 FIXTURE_BENCH = Path(__file__).parent / "fixtures" / "benchmarks" / "vllm_bench_serve.json"
 

@@ -14,11 +14,11 @@ from costmodel.store import paths as _paths
 from costmodel.catalog import importers
 from costmodel import store
 
-from costmodel.conftest import DATA
+from .conftest import DATA
 
 pytestmark = pytest.mark.slow
 
-IMPORT = "import sys; from costmodel.cli import main; sys.exit(main(sys.argv[1:]))"
+IMPORT = "import sys; from costmodel.outputs.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def prices_file(folder: Path, name: str, provider: str, usd: float) -> Path:

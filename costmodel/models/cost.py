@@ -1,7 +1,7 @@
 """Cost model: what serving a monthly token volume costs, self-hosted or through an API.
 
 Pure scalar functions (numbers in, numbers out); ``costmodel.scenarios`` looks the inputs up and
-``costmodel.sweep`` evaluates the same formulas as polars expressions over grids.
+``costmodel.scenarios.sweep`` evaluates the same formulas as polars expressions over grids.
 
 Definitions (issue 4): tokens per month are input plus output tokens; a month is 730 hours.
 A replica's capacity in total tokens/s is its output tokens/s divided by (1 - input share).

@@ -428,7 +428,7 @@ def _run(aic_model: str, system: str, backend: str, version: str, modes: QuantMo
 
 
 # ---------------------------------------------------------------------------------------------
-# Hooked into costmodel.throughput.throughput(estimator=...)
+# Hooked into costmodel.models.throughput.throughput(estimator=...)
 
 
 def auto_choice(gpu_family: str, engine_id: str, db_path: Path | None = None) -> str:

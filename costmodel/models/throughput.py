@@ -26,7 +26,7 @@ flight fluctuates (about ``batch + z sqrt(batch)`` at a quantile) and prompts wa
 the prefill capacity (an M/M/1 tail), so a p99 target admits a smaller batch than a mean target.
 
 The efficiencies and fixed costs are not constants here: they are fitted to the measured rows
-of the store (``costmodel.calibration``), efficiencies bounded by 1 of the datasheet peaks, and
+of the store (``costmodel.models.calibration``), efficiencies bounded by 1 of the datasheet peaks, and
 the low-high band comes from leave-one-source-out residuals.
 
 ``throughput()`` reads what it needs from the store once (``resolve_deployment``), then calls

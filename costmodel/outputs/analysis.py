@@ -830,7 +830,7 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
 
 def seed_claims(*, small_tokens_per_month: float = 1e7, large_tokens_per_month: float = 5e9,
                 db_path: Path | None = None) -> pl.DataFrame:
-    """Each numeric claim and key fact of the seed article: verdict (computed by a rule, ``costmodel.claims``), what the
+    """Each numeric claim and key fact of the seed article: verdict (computed by a rule, ``costmodel.scenarios.claims``), what the
     article says, the computed figure, when the verdict would change, and the assumptions."""
     from costmodel.scenarios import claims
 

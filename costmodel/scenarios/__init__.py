@@ -124,7 +124,7 @@ class SelfHostOption:
     """A self-hosted deployment.
 
     pricing_mode : on-demand, spot, reserved-1y, reserved-3y, serverless or buy
-    provider : whose GPU price to use; default the median of each provider's latest price (``costmodel.pricing``)
+    provider : whose GPU price to use; default the median of each provider's latest price (``costmodel.catalog.pricing``)
     market : market segment of that median: all (default), neocloud, hyperscaler or marketplace
     price_window_days : only observations this many days old or newer enter the median [day]
     gpus_per_replica : GPUs per replica; default the fastest split the throughput model finds
@@ -467,7 +467,7 @@ def deployment_caveats(gpu: catalog.Gpu, model_id: str, precision_id: str, est: 
 def gpu_price(gpu_id: str, mode: str, provider: str | None = None, *, as_of: dt.date | str | None = None,
               window_days: int = pricing.PRICE_WINDOW_DAYS, market: str = pricing.DEFAULT_MARKET,
               db_path: Path | None = None) -> pricing.GpuPrice:
-    """The GPU-hour price for a GPU and pricing mode on a date, drawn by the rule of ``costmodel.pricing``.
+    """The GPU-hour price for a GPU and pricing mode on a date, drawn by the rule of ``costmodel.catalog.pricing``.
 
     A user's negotiated price (costmodel import prices-csv) wins over list prices. With a
     provider: its latest (cheapest instance) price. Reserved prices with no observation are

@@ -9,7 +9,7 @@ each from the store and gives it a verdict through one of the pure rule function
 condition under which its verdict would change, computed from the same figures.
 
 Verdicts: holds, holds only under stated conditions, does not hold. Sizes in GB are 1e9 bytes
-(GPU memory is marketed in GiB, see ``costmodel.memory``); money in USD.
+(GPU memory is marketed in GiB, see ``costmodel.models.memory``); money in USD.
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@
 that fits and meets the latency target (model x GPU x GPUs per replica x precision x engine x
 pricing mode x market segment) and every API endpoint that serves a qualifying model, and ranks
 them by monthly cost. Qualifying models are the model given, every open model of a family, or every
-model at or above a quality floor (``costmodel.quality``).
+model at or above a quality floor (``costmodel.catalog.quality``).
 
 The inputs are resolved once: one throughput estimate per deployment (model, GPU, GPUs, precision,
-engine), one price per GPU, pricing mode and market by the price rule (``costmodel.pricing``), one
+engine), one price per GPU, pricing mode and market by the price rule (``costmodel.catalog.pricing``), one
 blended price per API endpoint. The candidates are then costed all at once by ``sweep.evaluate``
-(the formulas of ``costmodel.cost`` as polars expressions), with the cost band from the throughput
+(the formulas of ``costmodel.models.cost`` as polars expressions), with the cost band from the throughput
 band: ``usd_per_month_low`` at the band's high throughput, ``usd_per_month_high`` at its low.
 """
 

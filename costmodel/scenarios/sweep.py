@@ -1,4 +1,4 @@
-"""Vectorised scenario grids and sensitivity: the cost formulas of ``costmodel.cost`` as polars expressions.
+"""Vectorised scenario grids and sensitivity: the cost formulas of ``costmodel.models.cost`` as polars expressions.
 
 ``evaluate(frame)`` takes one row per scenario (unit costs, capacity, workload, API price) and
 adds replicas, monthly costs, the saving multiple and the break-even volume, all as columnar

@@ -736,8 +736,8 @@ def build(db_path: Path | None = None, data_dir: Path | None = None, *, progress
 
     Parameters
     ----------
-    db_path : path of the store to write [file]; default ``costmodel._paths.db_path()``.
-    data_dir : folder of the seed CSVs; default ``costmodel._paths.data_dir()``.
+    db_path : path of the store to write [file]; default ``costmodel.store.paths.db_path()``.
+    data_dir : folder of the seed CSVs; default ``costmodel.store.paths.data_dir()``.
     progress : optional callable receiving one line of progress per table.
 
     The new store is written to a temporary file in the same folder, checked, and renamed over

@@ -1,6 +1,6 @@
 """Generate the data dictionary (Markdown) from the schema's table and column comments.
 
-Run ``python -m costmodel.dictionary > data/DATA_DICTIONARY.md``; a test checks the committed
+Run ``python -m costmodel.store.dictionary > data/DATA_DICTIONARY.md``; a test checks the committed
 file is current.
 """
 
