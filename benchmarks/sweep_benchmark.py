@@ -32,7 +32,9 @@ E2E_APIS = ["openai/gpt-4o", "openai/gpt-4o-mini", "together/llama-3.3-70b"]
 
 def end_to_end(repeats: int) -> None:
     """sweep() on the store against sweep_grid() on the same resolved options, best of ``repeats``."""
-    from costmodel import sweep as sweep_module
+    import importlib
+
+    sweep_module = importlib.import_module("costmodel.scenarios.sweep")  # the module (costmodel.sweep is the function)
 
     captured: dict[str, object] = {}
     real_grid = sweep_module.sweep_grid

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from costmodel import store
 from costmodel.models import cost
 from costmodel.errors import CostmodelError
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, resolve_api, resolve_self_host
@@ -141,7 +142,21 @@ def sweep(models: list[str], gpus: list[str], pricing_modes: list[str], tokens_p
         per_mtok = cost.api_usd_per_mtok(base.effective_input_share, base.cached_input_share, price.input_usd_per_mtok,
                                          price.output_usd_per_mtok, price.cached_input_usd_per_mtok, price.batch_discount_share)
         api_prices.append((price.label, per_mtok))
-    option_rows, skipped = [], []
+    option_rows, skipped = _resolved_options(tuple(models), tuple(gpus), tuple(pricing_modes), base, precision, engine,
+                                             target_utilisation, min_replicas, ops_usd_per_month, store.as_of_day(as_of),
+                                             db_path=db_path)
+    return sweep_grid(option_rows, tokens_per_month, api_prices, skipped)
+
+
+@store.cached(maxsize=256)
+def _resolved_options(models: tuple[str, ...], gpus: tuple[str, ...], pricing_modes: tuple[str, ...], base: Workload,
+                      precision: str | None, engine: str, target_utilisation: float | None, min_replicas: int,
+                      ops_usd_per_month: float | None, as_of: dt.date, *,
+                      db_path: Path | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every model x GPU x pricing mode resolved from the store once per build: (``evaluate`` inputs of each option that
+    can be served, the status of each that cannot). Read only (``sweep_grid`` builds a new frame from them)."""
+    option_rows: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for model in models:
         for gpu in gpus:
             for mode in pricing_modes:
@@ -160,7 +175,7 @@ def sweep(models: list[str], gpus: list[str], pricing_modes: list[str], tokens_p
                 option_rows.append({"model_id": resolved.model_id, "gpu_id": resolved.gpu_id, "pricing_mode": mode,
                                     "gpus_per_replica": resolved.gpus_per_replica, "usd_per_gpu_hour": resolved.usd_per_gpu_hour,
                                     "status": "ok", **row})
-    return sweep_grid(option_rows, tokens_per_month, api_prices, skipped)
+    return option_rows, skipped
 
 
 def sweep_grid(option_rows: list[dict[str, Any]], tokens_per_month: list[float], api_prices: list[tuple[str, float]],
