@@ -53,3 +53,16 @@ def old_store(built_db: Path, tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copy(built_db, target)
     return target
+
+
+@pytest.fixture()
+def fresh(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, writable copy of the session store and an empty imports folder (the tests that import into it).
+    (tests/test_importers.py has its own ``fresh``: a store built from scratch.)"""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(built_db, db)
+    monkeypatch.setenv(_paths.ENV_DB, str(db))
+    monkeypatch.setenv(_paths.ENV_DATA_DIR, str(DATA))
+    monkeypatch.setenv(_paths.ENV_IMPORTS_DIR, str(tmp_path / "imports"))
+    store.ensure_built(db)  # any rebuild (inputs edited since the session build) happens before a test looks
+    yield tmp_path

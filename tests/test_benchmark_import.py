@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +33,6 @@ CONSTANT_CONFIG = ("load:\n  type: constant\n  stages:\n  - rate: 8\n    duratio
 LLAMA_H100 = dict(model="meta-llama/Llama-3.1-8B-Instruct", gpu="H100", gpus=1, engine="vllm")
 QWEN_A100 = dict(model="qwen-2.5-7b", gpu="A100-SXM4-80GB", gpus=1, engine="vllm")
 LLAMA3_H100 = dict(model="llama-3-8b", gpu="h100-sxm", gpus=1, engine="vllm")
-
-
-@pytest.fixture()
-def fresh(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private, writable copy of the session store and an empty imports folder."""
-    db = tmp_path / "s.duckdb"
-    shutil.copy(built_db, db)
-    monkeypatch.setenv("COSTMODEL_DB", str(db))
-    monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
-    monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    store.ensure_built(db)  # any rebuild (inputs edited since the session build) happens before a test looks
-    yield tmp_path
 
 
 def digest(path: Path) -> str:

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import pytest
 from costmodel import catalog, store
 from costmodel.outputs.cli import main
 
-from .conftest import DATA, REPO, sha256
+from .conftest import REPO, sha256
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LAMBDA = FIXTURES / "skypilot" / "lambda" / "vms.csv"
@@ -47,18 +46,6 @@ KINDS: dict[str, tuple[list[str], str]] = {
 }
 CSV_KINDS = ("skypilot", "gpuhunt", "prices-csv")
 JSON_KINDS = ("hf-config", "litellm", "benchmark")
-
-
-@pytest.fixture()
-def fresh(built_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private, writable copy of the session store and an empty imports folder."""
-    db = tmp_path / "s.duckdb"
-    shutil.copy(built_db, db)
-    monkeypatch.setenv("COSTMODEL_DB", str(db))
-    monkeypatch.setenv("COSTMODEL_DATA_DIR", str(DATA))
-    monkeypatch.setenv("COSTMODEL_IMPORTS_DIR", str(tmp_path / "imports"))
-    store.ensure_built(db)
-    yield tmp_path
 
 
 def row_counts(db: Path) -> dict[str, int]:

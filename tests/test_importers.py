@@ -203,7 +203,8 @@ LITELLM = FIXTURES / "litellm" / "model_prices_and_context_window.json"
 
 
 def test_litellm_import_and_disagreements(fresh: Path) -> None:
-    from costmodel.catalog.importers import import_litellm, price_disagreements
+    from costmodel.catalog.importers import import_litellm
+    from costmodel.store import price_disagreements
 
     report = import_litellm(LITELLM, observed_on=dt.date(2026, 11, 20))
     assert report.rows_added == 4  # gpt-4o (and its batch tier), deepseek-reasoner, Together Llama 3.1 8B; not the embedding

@@ -1109,7 +1109,3 @@ def import_litellm(path: Path, *, observed_on: dt.date | None = None, source_id:
     added, already, files = append("api_prices", pl.DataFrame(rows), label=f"litellm-{observed_on}", sources=sources,
                                    db_path=db_path, imports=imports)
     return ImportReport("litellm", str(path), "api_prices", len(rows), added, already, skipped, files)
-
-
-price_disagreements = store.price_disagreements
-"""Kept here beside the importers whose prices it compares (defined in the store, which ``db info`` reads)."""

@@ -13,7 +13,6 @@ layers keep at most the window (Mistral 7B, arXiv:2310.06825; Gemma 3 report).
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any
 

@@ -921,7 +921,7 @@ class Calibration:
     @property
     def group(self) -> str:
         applied = ", ".join(f"{level} {key} x{m:.2f}" for level, key, m in self.multipliers)
-        return f"pooled fit" + (f" ({applied})" if applied else "")
+        return "pooled fit" + (f" ({applied})" if applied else "")
 
 
 Anchor = catalog.MeasuredRun

@@ -16,7 +16,6 @@ from typing import Any
 import polars as pl
 
 from costmodel import catalog, store
-from costmodel.models import cost
 from costmodel.catalog import prices
 from costmodel.errors import CostmodelError
 from costmodel.scenarios.plan import sizing_precisions
@@ -27,7 +26,6 @@ from costmodel.scenarios import (
     Workload,
     api_row,
     caveat_flags,
-    crossover,
     resolve_api,
     resolve_self_host,
     self_host_row,

@@ -562,7 +562,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_horizon(args: argparse.Namespace) -> int:
-    from costmodel import formatting as fmt
     from costmodel.scenarios.horizon import Trends, horizon
 
     if args.api is None and args.api_input_usd_per_mtok is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -528,8 +527,6 @@ def resolve_self_host(option: SelfHostOption, workload: Workload, *, as_of: dt.d
 @store.cached(maxsize=16_384)
 def _resolve_self_host(option: SelfHostOption, workload: Workload, as_of: dt.date, shown_in: tuple[str, float], *,
                        db_path: Path | None = None) -> ResolvedSelfHost:
-    from costmodel.models.deployment import throughput
-
     gpu = catalog.get_gpu(option.gpu, db_path=db_path)
     model = catalog.get_model(option.model, db_path=db_path)
     inputs = ownership_inputs(option.ownership_profile, db_path=db_path)
