@@ -37,7 +37,7 @@ def test_notebooks_are_thin_with_one_parameters_cell(path: Path) -> None:
             assert not cell.get("outputs"), "commit notebooks without outputs"
 
 
-def test_parameters_are_checked_before_a_kernel_starts(db: Path, tmp_path: Path) -> None:
+def test_parameters_are_checked_before_any_cell_runs(db: Path, tmp_path: Path) -> None:
     with pytest.raises(UnknownIdError, match="closest known: llama-3.1-8b"):
         reports.run_report("crossover", {"model_id": "llama-3.1-9b"}, out_dir=tmp_path)
     with pytest.raises(CostmodelError, match="unknown parameter 'modelid'; accepted: model_id"):

@@ -722,7 +722,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     params = {}
     for key, value in args.param or []:
         params[key] = value
-    result = reports.run_report(args.name, params, db_path=args.db)
+    result = reports.run_report(args.name, params, db_path=args.db, keep_warm=False)
     if args.json:
         _emit(args, result)
         return 0

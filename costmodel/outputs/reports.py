@@ -1,8 +1,8 @@
 """Running the notebooks as reports: papermill, parameter checks, offline HTML, batch runs.
 
 ``run_report('crossover', {'model_id': 'llama-3.1-8b'})`` checks the parameters against the
-notebook's ``parameters`` cell and the store (unknown ids fail before a kernel starts),
-executes the notebook with papermill, and writes ``reports/crossover__model_id-llama-3.1-8b.ipynb``
+notebook's ``parameters`` cell and the store (unknown ids fail before any cell runs),
+executes the notebook with papermill on a kernel from ``kernels`` (started ahead and warmed), and writes ``reports/crossover__model_id-llama-3.1-8b.ipynb``
 and ``.html``. The HTML is self-contained: code hidden, charts as inline SVG, no scripts or
 stylesheets from the network, and a footer with the sources and the data's as-of date. Files
 appear only when both are complete (written to temporary names, then renamed).
@@ -39,42 +39,41 @@ ID_PARAMETERS = {"model_id": "model", "gpu_id": "GPU", "precision": "precision",
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-_NO_IRI_GRAMMAR = ("import sys\n"
-                   "if 'jsonschema' not in sys.modules and 'rfc3987_syntax' not in sys.modules:\n"
-                   "    sys.modules['rfc3987_syntax'] = None\n"
-                   "    try:\n"
-                   "        import jsonschema\n"
-                   "    except ImportError:\n"
-                   "        pass\n"
-                   "    if sys.modules.get('rfc3987_syntax', 0) is None:\n"
-                   "        del sys.modules['rfc3987_syntax']\n")
-"""Imports jsonschema without the rfc3987-syntax package, whose import builds an Earley parser of the IRI grammar
-(about 1 s, more on a loaded machine) for the ``iri`` formats, which neither the notebook (nbformat) nor the chart
-(Vega-Lite) schemas use. Run in this process before papermill and in each kernel at start-up; afterwards
-``import rfc3987_syntax`` works as usual."""
-
-
 def _light_jsonschema() -> None:
-    """jsonschema imported without building the IRI grammar (see ``_NO_IRI_GRAMMAR``)."""
-    exec(_NO_IRI_GRAMMAR, {})
+    """jsonschema imported without building the IRI grammar (see ``kernels.NO_IRI_GRAMMAR``)."""
+    from costmodel.outputs.kernels import NO_IRI_GRAMMAR
+
+    exec(NO_IRI_GRAMMAR, {})
 
 
-_WARM_CHARTS = ("def _costmodel_warm_charts():\n"
-                "    try:\n"
-                "        import vl_convert\n"
-                "        vl_convert.vegalite_to_svg({'mark': 'point', 'data': {'values': []}})\n"
-                "        import altair  # noqa: F401  (the chart cell imports it next)\n"
-                "    except Exception:\n"
-                "        pass\n"
-                "import threading\n"
-                "threading.Thread(target=_costmodel_warm_charts, daemon=True).start()\n"
-                "del _costmodel_warm_charts, threading\n")
-"""Starts vl-convert's JavaScript runtime (about 0.6 s on first use; it releases the GIL) and imports Altair in a
-thread while the first cells run, so the first chart does not wait for them."""
+_ENGINE = "costmodel"
+"""The papermill engine of reports: nbclient on a kernel given by ``kernels.take`` and killed when the notebook is done."""
 
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR",  # no kernel start-up chatter
-                    f"--IPKernelApp.exec_lines={_NO_IRI_GRAMMAR}", f"--IPKernelApp.exec_lines={_WARM_CHARTS}"]
-"""Kernel options of every report: quiet, the light jsonschema import and vl-convert's warm-up before the first cell."""
+
+def _register_engine() -> None:
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _ENGINE in papermill_engines._engines:
+        return
+
+    class GivenKernelEngine(NBClientEngine):
+        """papermill's nbclient engine on an already started kernel (``km``), which it kills at the end."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False, stdout_file: Any = None,
+                                     stderr_file: Any = None, start_timeout: int = 60, execution_timeout: Any = None,
+                                     **kwargs: Any) -> Any:
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.engines import logger
+
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logger, log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file,
+                                             shutdown_kernel="immediate", **kwargs)
+            return client.execute(cleanup_kc=True)  # the kernel is ours: stop its channels and kill it
+
+    papermill_engines.register(_ENGINE, GivenKernelEngine)
 
 
 def notebooks_dir() -> Path:
@@ -292,20 +291,44 @@ def _slug(value: Any) -> str:
 
 
 def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path | None = None,
-               db_path: Path | None = None) -> dict[str, Any]:
-    """Execute one report notebook and write its .ipynb and .html; returns paths and timing."""
+               db_path: Path | None = None, keep_warm: bool = True) -> dict[str, Any]:
+    """Execute one report notebook and write its .ipynb, .html, .json (and .xlsx); returns paths and timing.
+
+    keep_warm: start the next report's kernel as this one's is taken (``kernels``), so that a process running
+    several reports (a script, a notebook server, the workers of ``report --all``) finds it started and warmed.
+    The command ``costmodel report NAME`` runs one report and passes False.
+    """
     require("reports", "a report")
-    _light_jsonschema()
-    import papermill
+    from costmodel.outputs import kernels
 
     started = time.perf_counter()
-    checked = check_parameters(name, params or {}, db_path=db_path)
-    out_dir = Path(out_dir) if out_dir else reports_dir()
+    cwd = str(notebooks_dir())
+    kernel = None
+    kernels.prepare(cwd, ahead=False)  # no spare that fits: this report's kernel starts now, warming up while the parameters are checked
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _write_error(name, out_dir, exc) from None
-    remove_leftovers(out_dir)
+        _light_jsonschema()
+        _register_engine()
+        checked = check_parameters(name, params or {}, db_path=db_path)
+        out_dir = Path(out_dir) if out_dir else reports_dir()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(name, out_dir, exc) from None
+        remove_leftovers(out_dir)
+        kernel = kernels.take(cwd)
+        if keep_warm:
+            kernels.prepare(cwd)
+        return _write_report(name, checked, out_dir, kernel, started)
+    finally:
+        if kernel is not None:
+            kernels.finish(kernel)
+        if not keep_warm:
+            kernels.discard()
+
+
+def _write_report(name: str, checked: dict[str, Any], out_dir: Path, kernel: Any, started: float) -> dict[str, Any]:
+    import papermill
+
     stem = output_stem(name, checked)
     final_nb, final_html, final_json = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html", out_dir / f"{stem}.json"
     tmp_nb = out_dir / f".{stem}.{os.getpid()}.tmp.ipynb"
@@ -314,14 +337,14 @@ def run_report(name: str, params: dict[str, Any] | None = None, *, out_dir: Path
     tmp_xlsx = out_dir / f".{stem}.{os.getpid()}.tmp.xlsx"
     final_xlsx = out_dir / f"{stem}.xlsx"
     try:
-        papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
-                                   kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir()),
-                                   extra_arguments=KERNEL_ARGUMENTS)
-        tmp_html.write_text(to_html(tmp_nb), encoding="utf-8")
+        nb = papermill.execute_notebook(str(notebooks_dir() / f"{name}.ipynb"), str(tmp_nb), parameters=checked,
+                                   kernel_name=kernel.manager.kernel_name, progress_bar=False, cwd=str(notebooks_dir()),
+                                   engine_name=_ENGINE, km=kernel.manager, request_save_on_cell_execute=False)
+        tmp_html.write_text(to_html(nb), encoding="utf-8")
         import json
 
-        figures = headline_figures(tmp_nb)
-        sheets = workbook_sheets(tmp_nb)
+        figures = headline_figures(nb)
+        sheets = workbook_sheets(nb)
         if sheets:
             write_workbook(tmp_xlsx, sheets)
         tmp_json.write_text(json.dumps({"report": name, "parameters": checked, "figures": figures}, indent=2, default=str) + "\n",
@@ -391,11 +414,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def workbook_sheets(notebook_path: Path) -> dict[str, Any] | None:
-    """The sheets a notebook handed over with ``analysis.workbook`` (the last such output), if any."""
-    import nbformat
+def _notebook(notebook: Path | Any) -> Any:
+    """An executed notebook: a path is read (nbformat), a notebook node (papermill's result) is used as it is."""
+    if isinstance(notebook, (str, os.PathLike)):
+        import nbformat
 
-    nb = nbformat.read(str(notebook_path), as_version=4)
+        return nbformat.read(str(notebook), as_version=4)
+    return notebook
+
+
+def workbook_sheets(notebook: Path | Any) -> dict[str, Any] | None:
+    """The sheets a notebook handed over with ``analysis.workbook`` (the last such output), if any."""
+
+    nb = _notebook(notebook)
     for cell in reversed(nb.cells):
         for output in reversed(cell.get("outputs", [])):
             if WORKBOOK_MIME in output.get("data", {}):
@@ -426,13 +457,11 @@ def write_workbook(path: Path, sheets: dict[str, Any]) -> None:
                               header_format={"bold": True, "text_wrap": True}, dtype_formats={pl.Date: "yyyy-mm-dd"})
 
 
-def headline_figures(notebook_path: Path) -> dict[str, Any] | None:
+def headline_figures(notebook: Path | Any) -> dict[str, Any] | None:
     """The last JSON object a notebook printed (its headline figures), if any."""
     import json
 
-    import nbformat
-
-    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb = _notebook(notebook)
     for cell in reversed(nb.cells):
         for output in reversed(cell.get("outputs", [])):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
@@ -485,13 +514,11 @@ def _markdown() -> Any:
     return mistune.create_markdown(escape=True, plugins=["strikethrough", "footnotes", "table"])
 
 
-def to_html(notebook_path: Path) -> str:
+def to_html(notebook: Path | Any) -> str:
     """Self-contained HTML of an executed notebook: Markdown and outputs, code hidden, charts inline."""
-    import nbformat
-
     markdown = _markdown()
 
-    nb = nbformat.read(str(notebook_path), as_version=4)
+    nb = _notebook(notebook)
     title = "costmodel report"
     body: list[str] = []
     answers: list[str] = []
@@ -661,12 +688,12 @@ def _stop_worker(signum: int, frame: Any) -> None:
     raise _Stopped(128 + signum)
 
 
-def _worker(name: str, params: dict[str, Any], out_dir: str, env: dict[str, str]) -> dict[str, Any]:
+def _worker(name: str, params: dict[str, Any], out_dir: str, env: dict[str, str], keep_warm: bool) -> dict[str, Any]:
     global _IN_REPORT
     os.environ.update(env)
     _IN_REPORT = True
     try:
-        return run_report(name, params, out_dir=Path(out_dir))
+        return run_report(name, params, out_dir=Path(out_dir), keep_warm=keep_warm)
     except _Stopped as stop:  # run_report has removed its temporary files; the kernel exits with this process
         os._exit(stop.code if isinstance(stop.code, int) else 143)
     except Exception as exc:  # reported, not raised: one failure does not stop the batch
@@ -680,8 +707,12 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None = None,
-            progress: Callable[[int, int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+            progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+            keep_warm: bool | None = None) -> list[dict[str, Any]]:
     """Run every report of a manifest in parallel; returns one result (or error) per run.
+
+    keep_warm: each worker starts the kernel of its next report while it runs one (``run_report``); by default
+    only when there are fewer workers than cores (12 reports on 2 cores: 2 workers 46 s, 58 s with spares).
 
     Ctrl-C (or SIGTERM) stops the batch: pending reports are cancelled, running ones stopped (their temporary
     files removed), and ``BatchInterrupted`` says what was written and what was not. Workers die with this
@@ -692,6 +723,8 @@ def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None 
     remove_leftovers(Path(out))
     env = {k: v for k, v in os.environ.items() if k.startswith("COSTMODEL_")}
     workers = workers or max(os.cpu_count() or 1, 1)
+    if keep_warm is None:  # a spare warms up on a core no worker uses; with a worker per core it only competes
+        keep_warm = workers < (os.cpu_count() or 1)
     results: list[dict[str, Any]] = []
     # spawn, not fork: a forked worker would inherit this process's open DuckDB connection and threads
     import multiprocessing
@@ -704,7 +737,7 @@ def run_all(manifest: Path, *, workers: int | None = None, out_dir: Path | None 
     futures: dict[cf.Future[dict[str, Any]], tuple[str, dict[str, Any]]] = {}
     try:
         for name, params in runs:
-            futures[pool.submit(_worker, name, params, out, env)] = (name, params)
+            futures[pool.submit(_worker, name, params, out, env, keep_warm)] = (name, params)
         for done, future in enumerate(cf.as_completed(futures), 1):
             result = future.result()
             results.append(result)
