@@ -27,10 +27,10 @@ from costmodel.catalog import (
     resolve_model_id,
     resolve_precision_id,
 )
-from costmodel.models.deployment import throughput  # the function: it binds costmodel.throughput after the module loads
+from costmodel.models.deployment import memory, throughput  # the functions: bound after the modules load
 from costmodel.errors import CostmodelError, DataError, StoreError, UnknownIdError
 from costmodel.scenarios.horizon import Horizon, Trends, horizon
-from costmodel.models.memory import MemoryEstimate, memory
+from costmodel.models.memory import MemoryEstimate
 from costmodel.scenarios.plan import Plan, plan
 from costmodel.catalog.prices import api_prices, gpu_prices
 from costmodel.catalog.pricing import GpuPrice

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from costmodel import CostmodelError, catalog, store, throughput
-from costmodel.models.memory import MemoryBudget, memory
+from costmodel.models.deployment import memory, memory_budget
 
 
 def value(input_id: str, engine: str, version: str | None, gpu: str, context_tokens: int | None = 131072) -> float:
@@ -57,14 +57,14 @@ def test_vllm_token_budget_and_chunked_prefill(db: Path, version: str, gpu: str,
 
 
 def test_memory_shares_by_engine(db: Path) -> None:
-    assert MemoryBudget.for_engine("vllm", "0.6.3").usable_share == 0.9  # gpu_memory_utilization 0.90
-    assert MemoryBudget.for_engine("vllm", "0.20.0").usable_share == 0.92  # 0.92 from 0.20.0 (config/cache.py)
-    assert MemoryBudget.for_engine("sglang").usable_share == 0.88  # mem_fraction_static on one GPU
-    trt = MemoryBudget.for_engine("tensorrt-llm")
+    assert memory_budget("vllm", "0.6.3").usable_share == 0.9  # gpu_memory_utilization 0.90
+    assert memory_budget("vllm", "0.20.0").usable_share == 0.92  # 0.92 from 0.20.0 (config/cache.py)
+    assert memory_budget("sglang").usable_share == 0.88  # mem_fraction_static on one GPU
+    trt = memory_budget("tensorrt-llm")
     assert (trt.usable_share, trt.kv_free_share) == (1.0, 0.9)  # free_gpu_memory_fraction 0.9 of what is left
     # llama.cpp on a discrete GPU has no cap; on a unified-memory edge device the OS keeps a share
-    assert MemoryBudget.for_engine("llama.cpp", gpu=catalog.get_gpu("l40s")).usable_share > 0.9
-    assert MemoryBudget.for_engine("llama.cpp", gpu=catalog.get_gpu("raspberry-pi-5-8gb")).usable_share == 0.8
+    assert memory_budget("llama.cpp", gpu=catalog.get_gpu("l40s")).usable_share > 0.9
+    assert memory_budget("llama.cpp", gpu=catalog.get_gpu("raspberry-pi-5-8gb")).usable_share == 0.8
 
 
 def test_llama_cpp_runs_70b_q4_on_one_l40s(db: Path) -> None:

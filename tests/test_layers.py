@@ -160,6 +160,42 @@ def test_the_checker_finds_an_upward_import_a_cycle_and_a_private_name(tmp_path:
     assert len(found) == 4
 
 
+PURE_MODELS = ("memory", "throughput", "cost")
+"""Model modules that compute from typed inputs and read nothing: ``models/deployment.py`` looks their inputs up."""
+
+
+def run_time_reads(path: Path) -> list[str]:
+    """Imports of the store or the catalog in a module outside ``if TYPE_CHECKING:`` (annotations only), as sentences."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {id(n) for child in node.body for n in ast.walk(child)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only or not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [f"{node.module}.{a.name}" for a in node.names])
+        for name in names:
+            if re.match(r"costmodel\.(store|catalog)\b", name) or name in ("costmodel.store", "costmodel.catalog"):
+                found.append(f"{path.name} line {node.lineno} imports {name}")
+    return found
+
+
+@pytest.mark.parametrize("name", PURE_MODELS)
+def test_the_models_are_pure_and_read_nothing(name: str) -> None:
+    assert run_time_reads(PACKAGE / "models" / f"{name}.py") == []
+
+
+def test_the_purity_check_sees_run_time_reads_and_allows_annotations(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from costmodel import catalog\n"
+                      "def f():\n    from costmodel.store import query\n    import costmodel.catalog.prices\n")
+    assert run_time_reads(module) == ["m.py line 5 imports costmodel.store.query",
+                                      "m.py line 6 imports costmodel.catalog.prices"]
+
+
 def _layout_text() -> list[str]:
     text = README.read_text(encoding="utf-8")
     return [line for line in text.split("## Layout", 1)[1].split("\n## ", 1)[0].splitlines() if line.startswith("|")]

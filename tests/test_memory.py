@@ -9,6 +9,7 @@ import pytest
 
 from costmodel import CostmodelError, UnknownIdError, get_model, memory
 from costmodel.outputs.cli import main
+from costmodel.models.deployment import memory_budget
 from costmodel.models.memory import GIB_BYTES, Architecture, MemoryBudget, kv_cache_bytes, weights_bytes
 
 GB = 1e9
@@ -148,11 +149,11 @@ def test_moe_workspace_comes_off_the_kv_budget() -> None:
 
 
 def test_engine_budget_from_the_store(db: Path) -> None:
-    trt = MemoryBudget.for_engine("tensorrt-llm")
-    vllm = MemoryBudget.for_engine("vllm")
+    trt = memory_budget("tensorrt-llm")
+    vllm = memory_budget("vllm")
     assert (trt.usable_share, trt.kv_free_share) == (1.0, 0.9)
     assert (vllm.usable_share, vllm.kv_free_share) == (0.92, 1.0)  # newest vLLM default
-    assert MemoryBudget.for_engine("vllm", "0.8.5").usable_share == 0.9  # before 0.20.0
+    assert memory_budget("vllm", "0.8.5").usable_share == 0.9  # before 0.20.0
     # a model that fills most of the card leaves TensorRT-LLM more room than vLLM's 90% cap
     assert trt.kv_room_gb(80, 1, 70.0) > vllm.kv_room_gb(80, 1, 70.0)
     assert memory("llama-3.1-70b", "fp8", gpu="h100", engine="tensorrt-llm", context_tokens=4096).max_concurrency > \
@@ -187,3 +188,36 @@ def test_memory_cli_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out["kv_cache_bytes_per_token"] == 131_072
     assert main(["memory", "--model", "llama-3.1-8b", "--context-tokens", "0"]) == 1
     assert "context_tokens must be a positive" in capsys.readouterr().err
+
+
+def test_the_memory_model_computes_from_typed_inputs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """estimate_memory reads nothing (any store read here fails) and gives the hand-computed sizes."""
+    from types import SimpleNamespace
+
+    from costmodel import store
+    from costmodel.models.memory import estimate_memory
+
+    def no_reads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the memory model read the store")
+
+    monkeypatch.setattr(store, "query", no_reads)
+    monkeypatch.setattr(store, "connect", no_reads)
+    toy = Architecture(model_id="toy-8b", total_params_b=8.0, active_params_b=8.0, num_layers=32, kv_layers=32,
+                       sliding_window_layers=0, sliding_window_tokens=None, hidden_size=4096, num_attention_heads=32,
+                       num_kv_heads=8, head_dim=128, vocab_size=128_000, context_tokens=131_072, attention_kind="GQA",
+                       mla_kv_lora_rank=None, mla_qk_rope_head_dim=None, num_experts=None, experts_per_token=None,
+                       tie_embeddings=False, intermediate_size=14336)
+    bf16 = SimpleNamespace(precision_id="bf16", bits_per_weight=16.0, embedding_bits_per_weight=16.0, applies_to="all-linear")
+    fp8 = SimpleNamespace(precision_id="fp8", bits_per_weight=8.0, embedding_bits_per_weight=16.0, applies_to="all-linear")
+    budget = MemoryBudget(usable_share=0.9, overhead_gb_per_gpu=1.0, kv_free_share=1.0, max_num_tokens=8192)
+    gpu = SimpleNamespace(gpu_id="toy-80g", memory_gib=80.0)
+    est = estimate_memory(toy, fp8, bf16, "vllm", budget, context_tokens=4096, concurrency=10, device=gpu, gpus=1)
+    embedding_b = 2 * 128_000 * 4096 / 1e9  # untied: embedding and LM head, at 16 bits
+    assert est.weights_gb == pytest.approx((8.0 - embedding_b) * 1 + embedding_b * 2)  # 8-bit body: 1 byte a weight
+    assert est.kv_cache_bytes_per_token == 2 * 32 * 8 * 128 * 2  # K and V, 32 layers, 8 heads of 128, 2 bytes: 131,072
+    assert est.kv_cache_gb == pytest.approx(10 * 4096 * 131_072 / 1e9)  # 5.37 GB
+    room_gb = 0.9 * 80 * GIB_BYTES / 1e9 - est.weights_gb - est.overhead_gb  # 77.3 GB usable less weights and runtime
+    assert est.fits and est.max_concurrency == int(room_gb * 1e9 // (4096 * 131_072))
+    assert est.overhead_gb >= 1.0 and est.total_gb == pytest.approx(est.weights_gb + est.kv_cache_gb + est.overhead_gb)
+    with pytest.raises(CostmodelError, match="exceeds toy-8b's maximum context of 131072"):
+        estimate_memory(toy, fp8, bf16, "vllm", budget, context_tokens=200_000)

@@ -117,7 +117,7 @@ def test_plan_cli(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_model_selection_is_rebuilt_on_the_current_catalog(db: Path) -> None:
     """Issue 13: model_selection recommended the 2024 article's models. Now each need lists the best-scoring open models
     on a published benchmark (the score is the store's), with the answer in its first line."""
-    from costmodel.models.memory import memory
+    from costmodel.models.deployment import memory
 
     table = analysis.model_selection()
     assert set(table["need"]) == set(analysis.NEEDS)

@@ -40,7 +40,7 @@ from costmodel.store import paths as _paths
 from costmodel import catalog, store
 from costmodel.errors import CostmodelError, StoreError
 from costmodel.models.fitted import PARAMETER_NAMES, BAND_MIN_SOURCES, KINDS, LEVELS, Fit, Multiplier, latest_fit_id
-from costmodel.models.memory import Architecture, MemoryBudget, default_kv_precision, runtime_input
+from costmodel.models.memory import Architecture, default_kv_precision
 from costmodel.models.throughput import (
     FIT_PARAMETERS,
     ROOFLINE,
@@ -65,7 +65,7 @@ from costmodel.models.throughput import (
     token_budget_batch,
     tp_splits,
 )
-from costmodel.models.deployment import weight_format
+from costmodel.models.deployment import memory_budget, runtime_input, weight_format
 
 ELASTICITY_STEP = 1.05
 """Multiplier step at which each row's sensitivity to a multiplier is measured [ratio]."""
@@ -219,8 +219,8 @@ def _setup_row(r: dict[str, Any], db_path: Path | None) -> RowSetup | None:
                          f"{'input' if not inp else 'output'} length; exclude the row (exclude_reason) or state it")
     version = r["engine_version"]
     limits = _row_limits(r, gpu, version, bool(r["tuned_batch"]) and r["settings"] != "default", arch.context_tokens, db_path)
-    budget = dataclasses.replace(MemoryBudget.for_engine(r["engine_id"], version, gpu, context_tokens=arch.context_tokens,
-                                                         db_path=db_path), max_num_tokens=limits.max_num_tokens)
+    budget = dataclasses.replace(memory_budget(r["engine_id"], version, gpu, context_tokens=arch.context_tokens, db_path=db_path),
+                                 max_num_tokens=limits.max_num_tokens)
     if r["gpu_memory_utilization_share"]:
         budget = dataclasses.replace(budget, usable_share=r["gpu_memory_utilization_share"])
     target = None

@@ -1,8 +1,10 @@
-"""A deployment read from the store once, then estimated: the entry point of the throughput model.
+"""A deployment read from the store once, then estimated: the entry points of the throughput and memory models.
 
 ``resolve_deployment`` reads everything an estimate needs (model, GPU, precision support, the engine
 release's defaults, the calibration in force, the user's own measurements) through the catalog;
 ``throughput.estimate`` then computes from that typed ``Deployment`` alone. ``throughput()`` does both.
+``memory()`` looks a model, its precisions, an engine's memory budget and a GPU up, then calls the
+pure ``memory.estimate_memory``. The models themselves (``memory``, ``throughput``, ``cost``) read nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from costmodel import catalog, store
 from costmodel.checks import positive, positive_int
 from costmodel.errors import CostmodelError
 from costmodel.models.fitted import calibration_for
-from costmodel.models.memory import Architecture, MemoryBudget, default_kv_precision
+from costmodel.models.memory import Architecture, MemoryBudget, MemoryEstimate, default_kv_precision, estimate_memory
 from costmodel.models.throughput import (
     MS_PER_S,
     Calibration,
@@ -28,6 +30,63 @@ from costmodel.models.throughput import (
     parse_statistic,
     tensor_peak_tflops,
 )
+
+
+def runtime_input(input_id: str, scope: str | None = None, *, version: str | None = None, gpu: catalog.Gpu | None = None,
+                  context_tokens: int | None = None, db_path: Path | None = None) -> float:
+    """A runtime_inputs value for an engine release on a GPU and model context (falling back to scope 'all');
+    see ``catalog.runtime_value``."""
+    return catalog.runtime_value(input_id, scope or "all", version, gpu, context_tokens=context_tokens, db_path=db_path).value
+
+
+def memory_budget(engine_id: str, version: str | None = None, gpu: catalog.Gpu | None = None, *,
+                  context_tokens: int | None = None, db_path: Path | None = None) -> MemoryBudget:
+    """An engine's memory budget from runtime_inputs for a release, a GPU and a model's maximum context
+    (falling back to scope 'all'). A token budget of 0 (vLLM V0) is the model's context."""
+    def value(input_id: str) -> float:
+        return runtime_input(input_id, engine_id, version=version, gpu=gpu, context_tokens=context_tokens, db_path=db_path)
+
+    tokens = int(value("max_num_tokens")) or int(context_tokens or 8192)
+    return MemoryBudget(value("memory_usable_share"), value("runtime_overhead_gb_per_gpu"), value("kv_cache_free_memory_share"),
+                        tokens)
+
+
+def memory(
+    model: str,
+    precision: str | None = None,
+    *,
+    kv_precision: str | None = None,
+    context_tokens: int | None = None,
+    concurrency: int = 1,
+    gpu: str | None = None,
+    gpus: int = 1,
+    engine: str = "vllm",
+    db_path: Path | None = None,
+) -> MemoryEstimate:
+    """Memory to serve ``concurrency`` sequences of ``context_tokens`` tokens, and the fit on a GPU.
+
+    Looks the inputs up by id, then ``memory.estimate_memory`` computes (see there for the pooling of GPUs).
+
+    Parameters
+    ----------
+    model : model id or alias
+    precision : weight precision id or alias (bf16, fp8, awq, nvfp4, mxfp4, q4_k_m, ...); default: the model's
+        release precision (models.release_precision_id: mxfp4 for gpt-oss, fp8 for DeepSeek V3/R1)
+    kv_precision : KV-cache precision id; default: bf16 (fp16 for fp16 and GGUF weights)
+    context_tokens : tokens per sequence, prompt plus output [token]; default min(8192, model context)
+    concurrency : sequences held at once [count]
+    gpu, gpus : GPU id or alias and how many of it [count]; adds fits, min_gpus, max_concurrency
+    engine : engine whose memory budget applies (runtime_inputs: usable share, overhead, KV free fraction)
+    """
+    record = catalog.get_model(model, db_path=db_path)
+    arch = Architecture.from_model(record)
+    weights = catalog.get_precision(precision or record.release_precision_id, db_path=db_path)
+    engine_id = catalog.resolve_engine_id(engine, db_path=db_path)
+    kv = catalog.get_precision(kv_precision or default_kv_precision(weights.precision_id), db_path=db_path)
+    device = catalog.get_gpu(gpu, db_path=db_path) if gpu is not None else None
+    budget = memory_budget(engine_id, gpu=device, context_tokens=arch.context_tokens, db_path=db_path)
+    return estimate_memory(arch, weights, kv, engine_id, budget, context_tokens=context_tokens, concurrency=concurrency,
+                           device=device, gpus=gpus)
 
 
 def throughput(
@@ -158,8 +217,8 @@ def _resolve_deployment(model: str, gpu: str, *, precision: str | None = None, k
     tokens = positive_int("max_num_tokens", max_num_tokens) if max_num_tokens is not None else (int(value("max_num_tokens")) or arch.context_tokens)
     limits = EngineLimits(max_num_seqs=seqs, max_num_tokens=tokens, mixed_prefill=bool(value("mixed_prefill")),
                           kv_output_share=value("kv_held_output_share"), recompute_preemption=bool(value("recompute_preemption")))
-    budget = dataclasses.replace(MemoryBudget.for_engine(engine_id, version, device, context_tokens=arch.context_tokens,
-                                                         db_path=db_path), max_num_tokens=tokens)
+    budget = dataclasses.replace(memory_budget(engine_id, version, device, context_tokens=arch.context_tokens, db_path=db_path),
+                                 max_num_tokens=tokens)
     cal = calibration or calibration_for(engine_id, release.version_line, device, arch.model_id, db_path=db_path)
     if cal.model_sources == 0:
         caveats.append(f"no usable throughput measurement of {arch.model_id}: the calibration is carried over from other models")

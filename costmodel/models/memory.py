@@ -1,7 +1,8 @@
 """Memory model: weights, KV cache and runtime overhead, and whether a model fits on N GPUs.
 
-Pure functions take numbers; ``memory()`` looks the model, precision and GPU up in the store
-and returns a ``MemoryEstimate``. Sizes in GB are 1e9 bytes; GPU memory is marketed in GiB
+Pure functions of numbers and typed records: nothing here reads the store. ``estimate_memory``
+takes a model's ``Architecture``, its weight and KV precisions, an engine's ``MemoryBudget`` and
+a GPU; ``costmodel.models.deployment.memory()`` looks those up by id and calls it. Sizes in GB are 1e9 bytes; GPU memory is marketed in GiB
 (an "80GB" H100 holds 80 GiB = 85.9 GB), converted with ``GIB_BYTES``.
 
 References: KV cache per token = 2 (K and V) x layers x KV heads x head dim x bytes
@@ -13,12 +14,13 @@ layers keep at most the window (Mistral 7B, arXiv:2310.06825; Gemma 3 report).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from costmodel import catalog
 from costmodel.checks import positive_int
 from costmodel.errors import CostmodelError
+
+if TYPE_CHECKING:  # records only: the model reads nothing
+    from costmodel import catalog
 
 BYTES_PER_GB = 1e9
 GIB_BYTES = 2**30
@@ -214,17 +216,6 @@ class MemoryBudget:
     kv_free_share: float = 1.0  # share of the memory left after weights and overhead given to the KV cache [fraction]
     max_num_tokens: int = 8192  # tokens one forward pass may carry; sizes the activation buffers [token]
 
-    @classmethod
-    def for_engine(cls, engine_id: str, version: str | None = None, gpu: catalog.Gpu | None = None, *,
-                   context_tokens: int | None = None, db_path: Path | None = None) -> MemoryBudget:
-        """The engine's budget from runtime_inputs for a release, a GPU and a model's maximum context
-        (falling back to scope 'all'). A token budget of 0 (vLLM V0) is the model's context."""
-        def value(input_id: str) -> float:
-            return runtime_input(input_id, engine_id, version=version, gpu=gpu, context_tokens=context_tokens, db_path=db_path)
-
-        tokens = int(value("max_num_tokens")) or int(context_tokens or 8192)
-        return cls(value("memory_usable_share"), value("runtime_overhead_gb_per_gpu"), value("kv_cache_free_memory_share"), tokens)
-
     def usable_gb(self, memory_gib: float, gpus: int) -> float:
         """Memory the engine may use across ``gpus`` devices [GB]."""
         return usable_gb(memory_gib, gpus, self.usable_share)
@@ -237,20 +228,6 @@ class MemoryBudget:
         """
         left = self.usable_gb(memory_gib, gpus) - resident_weights_gb - (self.overhead_gb_per_gpu + workspace_gb_per_gpu) * gpus
         return left * self.kv_free_share if left > 0 else left
-
-
-# ---------------------------------------------------------------------------------------------
-# Look-ups
-
-
-def runtime_input(input_id: str, scope: str | None = None, *, version: str | None = None, gpu: catalog.Gpu | None = None,
-                  context_tokens: int | None = None, db_path: Path | None = None) -> float:
-    """A runtime_inputs value for an engine release on a GPU and model context (falling back to scope 'all');
-    see ``catalog.runtime_value``."""
-    return catalog.runtime_value(input_id, scope or "all", version, gpu, context_tokens=context_tokens, db_path=db_path).value
-
-
-precision_bits = catalog.precision_bits
 
 
 QUANTIZED_FLOAT_WEIGHTS = ("fp8", "nvfp4", "mxfp4")
@@ -301,19 +278,10 @@ class MemoryEstimate:
         return dataclasses.asdict(self)
 
 
-def memory(
-    model: str,
-    precision: str | None = None,
-    *,
-    kv_precision: str | None = None,
-    context_tokens: int | None = None,
-    concurrency: int = 1,
-    gpu: str | None = None,
-    gpus: int = 1,
-    engine: str = "vllm",
-    db_path: Path | None = None,
-) -> MemoryEstimate:
-    """Memory to serve ``concurrency`` sequences of ``context_tokens`` tokens, and the fit on a GPU.
+def estimate_memory(arch: Architecture, weights: catalog.Precision, kv: catalog.Precision, engine_id: str,
+                    budget: MemoryBudget, *, context_tokens: int | None = None, concurrency: int = 1,
+                    device: catalog.Gpu | None = None, gpus: int = 1) -> MemoryEstimate:
+    """Memory to serve ``concurrency`` sequences of ``context_tokens`` tokens, and the fit on ``gpus`` of ``device``.
 
     The GPUs are treated as one pool: weights and KV cache spread evenly. How a deployment splits
     them (tensor parallelism copying KV heads when GPUs outnumber them, all of MLA's latent on
@@ -322,21 +290,13 @@ def memory(
 
     Parameters
     ----------
-    model : model id or alias
-    precision : weight precision id or alias (bf16, fp8, awq, nvfp4, mxfp4, q4_k_m, ...); default: the model's
-        release precision (models.release_precision_id: mxfp4 for gpt-oss, fp8 for DeepSeek V3/R1)
-    kv_precision : KV-cache precision id; default: bf16 (fp16 for fp16 and GGUF weights)
+    arch : the model's architecture
+    weights, kv : weight and KV-cache precision records (bits per weight; the weights' embedding bits and scope)
+    engine_id : the engine whose ``budget`` applies (usable share, overhead, KV free fraction, token budget)
     context_tokens : tokens per sequence, prompt plus output [token]; default min(8192, model context)
     concurrency : sequences held at once [count]
-    gpu, gpus : GPU id or alias and how many of it [count]; adds fits, min_gpus, max_concurrency
-    engine : engine whose memory budget applies (runtime_inputs: usable share, overhead, KV free fraction)
+    device, gpus : the GPU record and how many of it [count]; adds fits, min_gpus, max_concurrency
     """
-    record = catalog.get_model(model, db_path=db_path)
-    arch = Architecture.from_model(record)
-    weights = catalog.get_precision(precision or record.release_precision_id, db_path=db_path)
-    precision_id = weights.precision_id
-    engine = catalog.resolve_engine_id(engine, db_path=db_path)
-    kv_id = catalog.resolve_precision_id(kv_precision or default_kv_precision(precision_id), db_path=db_path)
     if context_tokens is None:
         context_tokens = min(DEFAULT_CONTEXT_TOKENS, arch.context_tokens)
     context_tokens = positive_int("context_tokens", context_tokens)
@@ -346,17 +306,14 @@ def memory(
         raise CostmodelError(
             f"context_tokens {context_tokens} exceeds {arch.model_id}'s maximum context of {arch.context_tokens} tokens"
         )
-    kv_bits = precision_bits(kv_id, db_path=db_path)[0]
     weights_gb = model_weights_bytes(arch, weights.bits_per_weight, weights.embedding_bits_per_weight, weights.applies_to) / BYTES_PER_GB
-    per_seq = kv_cache_bytes(arch, context_tokens, kv_bits)
+    per_seq = kv_cache_bytes(arch, context_tokens, kv.bits_per_weight)
     kv_gb = concurrency * per_seq / BYTES_PER_GB
-    device = catalog.get_gpu(gpu, db_path=db_path) if gpu is not None else None
-    budget = MemoryBudget.for_engine(engine, gpu=device, context_tokens=arch.context_tokens, db_path=db_path)
-    n = gpus if gpu else 1
+    n = gpus if device is not None else 1
     workspace_gb = activation_workspace_bytes(arch, n, budget.max_num_tokens) / BYTES_PER_GB
     overhead_gb = (budget.overhead_gb_per_gpu + workspace_gb) * n
     estimate = dict(
-        model_id=arch.model_id, precision_id=precision_id, kv_precision_id=kv_id, engine_id=engine,
+        model_id=arch.model_id, precision_id=weights.precision_id, kv_precision_id=kv.precision_id, engine_id=engine_id,
         context_tokens=int(context_tokens), concurrency=int(concurrency), weights_gb=weights_gb,
         kv_cache_bytes_per_token=per_seq / context_tokens, kv_cache_gb=kv_gb, overhead_gb=overhead_gb,
         total_gb=weights_gb + kv_gb + overhead_gb,

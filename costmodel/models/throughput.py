@@ -44,9 +44,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from costmodel import catalog
 from costmodel.checks import positive_int
 from costmodel.errors import CostmodelError
 from costmodel.models.memory import (
@@ -60,6 +59,9 @@ from costmodel.models.memory import (
     moe_workspace_bytes,
     routed_expert_params_b,
 )
+
+if TYPE_CHECKING:  # records only: the model reads nothing
+    from costmodel import catalog
 
 ACTIVATION_BYTES = 2
 """Bytes of one activation value exchanged by tensor-parallel all-reduces (BF16) [byte]."""
@@ -924,8 +926,9 @@ class Calibration:
         return "pooled fit" + (f" ({applied})" if applied else "")
 
 
-Anchor = catalog.MeasuredRun
-"""A user's measurement of the deployment asked about: estimates are scaled to it."""
+if TYPE_CHECKING:
+    Anchor = catalog.MeasuredRun
+    """A user's measurement of the deployment asked about (``catalog.MeasuredRun``): estimates are scaled to it."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -771,7 +771,7 @@ def model_selection(*, tokens_per_month: float = 1e9, gpu: str = "h100-sxm", pre
     rule, with weights memory, fewest devices, $/M tokens at ``tokens_per_month`` on ``gpu`` (on-demand median), licence,
     and which of them is cheapest. ``seed_pick``: the article recommended this model for the need."""
     from costmodel.catalog import quality
-    from costmodel.models.memory import memory
+    from costmodel.models.deployment import memory
 
     workload = Workload(tokens_per_month=tokens_per_month)
     models = catalog.models(db_path=db_path).filter(pl.col("open_weights"))

@@ -332,7 +332,7 @@ def _emit_record(args: argparse.Namespace, record: dict[str, Any]) -> int:
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
-    from costmodel.models.memory import memory
+    from costmodel.models.deployment import memory
 
     estimate = memory(args.model, args.precision, kv_precision=args.kv_precision, context_tokens=args.context_tokens,
                       concurrency=args.concurrency, gpu=args.gpu, gpus=args.gpus, engine=args.engine, db_path=args.db)

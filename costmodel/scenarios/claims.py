@@ -26,7 +26,8 @@ from costmodel import catalog, store
 from costmodel.catalog import prices
 from costmodel.errors import CostmodelError
 from costmodel.formatting import money, number, percent, significant, volume
-from costmodel.models.memory import BYTES_PER_GB, GIB_BYTES, MemoryEstimate, memory
+from costmodel.models.deployment import memory
+from costmodel.models.memory import BYTES_PER_GB, GIB_BYTES, MemoryEstimate
 from costmodel.scenarios import ApiOption, Crossover, SelfHostOption, Workload, crossover, gpu_price
 
 HOLDS = "holds"
