@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -11,16 +12,17 @@ import pytest
 
 from costmodel import CostmodelError
 from costmodel.models import cost
+from costmodel.catalog.prices import yearly_change_in_force
 from costmodel.outputs.cli import main
 from costmodel.scenarios.horizon import (
     Trends,
     break_even_month,
+    fitted_api_trend,
     buy_cash_flows,
     horizon,
     present_value_factor,
     reserved_cash_flows,
     volumes,
-    yearly_change_in_force,
 )
 from costmodel.scenarios import ApiOption, SelfHostOption, Workload, crossover
 
@@ -142,3 +144,19 @@ def test_horizon_cli_json_and_table(db: Path, capsys: pytest.CaptureFixture[str]
     text = capsys.readouterr().out
     assert "Present value [USD]" in text and "over 24 months" in text and "e+" not in text
     assert main([*base[:-4], "--months", "0"]) == 1 and "months must be a whole number" in capsys.readouterr().err
+
+
+def test_one_price_trend_in_the_horizon_the_cli_and_the_price_history_report(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """gpt-4o $15 -> $10 on 2024-10-01, still in force: annualised over the 141 days between the cuts it would be -65% a
+    year (what `prices history` printed before); to the price in force today, as the horizon projects, far less."""
+    from costmodel.catalog import prices
+
+    fitted, _ = fitted_api_trend(ApiOption.parse("openai/gpt-4o"))
+    history = prices.api_price_history(model="gpt-4o")
+    assert prices.endpoint_trends(history)[("openai", "gpt-4o")] == pytest.approx(fitted)
+    assert prices.api_output_trend(history) == pytest.approx(fitted)  # one endpoint: its own trend
+    assert main(["prices", "history", "--model", "gpt-4o"]) == 0
+    printed = re.search(r"openai/gpt-4o: output price ([+-]\d+)% a year", capsys.readouterr().out)
+    assert printed and int(printed.group(1)) == round(fitted * 100)
+    between_cuts = (10 / 15) ** (365.25 / (dt.date(2024, 10, 1) - dt.date(2024, 5, 13)).days) - 1
+    assert between_cuts < -0.6 and fitted > between_cuts / 2

@@ -208,13 +208,45 @@ def api_price_history(*, provider: str | None = None, provider_model_id: str | N
     return frame
 
 
-def yearly_change(history: pl.DataFrame, value: str, date: str = "price_start") -> float | None:
-    """Compound yearly rate of change of ``value`` between the first and last dated rows (-0.5: halves a year)."""
-    rows = history.drop_nulls([value, date]).sort(date)
+MIN_TREND_DAYS = 180
+"""Shortest span of dated prices a yearly trend is fitted over [day]: a few weeks of a router's price moves, annualised,
+would say prices rise or fall a thousandfold a year."""
+
+
+def yearly_change_in_force(history: pl.DataFrame, today: dt.date,
+                           value: str = "output_usd_per_mtok") -> tuple[float | None, dt.date | None]:
+    """Compound yearly change of one endpoint's price from its first dated price to the price in force at the end: on
+    ``today`` while the last price still runs (a price unchanged for two years is a slower fall than its one cut
+    annualised over the months between the cuts), else on the day it ended [fraction/year, date]; (None, None) over
+    fewer than ``MIN_TREND_DAYS``. The one definition of a price trend: the horizon, ``prices history`` and the
+    price-history report all use it."""
+    rows = history.drop_nulls([value, "price_start"]).sort("price_start")
     if rows.height < 2:
-        return None
-    days = (rows[date][-1] - rows[date][0]).days
-    first, last = rows[value][0], rows[value][-1]
-    if days < 30 or first <= 0 or last <= 0:
-        return None
-    return (last / first) ** (365.25 / days) - 1
+        return None, None
+    last = rows.row(-1, named=True)
+    until = min(last.get("effective_until") or today, today)
+    days = (until - rows["price_start"][0]).days
+    first, end = rows[value][0], last[value]
+    if days < MIN_TREND_DAYS or first <= 0 or end <= 0:
+        return None, None
+    return (end / first) ** (365.25 / days) - 1, until
+
+
+def endpoint_trends(history: pl.DataFrame, today: dt.date | None = None) -> dict[tuple[str, str], float]:
+    """(provider, provider_model_id) -> yearly change of its standard-window output price in force
+    (``yearly_change_in_force``), for each endpoint of an API price history that has a trend."""
+    today = today or dt.date.today()
+    standard = history.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS))
+    out = {}
+    for (provider, model_id), group in standard.group_by("provider", "provider_model_id", maintain_order=True):
+        change = yearly_change_in_force(group, today)[0]
+        if change is not None:
+            out[(provider, model_id)] = change
+    return out
+
+
+def api_output_trend(history: pl.DataFrame, today: dt.date | None = None) -> float | None:
+    """Median yearly change of the output price over the endpoints of an API price history (``endpoint_trends``),
+    None when no endpoint has a trend [fraction/year]: one endpoint's own trend when the history holds one."""
+    changes = list(endpoint_trends(history, today).values())
+    return float(pl.Series(changes).median()) if changes else None

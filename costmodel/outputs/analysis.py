@@ -414,10 +414,14 @@ def price_history_headline(gpu_id: str, pricing_mode: str, gpu: pl.DataFrame, ap
     if gpu.height:
         text += (f" The store holds {fmt.number(gpu.height)} observations from {gpu['provider'].n_unique()} providers, "
                  f"{gpu['observed_on'].min()} to {gpu['observed_on'].max()}.")
+    from costmodel.catalog.prices import MIN_TREND_DAYS
+
     who = api_provider or "all providers"
-    text += (f"\n\n**The output price of {api_model} ({who}) moved {fmt.signed_percent(change * 100)} a year** between its first and "
-             "last dated prices." if change is not None else
-             f"\n\n{api_model} ({who}) has fewer than two dated prices in the store, so no yearly rate.")
+    text += (f"\n\n**The output price of {api_model} ({who}) moves {fmt.signed_percent(change * 100)} a year**, from each "
+             "endpoint's first dated price to the price in force today (the median over endpoints; the trend the horizon "
+             "report projects)." if change is not None else
+             f"\n\n{api_model} ({who}) has no endpoint with dated prices spanning {MIN_TREND_DAYS} days or more in the "
+             "store, so no yearly rate.")
     return text
 
 

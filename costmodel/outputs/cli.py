@@ -238,11 +238,9 @@ def cmd_prices(args: argparse.Namespace) -> int:
         _emit(args, None, _by_date(args, frame, "price_start"))
         if args.json:
             return 0
-        for (prov, mid), group in frame.group_by("provider", "provider_model_id", maintain_order=True):
-            change = prices.yearly_change(group.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
-                                         "output_usd_per_mtok")
-            if change is not None:
-                print(f"{prov}/{mid}: output price changed {change:+.0%} a year")
+        for (prov, mid), change in prices.endpoint_trends(frame).items():
+            print(f"{prov}/{mid}: output price {change:+.0%} a year, from its first dated price to the price in force "
+                  "(the trend the horizon report uses)")
         return 0
     if args.api or args.model or args.provider_model:
         frame = prices.api_prices(args.as_of, provider=args.provider, provider_model_id=args.provider_model,

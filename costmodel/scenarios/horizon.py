@@ -56,9 +56,6 @@ STRATEGIES = ("on-demand", "spot", "reserved-1y", "reserved-3y", "buy")
 """Ways of getting GPUs laid out by default (serverless on request)."""
 RESERVED_TERM_MONTHS = {"reserved-1y": 12, "reserved-3y": 36}
 """Commitment of each reservation [months]."""
-MIN_FIT_DAYS = 180
-"""Shortest span of dated prices a yearly trend is fitted over [day]: a few weeks of a router's price moves, annualised,
-would say prices rise or fall a thousandfold a year."""
 MAX_TOKENS_PER_MONTH = 1e18
 """Largest monthly volume a growing workload may reach within the horizon [token/month]."""
 
@@ -243,26 +240,9 @@ class Horizon:
         }
 
 
-def yearly_change_in_force(history: pl.DataFrame, today: dt.date) -> tuple[float | None, dt.date | None]:
-    """Compound yearly change of the output price from the first dated price to the price in force at the end: on
-    ``today`` while the last price still runs (a price unchanged for two years is a slower fall than its one cut
-    annualised over the months between the cuts), else on the day it ended [fraction/year, date]."""
-    rows = history.drop_nulls(["output_usd_per_mtok", "price_start"]).sort("price_start")
-    if rows.height < 2:
-        return None, None
-    last = rows.row(-1, named=True)
-    until = last["effective_until"] or today
-    until = min(until, today)
-    days = (until - rows["price_start"][0]).days
-    first, end = rows["output_usd_per_mtok"][0], last["output_usd_per_mtok"]
-    if days < MIN_FIT_DAYS or first <= 0 or end <= 0:
-        return None, None
-    return (end / first) ** (365.25 / days) - 1, until
-
-
 def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: Path | None = None) -> tuple[float, str]:
-    """Yearly rate of change of an API's output price from the store's dated prices (``yearly_change_in_force``): the
-    endpoint's own, else the same model's at other providers (median), else 0 (flat) with a note saying so."""
+    """Yearly rate of change of an API's output price from the store's dated prices (``prices.yearly_change_in_force``):
+    the endpoint's own, else the same model's at other providers (median), else 0 (flat) with a note saying so."""
     today = today or dt.date.today()
     if api.provider and api.model:
         own = prices.api_price_history(provider=api.provider, provider_model_id=api.model, db_path=db_path)
@@ -272,7 +252,7 @@ def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: P
             except CostmodelError:
                 own = own.clear()
         standard = own.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS))
-        change, until = yearly_change_in_force(standard, today)
+        change, until = prices.yearly_change_in_force(standard, today)
         if change is not None:
             return change, (f"fitted: {api.provider}/{api.model} output price {change:+.0%} a year from its first dated price "
                             f"({standard['price_start'].min()}) to the price in force on {until}")
@@ -280,14 +260,12 @@ def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: P
             others = prices.api_price_history(model=api.model, db_path=db_path)
         except CostmodelError:
             others = own.clear()
-        changes = [c for _, g in others.group_by("provider", "provider_model_id")
-                   if (c := yearly_change_in_force(g.filter(pl.col("time_window_utc").is_in(store.STANDARD_PRICE_WINDOWS)),
-                                                   today)[0]) is not None]
+        changes = prices.endpoint_trends(others, today)
         if changes:
-            median = float(pl.Series(changes).median())
+            median = prices.api_output_trend(others, today)
             return median, f"fitted: median yearly change of {len(changes)} other endpoint(s) serving {api.model}"
         if own.height or others.height:
-            return 0.0, (f"the store's dated prices of {api.model} span less than {MIN_FIT_DAYS} days: held flat "
+            return 0.0, (f"the store's dated prices of {api.model} span less than {prices.MIN_TREND_DAYS} days: held flat "
                          "(give api_price_change_per_year to state a trend)")
     return 0.0, "no dated price history for this API in the store: held flat (give api_price_change_per_year to state one)"
 
