@@ -493,7 +493,7 @@ class _Estimate:
 
 
 def test_json_record_has_no_nan_or_infinity(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", lambda *a, **k: _Estimate())
+    monkeypatch.setattr(importlib.import_module("costmodel.models.deployment"), "memory", lambda *a, **k: _Estimate())
     assert main(["memory", "--model", "llama-3.1-8b", "--json"]) == 0
     out = capsys.readouterr().out
     assert "NaN" not in out and "Infinity" not in out
@@ -513,7 +513,7 @@ def test_json_table_has_no_nan_or_infinity(db: Path, monkeypatch: pytest.MonkeyP
 
 def test_csv_cells_holding_lists_have_no_nan(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """--format csv writes a list field as JSON text: strict JSON too."""
-    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", lambda *a, **k: _Estimate())
+    monkeypatch.setattr(importlib.import_module("costmodel.models.deployment"), "memory", lambda *a, **k: _Estimate())
     assert main(["memory", "--model", "llama-3.1-8b", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert _strict(rows[0]["per_gpu"]) == [1.5, None]
@@ -526,7 +526,7 @@ def test_a_message_with_line_breaks_is_printed_on_one_line(monkeypatch: pytest.M
     def broken(*args: Any, **kwargs: Any) -> None:
         raise CostmodelError("cannot read notes.csv, line 3: 'a\nb' is not a number")
 
-    monkeypatch.setattr(importlib.import_module("costmodel.models.memory"), "memory", broken)
+    monkeypatch.setattr(importlib.import_module("costmodel.models.deployment"), "memory", broken)
     line = one_line_error(capsys, ["memory", "--model", "llama-3.1-8b"])
     assert line == "costmodel: error: cannot read notes.csv, line 3: 'a b' is not a number"
 

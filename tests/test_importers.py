@@ -331,6 +331,39 @@ def test_skypilot_whole_catalog_folder(fresh: Path) -> None:
     assert sha256(fresh / "s.duckdb") == before  # aws (read first, fine) did not land either
 
 
+def test_skypilot_folder_is_one_import_even_when_the_disk_fills_midway(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cloud lands, or none: a full disk while writing the second cloud's file leaves the store and the imports
+    folder as they were (before, the first cloud stayed imported); a good run is one import, removed as one."""
+    import errno
+    import os
+
+    from costmodel.catalog.importers import list_imports, remove_import
+
+    before = sha256(fresh / "s.duckdb")
+    real = Path.write_bytes
+    written: list[Path] = []
+
+    def full_after_one(self: Path, data: bytes) -> int:
+        if self.parent.name == "gpu_prices" and any(w.parent.name == "gpu_prices" for w in written):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        written.append(self)
+        return real(self, data)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "write_bytes", full_after_one)
+        with pytest.raises(CostmodelError, match="no space left on the disk.*nothing imported"):
+            import_skypilot(FIXTURES / "skypilot", observed_on=dt.date(2026, 10, 15))
+    assert written  # the first cloud's files were being written when the disk filled
+    assert sha256(fresh / "s.duckdb") == before
+    assert not [f for f in (fresh / "imports").rglob("*") if f.is_file()]
+    report = import_skypilot(FIXTURES / "skypilot", observed_on=dt.date(2026, 10, 15))
+    listed = list_imports(fresh / "imports")
+    assert listed.height == 1 and listed["label"][0] == "skypilot-aws, skypilot-gcp, skypilot-lambda"
+    assert listed["rows"][0] >= report.rows_added > 0
+    remove_import(listed["import_id"][0], db_path=fresh / "s.duckdb", imports=fresh / "imports")
+    assert store.query("SELECT count(*) AS n FROM gpu_prices WHERE starts_with(source_id, 'skypilot-catalog')")["n"][0] == 0
+
+
 GPUHUNT = FIXTURES / "gpuhunt" / "runpod.csv"
 
 

@@ -76,6 +76,26 @@ def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame
 
     Returns (rows added, rows already present, files written).
     """
+    return append_parts(table, [ImportPart(frame, label, sources, extra or [], origin)], db_path=db_path, imports=imports)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportPart:
+    """Rows of one file of an import: the table's rows, their label and source rows, rows of other tables, the file."""
+
+    frame: pl.DataFrame
+    label: str
+    sources: pl.DataFrame | None = None
+    extra: list[tuple[str, pl.DataFrame]] = dataclasses.field(default_factory=list)
+    origin: str | Path | None = None
+
+
+def append_parts(table: str, parts: list[ImportPart], *, db_path: Path | None = None,
+                 imports: Path | None = None) -> list[tuple[int, int, list[str]]]:
+    """``append`` for several files at once (a SkyPilot folder: one vms.csv per cloud) as one import: one store
+    replacement and one import id, so a failure in any part (a rule, a full disk) lands none of them.
+
+    Returns (rows added, rows already present, files written) per part."""
     path = store.ensure_built(db_path)
     imports = Path(imports) if imports else _paths.imports_dir()
     if path.is_file() and not path.stat().st_mode & 0o222:
@@ -84,7 +104,7 @@ def append(table: str, frame: pl.DataFrame, *, label: str, sources: pl.DataFrame
     try:
         with store.writer_lock(path):
             store.remove_leftovers(path, imports)
-            return _append_locked(path, table, frame, label, sources, imports, extra or [], origin)
+            return _append_locked(path, table, parts, imports)
     except (OSError, duckdb.IOException) as exc:
         raise _write_failure(exc, path, imports) from None
 
@@ -104,31 +124,34 @@ def _write_failure(exc: OSError | duckdb.IOException, path: Path, imports: Path)
                           f"{imports} are unchanged; an import needs both writable, with room for a copy of the store")
 
 
-def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sources: pl.DataFrame | None, imports: Path,
-                   extra: list[tuple[str, pl.DataFrame]], origin: str | Path | None = None) -> tuple[int, int, list[str]]:
+def _append_locked(path: Path, table: str, parts: list[ImportPart], imports: Path) -> list[tuple[int, int, list[str]]]:
     store.release(path)  # another writer may have replaced the store since this process last read it
     tmp = path.with_name(f"{path.name}.import-{os.getpid()}")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    digest = hashlib.sha256(frame.drop(SOURCE_LINE, strict=False).write_csv().encode()).hexdigest()[:10]
     pending: dict[Path, bytes] = {}
     partials: list[Path] = []
+    counts: list[tuple[int, int, list[Path]]] = []
     try:
         shutil.copyfile(path, tmp)
         con = duckdb.connect(str(tmp))
         try:
-            staged: list[tuple[str, pl.DataFrame]] = []
-            # sources first, then registries (extra), then the observations: the order of the files' renames
-            for tbl, rows in ([("sources", sources)] if sources is not None else []) + extra:
-                staged.append((tbl, _stage(con, tbl, rows, f"{label} ({tbl} row)", origin)))
-            new = _stage(con, table, frame, label, origin)
-            already = frame.height - new.height
-            staged.append((table, new))
-            for order, (tbl, rows) in enumerate(staged):
-                if rows.height:
-                    folder = imports / tbl
-                    folder.mkdir(parents=True, exist_ok=True)
-                    target = folder / f"{stamp}-{order}-{file_slug(label)}-{digest}.csv"
-                    pending[target] = _csv_bytes(rows)
+            for part in parts:
+                digest = hashlib.sha256(part.frame.drop(SOURCE_LINE, strict=False).write_csv().encode()).hexdigest()[:10]
+                staged: list[tuple[str, pl.DataFrame]] = []
+                # sources first, then registries (extra), then the observations: the order of the files' renames
+                for tbl, rows in ([("sources", part.sources)] if part.sources is not None else []) + part.extra:
+                    staged.append((tbl, _stage(con, tbl, rows, f"{part.label} ({tbl} row)", part.origin)))
+                new = _stage(con, table, part.frame, part.label, part.origin)
+                staged.append((table, new))
+                files = []
+                for tbl, rows in staged:
+                    if rows.height:
+                        folder = imports / tbl
+                        folder.mkdir(parents=True, exist_ok=True)
+                        target = folder / f"{stamp}-{len(pending)}-{file_slug(part.label)}-{digest}.csv"
+                        pending[target] = _csv_bytes(rows)
+                        files.append(target)
+                counts.append((new.height, part.frame.height - new.height, files))
             for target, content in pending.items():
                 partial = target.with_name(target.name + ".partial")
                 partial.write_bytes(content)
@@ -152,7 +175,7 @@ def _append_locked(path: Path, table: str, frame: pl.DataFrame, label: str, sour
         raise CostmodelError(f"cannot finish the import: renaming {exc.filename} failed ({exc.strerror}); the next "
                              "costmodel command removes its .partial files and rebuilds the store without it, so run the "
                              "import again once the imports folder is writable") from None
-    return new.height, already, [str(f) for f in pending]
+    return [(added, already, [str(f) for f in files]) for added, already, files in counts]
 
 
 IMPORT_ID_LENGTH = len("20261201T120000000000")
@@ -166,13 +189,16 @@ def list_imports(imports: Path | None = None) -> pl.DataFrame:
     for f in sorted(folder.glob("*/*.csv")) if folder.is_dir() else []:
         import_id = f.name[:IMPORT_ID_LENGTH]
         label = re.sub(r"^\d+-", "", f.stem[IMPORT_ID_LENGTH + 1:]).rsplit("-", 1)[0]
-        entry = rows.setdefault(import_id, {"import_id": import_id, "label": label, "tables": [], "rows": 0, "files": []})
+        entry = rows.setdefault(import_id, {"import_id": import_id, "labels": [], "tables": [], "rows": 0, "files": []})
         entry["tables"].append(f.parent.name)
         entry["rows"] += max(sum(1 for _ in f.open(encoding="utf-8")) - 1, 0)
         entry["files"].append(str(f))
-        if f.parent.name != "sources":
-            entry["label"] = label
-    out = [{**r, "tables": ", ".join(dict.fromkeys(r["tables"])), "files": "; ".join(r["files"])} for r in rows.values()]
+        entry["labels"].append((f.parent.name == "sources", label))  # an import is named by its observations' files
+    out = [{"import_id": r["import_id"],
+            "label": ", ".join(dict.fromkeys(label for is_source, label in sorted(r["labels"], key=lambda x: x[0])
+                                             if not is_source or all(s for s, _ in r["labels"]))),
+            "tables": ", ".join(dict.fromkeys(r["tables"])), "rows": r["rows"], "files": "; ".join(r["files"])}
+           for r in rows.values()]
     return pl.DataFrame(out, schema={"import_id": pl.String, "label": pl.String, "tables": pl.String, "rows": pl.Int64,
                                      "files": pl.String})
 
@@ -449,22 +475,20 @@ def import_skypilot_folder(folder: Path, *, observed_on: dt.date | None = None, 
                            db_path: Path | None = None, imports: Path | None = None) -> ImportReport:
     """Import a whole SkyPilot catalog folder (catalogs/v8: one <cloud>/vms.csv per cloud).
 
-    Every file is read and checked first; only then are they appended (one import per cloud), so a
-    bad file or an unknown accelerator stops the lot before anything is written.
+    Every file is read and checked first, then all are appended as one import (one store replacement, one
+    import id for ``import --remove``): a bad file, an unknown accelerator, a broken rule or a full disk in any
+    cloud lands none of them.
     """
     files = sorted(Path(folder).glob("*/vms*.csv"))
     if not files:
         raise DataError(str(folder), None, None, "no <cloud>/vms.csv files: give SkyPilot's catalogs/v8 folder or one vms.csv")
     parsed = [_parse_skypilot(f, observed_on=observed_on, skip_unknown=skip_unknown, db_path=db_path) for f in files]
-    added = already = read = 0
-    written: list[str] = []
-    skipped: list[dict[str, Any]] = []
-    for f, (frame, sources, skip, n) in zip(files, parsed):
-        a, b, w = append("gpu_prices", frame, label=f"skypilot-{frame['provider'][0]}", sources=sources, db_path=db_path,
-                         imports=imports, origin=f)
-        added, already, read, written = added + a, already + b, read + n, written + w
-        skipped += [{**x, "file": str(f)} for x in skip]
-    return ImportReport("skypilot", str(folder), "gpu_prices", read, added, already, skipped, written)
+    parts = [ImportPart(frame, f"skypilot-{frame['provider'][0]}", sources, origin=f)
+             for f, (frame, sources, _, _) in zip(files, parsed)]
+    results = append_parts("gpu_prices", parts, db_path=db_path, imports=imports)  # every cloud, or none
+    skipped = [{**x, "file": str(f)} for f, (_, _, skip, _) in zip(files, parsed) for x in skip]
+    return ImportReport("skypilot", str(folder), "gpu_prices", sum(p[3] for p in parsed), sum(r[0] for r in results),
+                        sum(r[1] for r in results), skipped, [w for r in results for w in r[2]])
 
 
 def _parse_skypilot(path: Path, *, provider: str | None = None, observed_on: dt.date | None = None,
