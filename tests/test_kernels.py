@@ -77,7 +77,7 @@ def test_a_spare_is_a_fresh_kernel_with_the_libraries_loaded(tmp_path: Path) -> 
 
     manager = AsyncKernelManager(kernel_name=kernels.KERNEL_NAME)  # the same kernel without the warm-up
     run_sync(manager.start_kernel)(extra_arguments=list(kernels.KERNEL_ARGUMENTS), cwd=cwd)
-    plain = kernels._Kernel(spare.key, manager, type("NoClient", (), {"stop_channels": lambda self: None})(), 0.0, False)
+    plain = kernels._Kernel(spare.key, manager, type("NoClient", (), {"stop_channels": lambda self: None})(), False)
     plain_out, _ = _run(plain, "import sys, json\nprint(json.dumps({'names': sorted(k for k in globals() if not k.startswith('_'))}))")
     warm, cold = json.loads(warm_out), json.loads(plain_out)
     assert warm["polars"] and warm["costmodel"]  # imported before the first cell

@@ -195,8 +195,8 @@ def list_imports(imports: Path | None = None) -> pl.DataFrame:
         entry["files"].append(str(f))
         entry["labels"].append((f.parent.name == "sources", label))  # an import is named by its observations' files
     out = [{"import_id": r["import_id"],
-            "label": ", ".join(dict.fromkeys(label for is_source, label in sorted(r["labels"], key=lambda x: x[0])
-                                             if not is_source or all(s for s, _ in r["labels"]))),
+            "label": ", ".join(dict.fromkeys([label for is_source, label in r["labels"] if not is_source]
+                                             or [label for _, label in r["labels"]])),
             "tables": ", ".join(dict.fromkeys(r["tables"])), "rows": r["rows"], "files": "; ".join(r["files"])}
            for r in rows.values()]
     return pl.DataFrame(out, schema={"import_id": pl.String, "label": pl.String, "tables": pl.String, "rows": pl.Int64,

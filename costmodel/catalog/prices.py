@@ -248,5 +248,9 @@ def endpoint_trends(history: pl.DataFrame, today: dt.date | None = None) -> dict
 def api_output_trend(history: pl.DataFrame, today: dt.date | None = None) -> float | None:
     """Median yearly change of the output price over the endpoints of an API price history (``endpoint_trends``),
     None when no endpoint has a trend [fraction/year]: one endpoint's own trend when the history holds one."""
-    changes = list(endpoint_trends(history, today).values())
-    return float(pl.Series(changes).median()) if changes else None
+    return median_trend(endpoint_trends(history, today))
+
+
+def median_trend(trends: dict[tuple[str, str], float]) -> float | None:
+    """Median of endpoint trends (``endpoint_trends``), None for none [fraction/year]."""
+    return float(pl.Series(list(trends.values())).median()) if trends else None

@@ -207,7 +207,7 @@ def _resolve_deployment(model: str, gpu: str, *, precision: str | None = None, k
     version = release.engine_version
 
     def value(input_id: str) -> float:
-        return catalog.runtime_value(input_id, engine_id, version, device, context_tokens=arch.context_tokens, db_path=db_path).value
+        return runtime_input(input_id, engine_id, version=version, gpu=device, context_tokens=arch.context_tokens, db_path=db_path)
 
     kv = catalog.get_precision(kv_precision or default_kv_precision(weights.precision_id, bool(value("fp8_kv_with_quantized_weights"))),
                                db_path=db_path)

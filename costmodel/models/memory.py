@@ -2,8 +2,9 @@
 
 Pure functions of numbers and typed records: nothing here reads the store. ``estimate_memory``
 takes a model's ``Architecture``, its weight and KV precisions, an engine's ``MemoryBudget`` and
-a GPU; ``costmodel.models.deployment.memory()`` looks those up by id and calls it. Sizes in GB are 1e9 bytes; GPU memory is marketed in GiB
-(an "80GB" H100 holds 80 GiB = 85.9 GB), converted with ``GIB_BYTES``.
+a GPU; ``costmodel.models.deployment.memory()`` looks those up by id and calls it. Sizes in GB
+are 1e9 bytes; GPU memory is marketed in GiB (an "80GB" H100 holds 80 GiB = 85.9 GB), converted
+with ``GIB_BYTES``.
 
 References: KV cache per token = 2 (K and V) x layers x KV heads x head dim x bytes
 (grouped-query attention: Ainslie et al. 2023, arXiv:2305.13245); MLA caches one latent of

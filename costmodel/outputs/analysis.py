@@ -402,6 +402,7 @@ def price_history_headline(gpu_id: str, pricing_mode: str, gpu: pl.DataFrame, ap
     """The price_history answer: today's default GPU price by the price rule, the span of observations, and the API's
     yearly rate of change."""
     from costmodel import formatting as fmt
+    from costmodel.catalog.prices import MIN_TREND_DAYS
     from costmodel.scenarios import gpu_price
 
     try:
@@ -414,8 +415,6 @@ def price_history_headline(gpu_id: str, pricing_mode: str, gpu: pl.DataFrame, ap
     if gpu.height:
         text += (f" The store holds {fmt.number(gpu.height)} observations from {gpu['provider'].n_unique()} providers, "
                  f"{gpu['observed_on'].min()} to {gpu['observed_on'].max()}.")
-    from costmodel.catalog.prices import MIN_TREND_DAYS
-
     who = api_provider or "all providers"
     text += (f"\n\n**The output price of {api_model} ({who}) moves {fmt.signed_percent(change * 100)} a year**, from each "
              "endpoint's first dated price to the price in force today (the median over endpoints; the trend the horizon "

@@ -87,7 +87,6 @@ class _Kernel:
     key: tuple[Any, ...]
     manager: Any  # jupyter_client AsyncKernelManager, kernel started
     client: Any  # the client that sent the warm-up (kept until the kernel is killed, so the request is delivered)
-    started: float
     ahead: bool  # started before the report that takes it (a spare), not for it
 
     def alive(self) -> bool:
@@ -127,7 +126,7 @@ def _start(cwd: str, *, ahead: bool) -> _Kernel:
     client = manager.blocking_client()
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     client.execute(WARM_UP, silent=True, store_history=False)  # queued until the kernel listens
-    return _Kernel(_key(cwd), manager, client, time.monotonic(), ahead)
+    return _Kernel(_key(cwd), manager, client, ahead)
 
 
 def prepare(cwd: str, *, ahead: bool = True) -> None:

@@ -52,9 +52,13 @@ _ENGINE = "costmodel"
 
 def _register_engine() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.exceptions import PapermillException
 
-    if _ENGINE in papermill_engines._engines:
-        return
+    try:
+        papermill_engines.get_engine(_ENGINE)
+        return  # registered by an earlier report in this process
+    except PapermillException:
+        pass
 
     class GivenKernelEngine(NBClientEngine):
         """papermill's nbclient engine on an already started kernel (``km``), which it kills at the end."""

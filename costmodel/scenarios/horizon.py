@@ -262,7 +262,7 @@ def fitted_api_trend(api: ApiOption, *, today: dt.date | None = None, db_path: P
             others = own.clear()
         changes = prices.endpoint_trends(others, today)
         if changes:
-            median = prices.api_output_trend(others, today)
+            median = prices.median_trend(changes)
             return median, f"fitted: median yearly change of {len(changes)} other endpoint(s) serving {api.model}"
         if own.height or others.height:
             return 0.0, (f"the store's dated prices of {api.model} span less than {prices.MIN_TREND_DAYS} days: held flat "
